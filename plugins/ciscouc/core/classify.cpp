@@ -1,0 +1,263 @@
+// ciscouc core: conversation classification and flag rules.
+#include "classify.h"
+
+#include <algorithm>
+
+namespace ciscouc {
+
+const char *direction_text(Direction d) {
+    switch (d) {
+    case Direction::kHandshake: return "listener from TCP handshake";
+    case Direction::kFirstPacket: return "listener from first packet";
+    case Direction::kInferred: return "listener inferred: only this port is documented";
+    case Direction::kUnknown: return "direction unknown: both ports labelled";
+    }
+    return "";
+}
+
+const char *flag_name(int bit) {
+    static const char *const names[kFlagCount] = {
+        "unexpected_port", "protocol_mismatch", "internal_only", "insecure", "not_recommended", "release_mismatch",
+    };
+    return bit >= 0 && bit < kFlagCount ? names[bit] : "";
+}
+
+namespace {
+
+const Entry &entry_of(uint16_t flow) { return kEntries[kFlows[flow].entry]; }
+
+bool in_group(const Entry &e, int group) {
+    return group >= 0 && kDocuments[e.doc].group == group;
+}
+
+void collect(Transport t, uint16_t port, int detected, const Prefs &prefs, std::vector<Candidate> *out) {
+    for (uint16_t f : lookup_port(t, port)) {
+        const Entry &e = entry_of(f);
+        Candidate c;
+        c.flow = f;
+        c.port = port;
+        c.catch_all = (e.flags & kCatchAll) != 0;
+        c.preferred = in_group(e, prefs.edition_group);
+        c.detected_match = detected >= 0 && entry_has_protocol(e, detected);
+        out->push_back(c);
+    }
+}
+
+bool has_specific(const std::vector<Candidate> &v) {
+    return std::any_of(v.begin(), v.end(), [](const Candidate &c) { return !c.catch_all; });
+}
+
+}  // namespace
+
+Label classify(Transport t, uint16_t client_port, uint16_t server_port, Direction d, int detected,
+               const Prefs &prefs) {
+    Label label;
+    label.direction = d;
+    std::vector<Candidate> srv, cli;
+    collect(t, server_port, detected, prefs, &srv);
+    if (d == Direction::kHandshake) {
+        label.listener_port = server_port;
+        label.candidates = std::move(srv);
+    } else {
+        if (client_port != server_port) collect(t, client_port, detected, prefs, &cli);
+        bool s = has_specific(srv), c = has_specific(cli);
+        // UDP: trust the first packet, unless it plainly answers from a
+        // well-known port (SNMP 161 -> 50123 seen before the request).
+        bool reply = d == Direction::kFirstPacket && client_port < 1024 && server_port >= 1024 && c && !s;
+        if (d == Direction::kFirstPacket && !reply) {
+            label.listener_port = server_port;
+            label.candidates = std::move(srv);
+        } else if (s && c) {
+            label.direction = Direction::kUnknown;
+            label.candidates = std::move(srv);
+            label.candidates.insert(label.candidates.end(), cli.begin(), cli.end());
+        } else if (c || (!s && srv.empty() && !cli.empty())) {
+            label.direction = Direction::kInferred;
+            label.listener_port = client_port;
+            label.candidates = std::move(cli);
+        } else {
+            label.direction = Direction::kInferred;
+            label.listener_port = server_port;
+            label.candidates = std::move(srv);
+        }
+    }
+    // Evidence order: specific before catch-all, then the protocol seen in the
+    // payload, then the preferred edition, then the generator's order (exact
+    // ports before ranges, newer editions first).
+    std::stable_sort(label.candidates.begin(), label.candidates.end(),
+                     [](const Candidate &a, const Candidate &b) {
+                         if (a.catch_all != b.catch_all) return !a.catch_all;
+                         if (a.detected_match != b.detected_match) return a.detected_match;
+                         return a.preferred && !b.preferred;
+                     });
+    if (prefs.only_preferred && prefs.edition_group >= 0) {
+        bool any = std::any_of(label.candidates.begin(), label.candidates.end(),
+                               [](const Candidate &c) { return c.preferred && !c.catch_all; });
+        if (any)
+            label.candidates.erase(std::remove_if(label.candidates.begin(), label.candidates.end(),
+                                                  [](const Candidate &c) { return !c.preferred; }),
+                                   label.candidates.end());
+    }
+    return label;
+}
+
+namespace {
+
+std::string describe(const Candidate &c) {
+    const Flow &f = kFlows[c.flow];
+    const Entry &e = kEntries[f.entry];
+    return std::string(e.id) + " (" + kDocuments[e.doc].edition + ", table " + e.table + " row " +
+           std::to_string(e.row) + ": " + f.from + " -> " + f.to + ")";
+}
+
+std::string proto_name(const FlagInput &in) {
+    if (in.detected >= 0) return kProtocols[in.detected].key;
+    return in.detected_other ? in.detected_other : "";
+}
+
+}  // namespace
+
+FlagResult evaluate_flags(const FlagInput &in) {
+    FlagResult r;
+    const Label &label = *in.label;
+    std::vector<const Candidate *> specific;
+    for (const Candidate &c : label.candidates)
+        if (!c.catch_all) specific.push_back(&c);
+    const std::string port = std::to_string(label.listener_port ? label.listener_port : in.server_port) +
+                             (in.transport == kTcp ? "/tcp" : "/udp");
+    bool detected_any = in.detected >= 0 || in.detected_other != nullptr;
+
+    // unexpected_port: a UC signalling protocol where no specific row documents it.
+    if (in.detected >= 0 && kProtocols[in.detected].uc && !in.site_allowed) {
+        bool documented = false;
+        auto check_port = [&](uint16_t p) {
+            for (uint16_t f : lookup_port(in.transport, p)) {
+                const Entry &e = kEntries[kFlows[f].entry];
+                if (!(e.flags & kCatchAll) && entry_has_protocol(e, in.detected)) documented = true;
+            }
+        };
+        check_port(in.server_port);
+        if (label.direction == Direction::kUnknown || label.direction == Direction::kInferred)
+            check_port(in.client_port);
+        if (!documented) {
+            r.flags |= kFlagUnexpectedPort;
+            std::string compared;
+            for (const Candidate *c : specific) compared += (compared.empty() ? "" : "; ") + describe(*c);
+            r.reason[0] = std::string(kProtocols[in.detected].key) + " on " + port +
+                          ": no guide documents " + kProtocols[in.detected].key + " on this port and transport" +
+                          (compared.empty() ? " (the port is not in the catalog)"
+                                            : " (rows compared: " + compared + ")") +
+                          (label.candidates.size() > specific.size() ? "; catch-all ranges do not count" : "");
+        }
+    }
+
+    // protocol_mismatch: a documented port carrying a recognisably different protocol.
+    if (detected_any && !specific.empty()) {
+        bool compatible = false, comparable = false;
+        for (const Candidate *c : specific) {
+            const Entry &e = kEntries[kFlows[c->flow].entry];
+            if (entry_protocol_unknown(e)) continue;
+            comparable = true;
+            if (in.detected >= 0 && entry_has_protocol(e, in.detected)) compatible = true;
+        }
+        // Generic carriers (TLS, HTTP) are not evidence against a row that
+        // names a protocol they may carry; entry_has_protocol covers those.
+        if (comparable && !compatible && !r.flags) {
+            r.flags |= kFlagProtocolMismatch;
+            std::string expected;
+            for (const Candidate *c : specific) {
+                const Entry &e = kEntries[kFlows[c->flow].entry];
+                for (uint16_t i = 0; i < e.proto_count; ++i) {
+                    std::string k = kProtocols[kEntryProtocols[e.proto_first + i]].key;
+                    if (expected.find(k) == std::string::npos) expected += (expected.empty() ? "" : ", ") + k;
+                }
+            }
+            r.reason[1] = proto_name(in) + " on " + port + ", where the guides document " + expected +
+                          " (first row: " + describe(*specific.front()) + ")";
+        }
+    }
+
+    // internal_only: between two hosts on a port every matching row keeps local.
+    if (!in.same_host && !specific.empty()) {
+        bool all_internal = std::all_of(specific.begin(), specific.end(), [](const Candidate *c) {
+            return (kEntries[kFlows[c->flow].entry].flags & (kLocalhostOnly | kInternal)) != 0;
+        });
+        if (all_internal) {
+            r.flags |= kFlagInternalOnly;
+            const Entry &e = kEntries[kFlows[specific.front()->flow].entry];
+            r.reason[2] = "traffic between two hosts on " + port + ", which the guides call " +
+                          ((e.flags & kLocalhostOnly) ? "localhost-only" : "internal") + " (" +
+                          describe(*specific.front()) + "); no row documents it across hosts";
+        }
+    }
+
+    // insecure: a cleartext variant where a secure counterpart is documented.
+    bool secure_seen = in.detected >= 0 && kProtocols[in.detected].secure;
+    if (!secure_seen && label.listener_port) {
+        for (const Candidate *c : specific) {
+            if (in.detected >= 0 && !c->detected_match) continue;
+            const Entry &e = kEntries[kFlows[c->flow].entry];
+            for (uint16_t i = 0; i < e.secure_count; ++i) {
+                const SecurePair &p = kSecurePairs[e.secure_first + i];
+                if (p.plain != label.listener_port) continue;
+                r.flags |= kFlagInsecure;
+                r.reason[3] = "cleartext " + (detected_any ? proto_name(in) + " " : std::string()) + "on " + port +
+                              "; " + kDocuments[e.doc].edition + " documents the secure counterpart " +
+                              std::to_string(p.secure) + " (" + kEntries[p.target].id + ", compared with " +
+                              e.id + ")";
+                break;
+            }
+            if (r.flags & kFlagInsecure) break;
+        }
+    }
+
+    // not_recommended: a use the guide says Cisco does not recommend.
+    for (const Candidate *c : specific) {
+        if (in.detected >= 0 && !c->detected_match) continue;
+        const Entry &e = kEntries[kFlows[c->flow].entry];
+        if (e.flags & kNotRecommended) {
+            r.flags |= kFlagNotRecommended;
+            r.reason[4] = "Cisco does not recommend this use: " + std::string(e.purpose) + " (" + describe(*c) + ")";
+            break;
+        }
+    }
+
+    // release_mismatch: documented only for another edition of the preferred product.
+    if (in.prefs.edition_group >= 0 && !specific.empty()) {
+        const char *product = kEditionGroups[in.prefs.edition_group].product;
+        bool same_product = false, in_pref = false;
+        const Candidate *other = nullptr;
+        for (const Candidate *c : specific) {
+            const Entry &e = kEntries[kFlows[c->flow].entry];
+            if (std::string(e.product) != product) continue;
+            same_product = true;
+            if (c->preferred) in_pref = true;
+            else if (!other) other = c;
+        }
+        if (same_product && !in_pref && other) {
+            r.flags |= kFlagReleaseMismatch;
+            r.reason[5] = port + " is documented for " + kDocuments[kEntries[kFlows[other->flow].entry].doc].edition +
+                          " but not for the preferred " + kEditionGroups[in.prefs.edition_group].name + " (" +
+                          describe(*other) + ")";
+        }
+    }
+    return r;
+}
+
+std::string summarize(const Label &label, bool original_language) {
+    if (label.candidates.empty()) return std::string();
+    const Candidate &c = label.candidates.front();
+    const Entry &e = kEntries[kFlows[c.flow].entry];
+    std::string s = original_language ? e.purpose_original : e.purpose;
+    if (s.size() > 80) {
+        size_t cut = 77;
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+        s = s.substr(0, cut) + "...";
+    }
+    std::string out = std::to_string(c.port) + ": " + s + " [" + kDocuments[e.doc].edition + "]";
+    if (label.candidates.size() > 1) out += " (+" + std::to_string(label.candidates.size() - 1) + " more)";
+    if (c.catch_all) out += " (catch-all range)";
+    return out;
+}
+
+}  // namespace ciscouc

@@ -1,0 +1,79 @@
+// ciscouc core: decide what a conversation is for (candidate catalog flows,
+// ordered by evidence) and which flags it raises. Pure C++, no epan header.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "catalog.h"
+
+namespace ciscouc {
+
+// How the listening side was decided.
+enum class Direction : uint8_t {
+    kHandshake,    // TCP SYN / SYN-ACK seen: the server port is known
+    kFirstPacket,  // UDP: the first packet's destination is taken as listener
+    kInferred,     // no handshake; only one port is documented, so it listens
+    kUnknown,      // no handshake and both ports documented: both labelled
+};
+const char *direction_text(Direction d);
+
+struct Prefs {
+    int edition_group = -1;       // index into kEditionGroups; -1 = all editions
+    bool only_preferred = false;  // hide other editions' rows when the preferred one documents the port
+};
+
+struct Candidate {
+    uint16_t flow;
+    uint16_t port;        // the conversation port this flow matched
+    bool catch_all;
+    bool preferred;       // in the preferred edition group
+    bool detected_match;  // documents the protocol seen in the payload
+};
+
+struct Label {
+    Direction direction = Direction::kUnknown;
+    uint16_t listener_port = 0;  // 0 when both ports are labelled
+    std::vector<Candidate> candidates;  // ordered by evidence, catch-all last
+    bool empty() const { return candidates.empty(); }
+};
+
+// client_port/server_port: as far as the direction is known (for kUnknown the
+// order does not matter). detected: vocabulary protocol index or -1.
+Label classify(Transport t, uint16_t client_port, uint16_t server_port, Direction d,
+               int detected, const Prefs &prefs);
+
+enum Flag : uint32_t {
+    kFlagUnexpectedPort = 1u << 0,
+    kFlagProtocolMismatch = 1u << 1,
+    kFlagInternalOnly = 1u << 2,
+    kFlagInsecure = 1u << 3,
+    kFlagNotRecommended = 1u << 4,
+    kFlagReleaseMismatch = 1u << 5,
+};
+constexpr int kFlagCount = 6;
+const char *flag_name(int bit);  // "unexpected_port", ...
+
+struct FlagInput {
+    Transport transport = kTransportNone;
+    uint16_t client_port = 0, server_port = 0;
+    const Label *label = nullptr;
+    int detected = -1;                       // vocabulary protocol index, or -1
+    const char *detected_other = nullptr;    // a non-UC Wireshark protocol name (hiqnet), or nullptr
+    bool same_host = false;                  // both endpoints are the same address
+    Prefs prefs;
+    bool site_allowed = false;               // the user's allow-list covers this port and protocol
+};
+
+struct FlagResult {
+    uint32_t flags = 0;
+    std::string reason[kFlagCount];
+};
+
+FlagResult evaluate_flags(const FlagInput &in);
+
+// A short one-line summary of a label for the Info column / custom column.
+std::string summarize(const Label &label, bool original_language);
+
+}  // namespace ciscouc

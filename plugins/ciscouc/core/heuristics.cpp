@@ -1,0 +1,153 @@
+// ciscouc core: the signature interpreter and the RTP run check.
+#include "heuristics.h"
+
+#include <cstring>
+
+namespace ciscouc {
+
+namespace {
+
+bool read_int(CheckKind k, const uint8_t *d, size_t len, size_t off, uint32_t *v) {
+    size_t w = (k == CheckKind::kU8) ? 1 : (k == CheckKind::kU16Be || k == CheckKind::kU16Le) ? 2 : 4;
+    if (off > len || len - off < w) return false;
+    const uint8_t *p = d + off;
+    switch (k) {
+    case CheckKind::kU8: *v = p[0]; break;
+    case CheckKind::kU16Be: *v = (uint32_t(p[0]) << 8) | p[1]; break;
+    case CheckKind::kU16Le: *v = (uint32_t(p[1]) << 8) | p[0]; break;
+    case CheckKind::kU32Be: *v = (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]; break;
+    case CheckKind::kU32Le: *v = (uint32_t(p[3]) << 24) | (uint32_t(p[2]) << 16) | (uint32_t(p[1]) << 8) | p[0]; break;
+    default: return false;
+    }
+    return true;
+}
+
+bool search(const uint8_t *d, size_t len, size_t window, const char *needle, size_t n) {
+    if (n == 0) return false;
+    size_t limit = window < len ? window : len;
+    if (limit < n) return false;
+    for (size_t i = 0; i + n <= limit; ++i)
+        if (std::memcmp(d + i, needle, n) == 0) return true;
+    return false;
+}
+
+size_t first_line_length(const uint8_t *d, size_t len) {
+    size_t i = 0;
+    while (i < len && d[i] != '\r' && d[i] != '\n') ++i;
+    return i;
+}
+
+bool check_one(const Check &c, const uint8_t *d, size_t len) {
+    size_t off = c.offset;
+    if (c.plus_u8_at >= 0) {
+        if (static_cast<size_t>(c.plus_u8_at) >= len) return false;
+        off += d[c.plus_u8_at];
+    }
+    switch (c.kind) {
+    case CheckKind::kU8:
+    case CheckKind::kU16Be:
+    case CheckKind::kU16Le:
+    case CheckKind::kU32Be:
+    case CheckKind::kU32Le: {
+        uint32_t v;
+        if (!read_int(c.kind, d, len, off, &v)) return false;
+        if (v < c.lo || v > c.hi) return false;
+        if (c.values_count) {
+            for (uint32_t i = 0; i < c.values_count; ++i)
+                if (kCheckValues[c.values_first + i] == v) return true;
+            return false;
+        }
+        return true;
+    }
+    case CheckKind::kBytes:
+        return off <= len && len - off >= c.values_count && std::memcmp(d + off, c.text, c.values_count) == 0;
+    case CheckKind::kSearch:
+        return search(d, len, c.hi, c.text, c.values_count);
+    case CheckKind::kPrefix: {
+        // text holds values_count prefixes separated by NUL, hi bytes in all.
+        const char *p = c.text;
+        for (uint32_t i = 0; i < c.values_count; ++i) {
+            size_t n = std::strlen(p);
+            if (n && len >= n && std::memcmp(d, p, n) == 0) return true;
+            p += n + 1;
+        }
+        return false;
+    }
+    case CheckKind::kLineHas:
+        return search(d, first_line_length(d, len), SIZE_MAX, c.text, c.values_count);
+    case CheckKind::kLengthField: {
+        uint32_t v;
+        CheckKind k = c.values_count == 4 ? CheckKind::kU32Le : CheckKind::kU16Be;
+        if (!read_int(k, d, len, off, &v)) return false;
+        uint64_t total = uint64_t(v) + c.lo;
+        return c.hi ? total == len : total <= len;
+    }
+    case CheckKind::kPrintable: {
+        if (len < c.values_count) return false;
+        for (uint32_t i = 0; i < c.values_count; ++i)
+            if (d[i] < 0x20 || d[i] > 0x7e) return false;
+        return true;
+    }
+    }
+    return false;
+}
+
+}  // namespace
+
+bool match_signature(const Signature &s, const uint8_t *data, size_t len) {
+    if (data == nullptr || len < s.min_length) return false;
+    for (uint32_t i = 0; i < s.check_count; ++i)
+        if (!check_one(kChecks[s.first_check + i], data, len)) return false;
+    return true;
+}
+
+int match_any(Transport t, const uint8_t *data, size_t len) {
+    for (size_t i = 0; i < kSignatureCount; ++i)
+        if ((kSignatures[i].transports & t) && match_signature(kSignatures[i], data, len))
+            return static_cast<int>(i);
+    return -1;
+}
+
+bool parse_rtp(const uint8_t *d, size_t len, RtpHeader *out) {
+    // RFC 3550 5.1: V=2, fixed header 12 bytes + 4 * CSRC count.
+    if (d == nullptr || len < 12) return false;
+    if ((d[0] >> 6) != 2) return false;
+    size_t cc = d[0] & 0x0f;
+    size_t hdr = 12 + 4 * cc;
+    if (len < hdr) return false;
+    uint8_t pt = d[1] & 0x7f;
+    // 72-76 would be RTCP SR/RR/SDES/BYE/APP (RFC 5761 section 4).
+    if (pt >= 72 && pt <= 76) return false;
+    if (d[0] & 0x20) {  // padding: last byte counts padding, within the payload
+        uint8_t pad = d[len - 1];
+        if (pad == 0 || pad > len - hdr) return false;
+    }
+    out->payload_type = pt;
+    out->seq = static_cast<uint16_t>((d[2] << 8) | d[3]);
+    out->timestamp = (uint32_t(d[4]) << 24) | (uint32_t(d[5]) << 16) | (uint32_t(d[6]) << 8) | d[7];
+    out->ssrc = (uint32_t(d[8]) << 24) | (uint32_t(d[9]) << 16) | (uint32_t(d[10]) << 8) | d[11];
+    return true;
+}
+
+bool RtpRun::feed(const RtpHeader &h) {
+    if (!have_) {
+        have_ = true;
+        last_ = h;
+        good_ = 1;
+        return true;
+    }
+    uint16_t dseq = static_cast<uint16_t>(h.seq - last_.seq);
+    uint32_t dts = h.timestamp - last_.timestamp;
+    bool ok = h.ssrc == last_.ssrc && dseq >= 1 && dseq <= 16 &&
+              (dts <= 48000u * 2 || dts == 0) && h.payload_type == last_.payload_type;
+    // A marker/DTMF payload-type change inside one SSRC is allowed, but does not count.
+    if (!ok && h.ssrc == last_.ssrc && dseq >= 1 && dseq <= 16) {
+        last_ = h;
+        return true;
+    }
+    good_ = ok ? good_ + 1 : 1;
+    last_ = h;
+    return ok;
+}
+
+}  // namespace ciscouc

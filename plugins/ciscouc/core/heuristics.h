@@ -1,0 +1,80 @@
+// ciscouc core: payload signatures (heuristics/signatures.toml) and the
+// interpreter that matches them. No epan header: fuzzed and unit-tested alone.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "catalog.h"
+
+namespace ciscouc {
+
+enum class CheckKind : uint8_t {
+    kU8, kU16Be, kU16Le, kU32Be, kU32Le, kBytes, kSearch, kPrefix, kLineHas, kLengthField, kPrintable,
+};
+
+struct Check {
+    CheckKind kind;
+    uint32_t offset;
+    int32_t plus_u8_at;   // -1: none; else add data[plus_u8_at] to offset
+    uint32_t lo, hi;      // integer bounds; search: hi = window; length_field: lo = add, hi = 1 for "eq"
+    uint32_t values_first, values_count;  // `in` list, or byte length of `text`
+    const char *text;     // bytes, search needle, NUL-separated prefixes, line text
+};
+
+struct Signature {
+    const char *name;
+    const char *protocol;   // vocabulary key
+    uint8_t transports;     // Transport bits
+    const char *dissector;  // Wireshark dissector to hand the payload to
+    uint32_t min_length;
+    uint32_t first_check, check_count;
+};
+
+// A port where the signature runs before the stock dissector that owns it.
+struct StealPort {
+    uint32_t signature;
+    uint8_t transport;
+    uint16_t lo, hi;
+};
+
+extern const Check kChecks[];
+extern const uint32_t kCheckValues[];
+extern const Signature kSignatures[];
+extern const size_t kSignatureCount;
+extern const StealPort kStealPorts[];
+extern const size_t kStealPortCount;
+
+// Does the payload match signature `s`? Never reads outside [data, data+len).
+bool match_signature(const Signature &s, const uint8_t *data, size_t len);
+
+// First signature for this transport that matches, or -1.
+int match_any(Transport t, const uint8_t *data, size_t len);
+
+// RTP: version 2 header sanity for one packet (RFC 3550 section 5.1).
+struct RtpHeader {
+    uint8_t payload_type;
+    uint16_t seq;
+    uint32_t timestamp;
+    uint32_t ssrc;
+};
+bool parse_rtp(const uint8_t *data, size_t len, RtpHeader *out);
+
+// Consistency of a run of RTP packets in one direction: the same SSRC,
+// sequence numbers advancing by small steps, timestamps not going backwards
+// by much. Fed packet by packet; confirmed() after `kRtpRunNeeded` in a row.
+class RtpRun {
+public:
+    static constexpr int kRtpRunNeeded = 4;
+    // Returns true when this packet keeps the run consistent.
+    bool feed(const RtpHeader &h);
+    bool confirmed() const { return good_ >= kRtpRunNeeded; }
+    int good() const { return good_; }
+
+private:
+    bool have_ = false;
+    RtpHeader last_{};
+    int good_ = 0;
+};
+
+}  // namespace ciscouc

@@ -1,0 +1,716 @@
+// ciscouc: label Cisco UC conversations with their documented purpose.
+//
+// The thin epan layer around the pure core in core/: it registers the
+// protocol, its fields, preferences and expert infos, a postdissector that
+// labels every TCP/UDP conversation from the catalog, heuristic dissectors
+// that recognise UC protocols on any port and hand them to Wireshark's own
+// dissectors, and the flags raised as expert info.
+//
+// The postdissector only adds a ciscouc subtree; it never changes how stock
+// dissectors decode a packet.
+
+#include "ciscouc_epan.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/classify.h"
+#include "core/heuristics.h"
+
+namespace ciscouc {
+namespace epan {
+
+int proto_ciscouc = -1;
+int ciscouc_tap = -1;
+
+namespace {
+
+int hf_summary = -1, hf_listener_port = -1, hf_direction = -1, hf_detected = -1, hf_use = -1,
+    hf_purpose = -1, hf_purpose_original = -1, hf_entry = -1, hf_product = -1, hf_from = -1,
+    hf_to = -1, hf_doc = -1, hf_edition = -1, hf_release = -1, hf_ports = -1, hf_catch_all = -1,
+    hf_facts = -1, hf_flags = -1, hf_heuristic = -1, hf_ip_proto = -1;
+int ett_ciscouc = -1, ett_use = -1;
+
+expert_field ei_flag[kFlagCount];
+
+// Preferences.
+gboolean pref_labels = TRUE;
+gint pref_edition = -1;
+gboolean pref_only_preferred = FALSE;
+gint pref_language = 0;  // 0 English, 1 the guide's language
+gboolean pref_info = FALSE;
+gboolean pref_flag[kFlagCount] = {TRUE, TRUE, TRUE, TRUE, TRUE, TRUE};
+gboolean pref_steal = TRUE;
+std::vector<enum_val_t> edition_enum;
+
+dissector_handle_t postdissector_handle;
+dissector_handle_t rtp_handle, rtcp_handle;
+
+// Site allow-list (UAT): ports where a protocol is expected at this site.
+struct AllowRecord {
+    char *transport;
+    char *ports;
+    char *protocol;
+    char *comment;
+};
+AllowRecord *allow_records = nullptr;
+guint allow_count = 0;
+UAT_CSTRING_CB_DEF(allow, transport, AllowRecord)
+UAT_CSTRING_CB_DEF(allow, ports, AllowRecord)
+UAT_CSTRING_CB_DEF(allow, protocol, AllowRecord)
+UAT_CSTRING_CB_DEF(allow, comment, AllowRecord)
+
+void *allow_copy(void *dst, const void *src, size_t) {
+    auto *d = static_cast<AllowRecord *>(dst);
+    const auto *s = static_cast<const AllowRecord *>(src);
+    d->transport = g_strdup(s->transport);
+    d->ports = g_strdup(s->ports);
+    d->protocol = g_strdup(s->protocol);
+    d->comment = g_strdup(s->comment);
+    return d;
+}
+
+void allow_free(void *r) {
+    auto *a = static_cast<AllowRecord *>(r);
+    g_free(a->transport);
+    g_free(a->ports);
+    g_free(a->protocol);
+    g_free(a->comment);
+}
+
+bool parse_range(const char *text, guint *lo, guint *hi) {
+    if (!text) return false;
+    char *end = nullptr;
+    unsigned long a = strtoul(text, &end, 10);
+    if (end == text || a > 65535) return false;
+    unsigned long b = a;
+    if (*end == '-') {
+        const char *p = end + 1;
+        b = strtoul(p, &end, 10);
+        if (end == p || b > 65535 || b < a) return false;
+    }
+    if (*end != '\0') return false;
+    *lo = static_cast<guint>(a);
+    *hi = static_cast<guint>(b);
+    return true;
+}
+
+gboolean allow_update(void *r, char **err) {
+    auto *a = static_cast<AllowRecord *>(r);
+    guint lo, hi;
+    if (!a->transport || (strcmp(a->transport, "tcp") != 0 && strcmp(a->transport, "udp") != 0)) {
+        *err = g_strdup("Transport must be tcp or udp");
+        return FALSE;
+    }
+    if (!parse_range(a->ports, &lo, &hi)) {
+        *err = g_strdup_printf("Ports '%s' must be N or N-M (0-65535)", a->ports ? a->ports : "");
+        return FALSE;
+    }
+    if (!a->protocol || protocol_by_key(a->protocol) < 0) {
+        *err = g_strdup_printf("Unknown protocol '%s' (use a catalog protocol such as SIP, SCCP, MGCP)",
+                               a->protocol ? a->protocol : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+bool site_allows(Transport t, guint port, int protocol) {
+    if (protocol < 0) return false;
+    for (guint i = 0; i < allow_count; ++i) {
+        const AllowRecord &a = allow_records[i];
+        guint lo, hi;
+        if (!parse_range(a.ports, &lo, &hi) || port < lo || port > hi) continue;
+        if (strcmp(a.transport, t == kTcp ? "tcp" : "udp") != 0) continue;
+        if (protocol_by_key(a.protocol) == protocol) return true;
+    }
+    return false;
+}
+
+// Wireshark protocol ids -> what they tell us. Built once at handoff.
+enum : gint16 { kSkip = -2, kOther = -1 };
+std::vector<gint16> proto_class;
+int proto_tcp = -1, proto_udp = -1;
+
+void build_proto_classes() {
+    int max_id = 0;
+    void *cookie = nullptr;
+    for (int id = proto_get_first_protocol(&cookie); id != -1; id = proto_get_next_protocol(&cookie))
+        max_id = std::max(max_id, id);
+    proto_class.assign(static_cast<size_t>(max_id) + 1, kOther);
+    // Layers that carry or frame the application protocol, never are it.
+    static const char *const skip[] = {
+        "frame", "eth", "sll", "vlan", "ip", "ipv6", "tcp", "udp", "data", "media", "sdp", "xml", "json",
+        "tpkt", "x224", "cotp", "ciscouc", "http2", "urlencoded-form", "mime_multipart", "image-gif",
+        "image-jfif", "png", "text", "pkix1explicit", "x509af", "x509ce", "x509if", "x509sat", "ber",
+        "per", "h450", "h450.ros", "h4501", "h235", "h245", "q932", "q932.ros", "isup", "rtpevent",
+    };
+    for (const char *name : skip) {
+        int id = proto_get_id_by_filter_name(name);
+        if (id >= 0 && static_cast<size_t>(id) < proto_class.size()) proto_class[id] = kSkip;
+    }
+    for (size_t i = 0; i < kDetectNameCount; ++i) {
+        int id = proto_get_id_by_filter_name(kDetectNames[i].wireshark);
+        if (id >= 0 && static_cast<size_t>(id) < proto_class.size())
+            proto_class[id] = static_cast<gint16>(kDetectNames[i].protocol);
+    }
+    // h245 is skipped as a layer inside H.225, but alone it is H.245.
+    proto_tcp = proto_get_id_by_filter_name("tcp");
+    proto_udp = proto_get_id_by_filter_name("udp");
+}
+
+// The first application protocol after the innermost transport layer.
+struct Detection {
+    int protocol = -1;            // vocabulary index
+    const char *other = nullptr;  // Wireshark filter name of a protocol not in the vocabulary
+    bool any() const { return protocol >= 0 || other; }
+};
+
+Detection detect(packet_info *pinfo) {
+    Detection d;
+    if (!pinfo->layers) return d;
+    bool after_transport = false;
+    for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f; f = wmem_list_frame_next(f)) {
+        int id = GPOINTER_TO_INT(wmem_list_frame_data(f));
+        if (id == proto_tcp || id == proto_udp) {
+            after_transport = true;
+            d = Detection();
+            continue;
+        }
+        if (!after_transport || d.any()) continue;
+        if (id < 0 || static_cast<size_t>(id) >= proto_class.size()) continue;
+        gint16 c = proto_class[id];
+        if (c == kSkip) continue;
+        if (c >= 0) d.protocol = c;
+        else d.other = proto_get_protocol_filter_name(id);
+    }
+    return d;
+}
+
+// Per-conversation state, file-scoped (freed with the file, rebuilt on
+// re-dissection). Plain data: wmem owns it.
+struct ConvState {
+    Transport transport;
+    address client_addr;
+    guint16 client_port, server_port;
+    Direction direction;
+    bool same_host;
+    int detected;
+    const char *detected_other;
+    guint32 detected_frame;
+    Candidate *cand;
+    guint cand_count;
+    guint16 listener_port;
+    Direction label_direction;
+    guint32 flags;
+    guint32 flag_frame[kFlagCount];
+    const char *reason[kFlagCount];
+    const char *summary;
+    RtpRun *rtp;  // file-scoped, only for UDP conversations in a media range
+    bool rtp_confirmed;
+};
+
+Prefs current_prefs() {
+    Prefs p;
+    p.edition_group = pref_edition;
+    p.only_preferred = pref_only_preferred;
+    return p;
+}
+
+void relabel(ConvState *st, guint32 frame) {
+    Label label = classify(st->transport, st->client_port, st->server_port, st->direction, st->detected,
+                           current_prefs());
+    st->cand_count = static_cast<guint>(label.candidates.size());
+    st->cand = st->cand_count ? wmem_alloc_array(wmem_file_scope(), Candidate, st->cand_count) : nullptr;
+    if (st->cand_count)
+        std::copy(label.candidates.begin(), label.candidates.end(), st->cand);
+    st->listener_port = label.listener_port;
+    st->label_direction = label.direction;
+    st->summary = label.empty() ? nullptr : wmem_strdup(wmem_file_scope(), summarize(label, pref_language == 1).c_str());
+
+    FlagInput in;
+    in.transport = st->transport;
+    in.client_port = st->client_port;
+    in.server_port = st->server_port;
+    in.label = &label;
+    in.detected = st->detected;
+    in.detected_other = st->detected_other;
+    in.same_host = st->same_host;
+    in.prefs = current_prefs();
+    in.site_allowed = site_allows(st->transport, label.listener_port ? label.listener_port : st->server_port,
+                                  st->detected) ||
+                      (label.direction != Direction::kHandshake && site_allows(st->transport, st->client_port, st->detected));
+    FlagResult r = evaluate_flags(in);
+    for (int b = 0; b < kFlagCount; ++b) {
+        guint32 bit = 1u << b;
+        if ((r.flags & bit) && !(st->flags & bit) && pref_flag[b]) {
+            st->flags |= bit;
+            st->flag_frame[b] = frame;
+            st->reason[b] = wmem_strdup(wmem_file_scope(), r.reason[b].c_str());
+        }
+    }
+}
+
+ConvState *conv_state(packet_info *pinfo, Transport t) {
+    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+    if (!conv) return nullptr;
+    auto *st = static_cast<ConvState *>(conversation_get_proto_data(conv, proto_ciscouc));
+    if (st) return st;
+    if (PINFO_FD_VISITED(pinfo)) return nullptr;  // created on the first pass only
+    st = wmem_new0(wmem_file_scope(), ConvState);
+    st->transport = t;
+    st->detected = -1;
+    Direction dir = t == kUdp ? Direction::kFirstPacket : Direction::kUnknown;
+    guint16 client = static_cast<guint16>(pinfo->srcport), server = static_cast<guint16>(pinfo->destport);
+    copy_address_wmem(wmem_file_scope(), &st->client_addr, &pinfo->src);
+    if (t == kTcp) {
+        // Wireshark's TCP dissector remembers the server port from SYN or SYN-ACK
+        // (struct tcp_analysis::server_port, epan/dissectors/packet-tcp.h).
+        auto *tcpd = static_cast<tcp_analysis *>(conversation_get_proto_data(conv, proto_tcp));
+        if (tcpd && tcpd->server_port != 0) {
+            dir = Direction::kHandshake;
+            if (tcpd->server_port == pinfo->srcport && tcpd->server_port != pinfo->destport) {
+                std::swap(client, server);
+                copy_address_wmem(wmem_file_scope(), &st->client_addr, &pinfo->dst);
+            }
+        }
+    }
+    st->client_port = client;
+    st->server_port = server;
+    st->direction = dir;
+    st->same_host = addresses_equal(&pinfo->src, &pinfo->dst);
+    relabel(st, pinfo->num);
+    conversation_add_proto_data(conv, proto_ciscouc, st);
+    return st;
+}
+
+const char *flags_text(guint32 flags) {
+    if (!flags) return "";
+    std::string s;
+    for (int b = 0; b < kFlagCount; ++b)
+        if (flags & (1u << b)) s += (s.empty() ? "" : ",") + std::string(flag_name(b));
+    return wmem_strdup(wmem_packet_scope(), s.c_str());
+}
+
+std::string facts_text(const Entry &e) {
+    static const struct { guint32 bit; const char *name; } facts[] = {
+        {kLocalhostOnly, "localhost only"}, {kInternal, "internal"}, {kConfigurable, "configurable"},
+        {kNotRecommended, "not recommended"}, {kEitherSide, "either side may initiate"},
+        {kCatchAll, "catch-all range"}, {kThenEphemeral, "then ephemeral ports"},
+        {kTransportUnstated, "transport not stated"},
+    };
+    std::string s;
+    for (const auto &f : facts)
+        if (e.flags & f.bit) s += (s.empty() ? "" : "; ") + std::string(f.name);
+    for (guint16 i = 0; i < e.secure_count; ++i) {
+        const SecurePair &p = kSecurePairs[e.secure_first + i];
+        s += (s.empty() ? "" : "; ") + std::string("secure counterpart ") + std::to_string(p.plain) + "->" +
+             std::to_string(p.secure);
+    }
+    return s;
+}
+
+void add_use(proto_tree *tree, tvbuff_t *tvb, guint n, const Candidate &c) {
+    const Flow &f = kFlows[c.flow];
+    const Entry &e = kEntries[f.entry];
+    const Document &d = kDocuments[e.doc];
+    const char *purpose = pref_language == 1 ? e.purpose_original : e.purpose;
+    proto_item *ti = proto_tree_add_string_format_value(tree, hf_use, tvb, 0, 0, purpose, "%u: %u/%s %s -> %s: %s%s",
+                                                        n, c.port, (f.transports & kTcp) && (f.transports & kUdp) ? "tcp+udp" : (f.transports & kTcp) ? "tcp" : "udp",
+                                                        f.from, f.to, purpose, c.catch_all ? " (catch-all range)" : "");
+    proto_item_set_generated(ti);
+    proto_tree *st = proto_item_add_subtree(ti, ett_use);
+    auto add = [&](int hf, const char *v) { proto_item_set_generated(proto_tree_add_string(st, hf, tvb, 0, 0, v)); };
+    add(hf_purpose, e.purpose);
+    if (strcmp(d.language, "en") != 0) add(hf_purpose_original, e.purpose_original);
+    add(hf_entry, e.id);
+    add(hf_product, e.product);
+    add(hf_from, f.from);
+    add(hf_to, f.to);
+    std::string doc = std::string(d.title_en) + ", table " + e.table + " \"" + e.table_title + "\", row " +
+                      std::to_string(e.row);
+    add(hf_doc, doc.c_str());
+    add(hf_edition, d.edition);
+    add(hf_release, e.release);
+    add(hf_ports, f.ports);
+    proto_item_set_generated(proto_tree_add_boolean(st, hf_catch_all, tvb, 0, 0, c.catch_all));
+    std::string facts = facts_text(e);
+    if (!facts.empty()) add(hf_facts, facts.c_str());
+}
+
+// IANA protocol numbers of the IP-protocol rows (ICMP 1, GRE 47, ESP 50, AH 51).
+struct IpLayer { const char *name; guint8 number; };
+const IpLayer kIpLayers[] = {{"icmp", 1}, {"gre", 47}, {"esp", 50}, {"ah", 51}};
+int ip_layer_proto[G_N_ELEMENTS(kIpLayers)];
+
+void label_ip_protocol(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree) {
+    if (!tree || !pinfo->layers) return;
+    for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f; f = wmem_list_frame_next(f)) {
+        int id = GPOINTER_TO_INT(wmem_list_frame_data(f));
+        for (size_t i = 0; i < G_N_ELEMENTS(kIpLayers); ++i) {
+            if (id != ip_layer_proto[i]) continue;
+            proto_item *ti = proto_tree_add_item(tree, proto_ciscouc, tvb, 0, 0, ENC_NA);
+            proto_item_set_generated(ti);
+            proto_tree *t = proto_item_add_subtree(ti, ett_ciscouc);
+            proto_item_set_generated(proto_tree_add_uint(t, hf_ip_proto, tvb, 0, 0, kIpLayers[i].number));
+            guint n = 0;
+            for (size_t k = 0; k < kIpProtoCount; ++k) {
+                if (kIpProtos[k].proto != kIpLayers[i].number) continue;
+                const Entry &e = kEntries[kIpProtos[k].entry];
+                proto_item *u = proto_tree_add_string_format_value(t, hf_use, tvb, 0, 0, e.purpose, "%u: IP protocol %u: %s",
+                                                                   ++n, kIpLayers[i].number, e.purpose);
+                proto_item_set_generated(u);
+                proto_tree *st = proto_item_add_subtree(u, ett_use);
+                proto_item_set_generated(proto_tree_add_string(st, hf_purpose, tvb, 0, 0, e.purpose));
+                proto_item_set_generated(proto_tree_add_string(st, hf_entry, tvb, 0, 0, e.id));
+                proto_item_set_generated(proto_tree_add_string(st, hf_edition, tvb, 0, 0, kDocuments[e.doc].edition));
+            }
+            proto_item_append_text(ti, ": IP protocol %u documented by %u row(s)", kIpLayers[i].number, n);
+            return;
+        }
+    }
+}
+
+int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
+    if (!pref_labels) return 0;
+    Transport t = pinfo->ptype == PT_TCP ? kTcp : pinfo->ptype == PT_UDP ? kUdp : kTransportNone;
+    if (t == kTransportNone) {
+        label_ip_protocol(tvb, pinfo, tree);
+        return 0;
+    }
+    ConvState *st = conv_state(pinfo, t);
+    if (!st) return 0;
+    if (!PINFO_FD_VISITED(pinfo)) {
+        Detection d = detect(pinfo);
+        if (d.any() && st->detected < 0 && !st->detected_other) {
+            st->detected = d.protocol;
+            st->detected_other = d.other;
+            st->detected_frame = pinfo->num;
+            relabel(st, pinfo->num);
+        }
+    }
+    ciscouc_tap_info *ti_tap = wmem_new0(wmem_packet_scope(), ciscouc_tap_info);
+    ti_tap->state = st;
+    tap_queue_packet(ciscouc_tap, pinfo, ti_tap);
+    if (!st->cand_count && !st->flags && st->detected < 0) return 0;
+    if (pref_info && st->summary) col_append_fstr(pinfo->cinfo, COL_INFO, " [UC: %s]", st->summary);
+    if (!tree) {
+        // Expert infos must still reach the expert tap without a tree.
+        for (int b = 0; b < kFlagCount; ++b)
+            if ((st->flags & (1u << b)) && st->flag_frame[b] == pinfo->num)
+                expert_add_info_format(pinfo, nullptr, &ei_flag[b], "%s", st->reason[b]);
+        return 0;
+    }
+    proto_item *ti = proto_tree_add_item(tree, proto_ciscouc, tvb, 0, 0, ENC_NA);
+    proto_item_set_generated(ti);
+    if (st->summary) proto_item_append_text(ti, ": %s", st->summary);
+    proto_tree *ct = proto_item_add_subtree(ti, ett_ciscouc);
+    if (st->summary) proto_item_set_generated(proto_tree_add_string(ct, hf_summary, tvb, 0, 0, st->summary));
+    if (st->listener_port)
+        proto_item_set_generated(proto_tree_add_uint(ct, hf_listener_port, tvb, 0, 0, st->listener_port));
+    proto_item_set_generated(proto_tree_add_string(ct, hf_direction, tvb, 0, 0, direction_text(st->label_direction)));
+    const char *det = st->detected >= 0 ? kProtocols[st->detected].key : st->detected_other ? st->detected_other : "";
+    proto_item_set_generated(proto_tree_add_string(ct, hf_detected, tvb, 0, 0, det));
+    for (guint i = 0; i < st->cand_count; ++i) add_use(ct, tvb, i + 1, st->cand[i]);
+    if (st->flags) {
+        proto_item *fi = proto_tree_add_string(ct, hf_flags, tvb, 0, 0, flags_text(st->flags));
+        proto_item_set_generated(fi);
+        for (int b = 0; b < kFlagCount; ++b)
+            if ((st->flags & (1u << b)) && st->flag_frame[b] == pinfo->num)
+                expert_add_info_format(pinfo, fi, &ei_flag[b], "%s", st->reason[b]);
+    }
+    return tvb_captured_length(tvb);
+}
+
+// ---- Heuristics: recognise UC protocols by payload, hand to stock dissectors.
+
+struct HeurTarget {
+    dissector_handle_t handle;
+};
+std::vector<HeurTarget> heur_targets;  // one per signature
+
+gboolean hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+    if (sig < 0 || !heur_targets[sig].handle) return FALSE;
+    proto_item *hi = proto_tree_add_string(tree, hf_heuristic, tvb, 0, 0, kSignatures[sig].name);
+    proto_item_set_generated(hi);
+    call_dissector_with_data(heur_targets[sig].handle, tvb, pinfo, tree, data);
+    return TRUE;
+}
+
+int match_for(Transport t, tvbuff_t *tvb, const char *protocol_key) {
+    guint len = tvb_captured_length(tvb);
+    if (len == 0) return -1;
+    const guint8 *data = tvb_get_ptr(tvb, 0, len);
+    for (size_t i = 0; i < kSignatureCount; ++i) {
+        const Signature &s = kSignatures[i];
+        if (!(s.transports & t) || strcmp(s.protocol, protocol_key) != 0) continue;
+        if (match_signature(s, data, len)) return static_cast<int>(i);
+    }
+    return -1;
+}
+
+template <Transport T, const char *Key>
+gboolean heur_proto(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+    return hand_off(match_for(T, tvb, Key), tvb, pinfo, tree, data);
+}
+
+const char kSCCP[] = "SCCP", kMGCP[] = "MGCP", kSIP[] = "SIP", kH225[] = "H.225", kRAS[] = "RAS",
+           kXMPP[] = "XMPP", kTLS[] = "TLS";
+
+// RTP only on evidence: a UDP conversation on a port the guides document
+// for RTP, whose packets form a consistent RTP v2 run (same SSRC, advancing
+// sequence and timestamp). Random UDP never becomes RTP.
+bool documented_media_port(guint16 port) {
+    static int rtp = protocol_by_key("RTP");
+    for (uint16_t f : lookup_port(kUdp, port))
+        if (entry_has_protocol(kEntries[kFlows[f].entry], rtp)) return true;
+    return false;
+}
+
+gboolean heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+    if (!rtp_handle) return FALSE;
+    if (!documented_media_port(static_cast<guint16>(pinfo->srcport)) &&
+        !documented_media_port(static_cast<guint16>(pinfo->destport)))
+        return FALSE;
+    guint len = tvb_captured_length(tvb);
+    RtpHeader h;
+    if (len < 12 || !parse_rtp(tvb_get_ptr(tvb, 0, len), len, &h)) return FALSE;
+    conversation_t *conv = find_or_create_conversation(pinfo);
+    // One RtpRun per conversation, file-scoped (the map resets with the file).
+    static wmem_map_t *runs = nullptr;
+    if (!runs) runs = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
+    auto *r = static_cast<RtpRun *>(wmem_map_lookup(runs, conv));
+    if (!r) {
+        if (PINFO_FD_VISITED(pinfo)) return FALSE;
+        r = new (wmem_alloc(wmem_file_scope(), sizeof(RtpRun))) RtpRun();
+        wmem_map_insert(runs, conv, r);
+    }
+    if (!PINFO_FD_VISITED(pinfo)) r->feed(h);
+    if (!r->confirmed()) return FALSE;
+    conversation_set_dissector(conv, rtp_handle);
+    proto_item_set_generated(proto_tree_add_string(tree, hf_heuristic, tvb, 0, 0, "rtp-run"));
+    call_dissector_with_data(rtp_handle, tvb, pinfo, tree, data);
+    return TRUE;
+}
+
+// ---- Ports that unrelated stock dissectors own (X11 on 6000-6063,
+// Foundation Fieldbus on 1089-1091, HiQnet on 3804, actrace on UDP 2428):
+// try the UC signatures listed for the port first, then the stock owner.
+struct StolenPort {
+    Transport t;
+    guint16 port;
+    dissector_handle_t original;
+};
+std::vector<StolenPort> stolen;
+dissector_handle_t steal_tcp_handle, steal_udp_handle;
+
+int dissect_stolen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, Transport t) {
+    guint16 ports[2] = {static_cast<guint16>(pinfo->destport), static_cast<guint16>(pinfo->srcport)};
+    if (pref_steal) {
+        guint len = tvb_captured_length(tvb);
+        const guint8 *bytes = len ? tvb_get_ptr(tvb, 0, len) : nullptr;
+        for (size_t i = 0; i < kStealPortCount && bytes; ++i) {
+            const StealPort &sp = kStealPorts[i];
+            if (sp.transport != t) continue;
+            bool on = (ports[0] >= sp.lo && ports[0] <= sp.hi) || (ports[1] >= sp.lo && ports[1] <= sp.hi);
+            if (on && match_signature(kSignatures[sp.signature], bytes, len) &&
+                hand_off(static_cast<int>(sp.signature), tvb, pinfo, tree, data))
+                return tvb_captured_length(tvb);
+        }
+    }
+    for (guint16 p : ports)
+        for (const StolenPort &s : stolen)
+            if (s.t == t && s.port == p && s.original)
+                return call_dissector_only(s.original, tvb, pinfo, tree, data);
+    return 0;
+}
+
+int dissect_stolen_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+    return dissect_stolen(tvb, pinfo, tree, data, kTcp);
+}
+int dissect_stolen_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+    return dissect_stolen(tvb, pinfo, tree, data, kUdp);
+}
+
+void init_heuristics() {
+    heur_targets.assign(kSignatureCount, HeurTarget{nullptr});
+    for (size_t i = 0; i < kSignatureCount; ++i) {
+        heur_targets[i].handle = find_dissector(kSignatures[i].dissector);
+        if (!heur_targets[i].handle)
+            ws_warning("ciscouc: Wireshark has no dissector '%s' for signature '%s'", kSignatures[i].dissector,
+                       kSignatures[i].name);
+    }
+    heur_dissector_add("tcp", heur_proto<kTcp, kSCCP>, "Skinny (SCCP) on any TCP port (ciscouc)", "ciscouc_sccp_tcp",
+                       proto_ciscouc, HEURISTIC_ENABLE);
+    heur_dissector_add("udp", heur_proto<kUdp, kMGCP>, "MGCP on any UDP port (ciscouc)", "ciscouc_mgcp_udp",
+                       proto_ciscouc, HEURISTIC_ENABLE);
+    heur_dissector_add("tcp", heur_proto<kTcp, kH225>, "H.225/Q.931 over TPKT on any TCP port (ciscouc)",
+                       "ciscouc_h225_tcp", proto_ciscouc, HEURISTIC_ENABLE);
+    heur_dissector_add("udp", heur_proto<kUdp, kRAS>, "H.225 RAS on any UDP port (ciscouc)", "ciscouc_ras_udp",
+                       proto_ciscouc, HEURISTIC_ENABLE);
+    heur_dissector_add("tcp", heur_proto<kTcp, kXMPP>, "XMPP stream on any TCP port (ciscouc)", "ciscouc_xmpp_tcp",
+                       proto_ciscouc, HEURISTIC_ENABLE);
+    heur_dissector_add("udp", heur_rtp, "RTP in documented UC media ranges, on evidence (ciscouc)",
+                       "ciscouc_rtp_udp", proto_ciscouc, HEURISTIC_ENABLE);
+    rtp_handle = find_dissector("rtp");
+    rtcp_handle = find_dissector("rtcp");
+
+    steal_tcp_handle = create_dissector_handle(dissect_stolen_tcp, proto_ciscouc);
+    steal_udp_handle = create_dissector_handle(dissect_stolen_udp, proto_ciscouc);
+    dissector_table_t tcp_port = find_dissector_table("tcp.port");
+    dissector_table_t udp_port = find_dissector_table("udp.port");
+    for (size_t i = 0; i < kStealPortCount; ++i) {
+        const StealPort &sp = kStealPorts[i];
+        dissector_table_t table = sp.transport == kTcp ? tcp_port : udp_port;
+        dissector_handle_t mine = sp.transport == kTcp ? steal_tcp_handle : steal_udp_handle;
+        for (guint p = sp.lo; p <= sp.hi; ++p) {
+            Transport t = static_cast<Transport>(sp.transport);
+            bool known = std::any_of(stolen.begin(), stolen.end(),
+                                     [&](const StolenPort &s) { return s.t == t && s.port == p; });
+            if (known) continue;
+            dissector_handle_t original = dissector_get_uint_handle(table, p);
+            if (original == mine) continue;
+            stolen.push_back(StolenPort{t, static_cast<guint16>(p), original});
+            dissector_add_uint(sp.transport == kTcp ? "tcp.port" : "udp.port", p, mine);
+        }
+    }
+}
+
+}  // namespace
+
+void register_protocol() {
+    static hf_register_info hf[] = {
+        {&hf_summary, {"Summary", "ciscouc.summary", FT_STRING, BASE_NONE, nullptr, 0x0,
+                       "Best documented purpose of this conversation, for a custom column", HFILL}},
+        {&hf_listener_port, {"Listener port", "ciscouc.listener_port", FT_UINT16, BASE_DEC, nullptr, 0x0,
+                             "The port decided to be the listener's", HFILL}},
+        {&hf_direction, {"Direction", "ciscouc.direction", FT_STRING, BASE_NONE, nullptr, 0x0,
+                         "How the listening side was decided", HFILL}},
+        {&hf_detected, {"Detected protocol", "ciscouc.detected", FT_STRING, BASE_NONE, nullptr, 0x0,
+                        "Application protocol recognised in the payload; empty when none", HFILL}},
+        {&hf_use, {"Documented use", "ciscouc.use", FT_STRING, BASE_NONE, nullptr, 0x0,
+                   "One catalog row matching this conversation", HFILL}},
+        {&hf_purpose, {"Purpose", "ciscouc.purpose", FT_STRING, BASE_NONE, nullptr, 0x0,
+                       "Documented purpose in English", HFILL}},
+        {&hf_purpose_original, {"Purpose (original)", "ciscouc.purpose_original", FT_STRING, BASE_NONE, nullptr,
+                                0x0, "Documented purpose as printed in the Korean or Japanese guide", HFILL}},
+        {&hf_entry, {"Catalog entry", "ciscouc.entry", FT_STRING, BASE_NONE, nullptr, 0x0,
+                     "Catalog id: document, table and row", HFILL}},
+        {&hf_product, {"Product", "ciscouc.product", FT_STRING, BASE_NONE, nullptr, 0x0, nullptr, HFILL}},
+        {&hf_from, {"From (sender)", "ciscouc.from", FT_STRING, BASE_NONE, nullptr, 0x0,
+                    "Documented sender role", HFILL}},
+        {&hf_to, {"To (listener)", "ciscouc.to", FT_STRING, BASE_NONE, nullptr, 0x0,
+                  "Documented listener role", HFILL}},
+        {&hf_doc, {"Document", "ciscouc.doc", FT_STRING, BASE_NONE, nullptr, 0x0,
+                   "Guide title, table and row", HFILL}},
+        {&hf_edition, {"Edition", "ciscouc.edition", FT_STRING, BASE_NONE, nullptr, 0x0, nullptr, HFILL}},
+        {&hf_release, {"Release", "ciscouc.release", FT_STRING, BASE_NONE, nullptr, 0x0, nullptr, HFILL}},
+        {&hf_ports, {"Documented ports", "ciscouc.ports", FT_STRING, BASE_NONE, nullptr, 0x0, nullptr, HFILL}},
+        {&hf_catch_all, {"Catch-all range", "ciscouc.catch_all", FT_BOOLEAN, BASE_NONE, nullptr, 0x0,
+                         "A wide platform or ephemeral range: weak evidence", HFILL}},
+        {&hf_facts, {"Facts", "ciscouc.facts", FT_STRING, BASE_NONE, nullptr, 0x0,
+                     "What the guide states about this row", HFILL}},
+        {&hf_flags, {"Flags", "ciscouc.flags", FT_STRING, BASE_NONE, nullptr, 0x0,
+                     "Flags raised for this conversation", HFILL}},
+        {&hf_heuristic, {"Recognised by", "ciscouc.heuristic", FT_STRING, BASE_NONE, nullptr, 0x0,
+                         "ciscouc payload signature that recognised this packet", HFILL}},
+        {&hf_ip_proto, {"IP protocol", "ciscouc.ip_proto", FT_UINT8, BASE_DEC, nullptr, 0x0,
+                        "IP protocol documented by the guides (ICMP, GRE, ESP, AH)", HFILL}},
+    };
+    static gint *ett[] = {&ett_ciscouc, &ett_use};
+    static ei_register_info ei[] = {
+        {&ei_flag[0], {"ciscouc.unexpected_port", PI_PROTOCOL, PI_WARN,
+                       "UC protocol on a port and transport the guides do not document for it", EXPFILL}},
+        {&ei_flag[1], {"ciscouc.protocol_mismatch", PI_PROTOCOL, PI_WARN,
+                       "Documented UC port carrying a different protocol", EXPFILL}},
+        {&ei_flag[2], {"ciscouc.internal_only", PI_SECURITY, PI_WARN,
+                       "Localhost-only or internal port used between two hosts", EXPFILL}},
+        {&ei_flag[3], {"ciscouc.insecure", PI_SECURITY, PI_NOTE,
+                       "Cleartext variant in use where a secure counterpart is documented", EXPFILL}},
+        {&ei_flag[4], {"ciscouc.not_recommended", PI_PROTOCOL, PI_NOTE,
+                       "Use that Cisco's guide does not recommend", EXPFILL}},
+        {&ei_flag[5], {"ciscouc.release_mismatch", PI_PROTOCOL, PI_NOTE,
+                       "Port documented only for another edition than the preferred one", EXPFILL}},
+    };
+    proto_ciscouc = proto_register_protocol("Cisco UC port usage", "CiscoUC", "ciscouc");
+    proto_register_field_array(proto_ciscouc, hf, G_N_ELEMENTS(hf));
+    proto_register_subtree_array(ett, G_N_ELEMENTS(ett));
+    expert_module_t *em = expert_register_protocol(proto_ciscouc);
+    expert_register_field_array(em, ei, G_N_ELEMENTS(ei));
+
+    module_t *m = prefs_register_protocol(proto_ciscouc, nullptr);
+    prefs_register_bool_preference(m, "labels", "Label conversations",
+                                   "Add the documented purpose of each TCP/UDP conversation", &pref_labels);
+    edition_enum.push_back(enum_val_t{"all", "All guides", -1});
+    for (size_t i = 0; i < kEditionGroupCount; ++i)
+        edition_enum.push_back(enum_val_t{kEditionGroups[i].key, kEditionGroups[i].name, static_cast<gint>(i)});
+    edition_enum.push_back(enum_val_t{nullptr, nullptr, 0});
+    prefs_register_enum_preference(m, "edition", "Preferred edition",
+                                   "Rows of this edition come first; release_mismatch compares against it",
+                                   &pref_edition, edition_enum.data(), FALSE);
+    prefs_register_bool_preference(m, "only_preferred", "Show only the preferred edition's rows",
+                                   "When the preferred edition documents the port, hide other editions' rows",
+                                   &pref_only_preferred);
+    static const enum_val_t languages[] = {
+        {"english", "English", 0}, {"original", "Language of the guide (Korean, Japanese)", 1}, {nullptr, nullptr, 0}};
+    prefs_register_enum_preference(m, "language", "Purpose language",
+                                   "Language of the summary and use lines", &pref_language, languages, FALSE);
+    prefs_register_bool_preference(m, "info_column", "Append the summary to the Info column",
+                                   "Add [UC: purpose] to the Info column of labelled packets", &pref_info);
+    static const char *const flag_titles[kFlagCount] = {
+        "Flag UC protocols on unexpected ports", "Flag protocol mismatches on documented ports",
+        "Flag localhost-only ports between hosts", "Flag cleartext where a secure counterpart exists",
+        "Flag uses Cisco does not recommend", "Flag ports of another edition than the preferred one"};
+    static char flag_names[kFlagCount][32];
+    for (int b = 0; b < kFlagCount; ++b) {
+        g_snprintf(flag_names[b], sizeof flag_names[b], "flag_%s", flag_name(b));
+        prefs_register_bool_preference(m, flag_names[b], flag_titles[b], flag_titles[b], &pref_flag[b]);
+    }
+    prefs_register_bool_preference(m, "try_uc_first", "Try SIP and TLS first on ports of unrelated dissectors",
+                                   "On TCP 6000-6063 (X11), 1089-1091 (FF), 3804 (HiQnet) and UDP 2428 (actrace), "
+                                   "hand SIP or TLS payloads to their dissectors before the port's stock owner",
+                                   &pref_steal);
+    static uat_field_t allow_fields[] = {
+        UAT_FLD_CSTRING(allow, transport, "Transport", "tcp or udp"),
+        UAT_FLD_CSTRING(allow, ports, "Ports", "A port or range, e.g. 5070 or 5065-5070"),
+        UAT_FLD_CSTRING(allow, protocol, "Protocol", "Catalog protocol expected there, e.g. SIP"),
+        UAT_FLD_CSTRING(allow, comment, "Comment", "Why this site uses it"),
+        UAT_END_FIELDS};
+    uat_t *allow = uat_new("ciscouc site allow-list", sizeof(AllowRecord), "ciscouc_allowed_ports", TRUE,
+                           &allow_records, &allow_count, UAT_AFFECTS_DISSECTION, nullptr, allow_copy, allow_update,
+                           allow_free, nullptr, nullptr, allow_fields);
+    prefs_register_uat_preference(m, "allowed_ports", "Site allow-list",
+                                  "Ports where this site runs a UC protocol on purpose (silences unexpected_port)",
+                                  allow);
+    ciscouc_tap = register_tap("ciscouc");
+    register_stats();
+}
+
+void register_handoff() {
+    postdissector_handle = create_dissector_handle(dissect_post, proto_ciscouc);
+    register_postdissector(postdissector_handle);
+    build_proto_classes();
+    for (size_t i = 0; i < G_N_ELEMENTS(kIpLayers); ++i) ip_layer_proto[i] = proto_get_id_by_filter_name(kIpLayers[i].name);
+    init_heuristics();
+}
+
+// Accessors for the stats module.
+const Candidate *state_candidates(const void *state, guint *count) {
+    const auto *st = static_cast<const ConvState *>(state);
+    *count = st->cand_count;
+    return st->cand;
+}
+guint32 state_flags(const void *state) { return static_cast<const ConvState *>(state)->flags; }
+const char *state_detected(const void *state) {
+    const auto *st = static_cast<const ConvState *>(state);
+    return st->detected >= 0 ? kProtocols[st->detected].key : st->detected_other ? st->detected_other : "";
+}
+guint16 state_listener(const void *state) {
+    const auto *st = static_cast<const ConvState *>(state);
+    return st->listener_port;
+}
+bool state_transport_tcp(const void *state) { return static_cast<const ConvState *>(state)->transport == kTcp; }
+
+}  // namespace epan
+}  // namespace ciscouc

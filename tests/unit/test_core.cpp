@@ -1,0 +1,319 @@
+// Unit tests of the pure ciscouc core (catalog lookup, classifier, flag rules,
+// signature interpreter), built against the tables generated from the real
+// catalog.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "catalog.h"
+#include "classify.h"
+#include "heuristics.h"
+
+using namespace ciscouc;
+
+namespace {
+
+std::vector<std::string> ids_for(Transport t, uint16_t port) {
+    std::vector<std::string> out;
+    for (uint16_t f : lookup_port(t, port)) out.push_back(kEntries[kFlows[f].entry].id);
+    return out;
+}
+
+bool contains(const std::vector<std::string> &v, const std::string &s) {
+    for (const auto &x : v)
+        if (x == s) return true;
+    return false;
+}
+
+int proto(const char *k) {
+    int p = protocol_by_key(k);
+    EXPECT_GE(p, 0) << k;
+    return p;
+}
+
+Label label_for(Transport t, uint16_t client, uint16_t server, Direction d, int detected = -1, Prefs prefs = {}) {
+    return classify(t, client, server, d, detected, prefs);
+}
+
+FlagResult flags_for(Transport t, uint16_t client, uint16_t server, Direction d, int detected,
+                     bool same_host = false, Prefs prefs = {}, const char *other = nullptr) {
+    static Label keep;
+    keep = classify(t, client, server, d, detected, prefs);
+    FlagInput in;
+    in.transport = t;
+    in.client_port = client;
+    in.server_port = server;
+    in.label = &keep;
+    in.detected = detected;
+    in.detected_other = other;
+    in.same_host = same_host;
+    in.prefs = prefs;
+    return evaluate_flags(in);
+}
+
+int group(const char *key) {
+    for (size_t i = 0; i < kEditionGroupCount; ++i)
+        if (std::strcmp(kEditionGroups[i].key, key) == 0) return static_cast<int>(i);
+    ADD_FAILURE() << key;
+    return -1;
+}
+
+}  // namespace
+
+TEST(Lookup, SegmentsAreSortedAndDisjoint) {
+    for (auto [segs, n] : {std::pair{kTcpSegments, kTcpSegmentCount}, std::pair{kUdpSegments, kUdpSegmentCount}}) {
+        ASSERT_GT(n, 10u);
+        for (size_t i = 0; i < n; ++i) {
+            EXPECT_LE(segs[i].lo, segs[i].hi);
+            EXPECT_GT(segs[i].count, 0u);
+            if (i) {
+            EXPECT_GT(segs[i].lo, segs[i - 1].hi);
+        }
+        }
+    }
+}
+
+TEST(Lookup, SccpPortFromEveryCucmEdition) {
+    auto v = ids_for(kTcp, 2000);
+    EXPECT_TRUE(contains(v, "cucm42-en.t5.r3"));
+    EXPECT_TRUE(contains(v, "cucm-ko.t6.r3"));
+    EXPECT_TRUE(contains(v, "cucm-ja.t6.r3"));
+    EXPECT_TRUE(ids_for(kUdp, 2000).empty()) << "SCCP is TCP only";
+}
+
+TEST(Lookup, UdpAndTcpDifferOnTheSameNumber) {
+    // 3000/udp is the 4.2 TFTP change notification; nothing documents 3000/tcp.
+    EXPECT_TRUE(contains(ids_for(kUdp, 3000), "cucm42-en.t1.r10"));
+    for (uint16_t f : lookup_port(kTcp, 3000))  // only the CIME 1024-65535 catch-all
+        EXPECT_TRUE(kEntries[kFlows[f].entry].flags & kCatchAll) << kEntries[kFlows[f].entry].id;
+}
+
+TEST(Lookup, RangesAndUnlistedPorts) {
+    EXPECT_FALSE(ids_for(kUdp, 20000).empty());     // RTP range
+    EXPECT_TRUE(ids_for(kTcp, 65000).empty() == false);  // CIME 1024-65535 catch-all
+    EXPECT_TRUE(ids_for(kUdp, 1).empty());
+    EXPECT_TRUE(ids_for(kTransportNone, 2000).empty());
+}
+
+TEST(Lookup, CatchAllRowsComeLast) {
+    // 2000/tcp lies in the CIME port-mapping catch-all; specific rows first.
+    FlowSpan s = lookup_port(kTcp, 2000);
+    ASSERT_FALSE(s.empty());
+    bool seen_catch_all = false;
+    for (uint16_t f : s) {
+        bool ca = kEntries[kFlows[f].entry].flags & kCatchAll;
+        if (seen_catch_all) {
+            EXPECT_TRUE(ca) << "specific row after a catch-all row";
+        }
+        seen_catch_all = seen_catch_all || ca;
+    }
+    EXPECT_TRUE(seen_catch_all);
+}
+
+TEST(Protocols, DetectNamesMapToVocabulary) {
+    EXPECT_EQ(protocol_by_wireshark_name("skinny"), proto("SCCP"));
+    EXPECT_EQ(protocol_by_wireshark_name("q931"), proto("H.225"));
+    EXPECT_EQ(protocol_by_wireshark_name("x11"), -1);
+    EXPECT_EQ(protocol_by_key("NoSuch"), -1);
+}
+
+TEST(Classify, HandshakeListenerDecides) {
+    // A client that happens to use 2749 as its source port is not CTI/TLS.
+    Label l = label_for(kTcp, 2749, 80, Direction::kHandshake);
+    EXPECT_EQ(l.listener_port, 80);
+    for (const auto &c : l.candidates) EXPECT_EQ(c.port, 80);
+}
+
+TEST(Classify, UnknownDirectionLabelsBothDocumentedPorts) {
+    Label l = label_for(kTcp, 2000, 5060, Direction::kUnknown);
+    EXPECT_EQ(l.direction, Direction::kUnknown);
+    bool p2000 = false, p5060 = false;
+    for (const auto &c : l.candidates) {
+        p2000 |= c.port == 2000;
+        p5060 |= c.port == 5060;
+    }
+    EXPECT_TRUE(p2000 && p5060);
+}
+
+TEST(Classify, UnknownDirectionInfersTheOnlyDocumentedPort) {
+    Label l = label_for(kTcp, 2000, 60999, Direction::kUnknown);
+    EXPECT_EQ(l.direction, Direction::kInferred);
+    EXPECT_EQ(l.listener_port, 2000);
+}
+
+TEST(Classify, UdpReplyFromWellKnownPortIsInferred) {
+    Label l = label_for(kUdp, 161, 52000, Direction::kFirstPacket);
+    EXPECT_EQ(l.direction, Direction::kInferred);
+    EXPECT_EQ(l.listener_port, 161);
+    l = label_for(kUdp, 5060, 6000, Direction::kFirstPacket, proto("SIP"));
+    EXPECT_EQ(l.listener_port, 6000) << "both unprivileged: the first packet decides";
+}
+
+TEST(Classify, DetectedProtocolOrdersFirst) {
+    Label l = label_for(kUdp, 52000, 5060, Direction::kFirstPacket, proto("SIP"));
+    ASSERT_FALSE(l.candidates.empty());
+    EXPECT_TRUE(l.candidates.front().detected_match);
+}
+
+TEST(Classify, PreferredEditionOrdersFirstAndCanFilter) {
+    Prefs p;
+    p.edition_group = group("cucm-4.2");
+    Label l = label_for(kTcp, 52000, 2000, Direction::kHandshake, -1, p);
+    ASSERT_FALSE(l.candidates.empty());
+    EXPECT_STREQ(kEntries[kFlows[l.candidates.front().flow].entry].id, "cucm42-en.t5.r3");
+    p.only_preferred = true;
+    l = label_for(kTcp, 52000, 2000, Direction::kHandshake, -1, p);
+    for (const auto &c : l.candidates) EXPECT_TRUE(c.preferred);
+}
+
+TEST(Flags, SipOn5060IsExpectedButOnUdp6000Unexpected) {
+    EXPECT_FALSE(flags_for(kUdp, 52000, 5060, Direction::kFirstPacket, proto("SIP")).flags & kFlagUnexpectedPort);
+    FlagResult r = flags_for(kUdp, 5060, 6000, Direction::kFirstPacket, proto("SIP"));
+    EXPECT_TRUE(r.flags & kFlagUnexpectedPort);
+    EXPECT_NE(r.reason[0].find("SIP on 6000/udp"), std::string::npos) << r.reason[0];
+}
+
+TEST(Flags, SccpOnTcp3000AndH225On1820AreUnexpected) {
+    EXPECT_TRUE(flags_for(kTcp, 52000, 3000, Direction::kHandshake, proto("SCCP")).flags & kFlagUnexpectedPort);
+    EXPECT_TRUE(flags_for(kTcp, 52000, 1820, Direction::kHandshake, proto("H.225")).flags & kFlagUnexpectedPort);
+    EXPECT_FALSE(flags_for(kTcp, 52000, 1720, Direction::kHandshake, proto("H.225")).flags & kFlagUnexpectedPort);
+    EXPECT_TRUE(flags_for(kUdp, 52000, 3427, Direction::kFirstPacket, proto("MGCP")).flags & kFlagUnexpectedPort);
+    EXPECT_FALSE(flags_for(kUdp, 52000, 2427, Direction::kFirstPacket, proto("MGCP")).flags & kFlagUnexpectedPort);
+}
+
+TEST(Flags, ProtocolMismatch) {
+    EXPECT_TRUE(flags_for(kTcp, 52000, 5060, Direction::kHandshake, proto("HTTP")).flags & kFlagProtocolMismatch);
+    EXPECT_TRUE(flags_for(kUdp, 52000, 5060, Direction::kFirstPacket, -1, false, {}, "wg").flags &
+                kFlagProtocolMismatch);
+    EXPECT_FALSE(flags_for(kTcp, 52000, 5060, Direction::kHandshake, proto("SIP")).flags & kFlagProtocolMismatch);
+    EXPECT_FALSE(flags_for(kTcp, 52000, 5061, Direction::kHandshake, proto("TLS")).flags & kFlagProtocolMismatch);
+}
+
+TEST(Flags, InternalOnlyBetweenHostsButNotOnLoopback) {
+    // IM and Presence 5049: "Internal port. Localhost traffic only."
+    EXPECT_TRUE(flags_for(kTcp, 52000, 5049, Direction::kHandshake, -1, false).flags & kFlagInternalOnly);
+    EXPECT_FALSE(flags_for(kTcp, 52000, 5049, Direction::kHandshake, -1, true).flags & kFlagInternalOnly);
+    EXPECT_FALSE(flags_for(kTcp, 52000, 5060, Direction::kHandshake, -1, false).flags & kFlagInternalOnly);
+}
+
+TEST(Flags, InsecureWhereASecureCounterpartIsDocumented) {
+    FlagResult r = flags_for(kTcp, 52000, 2000, Direction::kHandshake, proto("SCCP"));
+    EXPECT_TRUE(r.flags & kFlagInsecure);
+    EXPECT_NE(r.reason[3].find("2443"), std::string::npos) << r.reason[3];
+    EXPECT_TRUE(flags_for(kTcp, 52000, 2748, Direction::kHandshake, -1).flags & kFlagInsecure);
+    EXPECT_FALSE(flags_for(kTcp, 52000, 2443, Direction::kHandshake, proto("TLS")).flags & kFlagInsecure);
+}
+
+TEST(Flags, NotRecommendedDhcpServer) {
+    EXPECT_TRUE(flags_for(kUdp, 68, 67, Direction::kFirstPacket, proto("DHCP")).flags & kFlagNotRecommended);
+    EXPECT_FALSE(flags_for(kUdp, 52000, 123, Direction::kFirstPacket, proto("NTP")).flags & kFlagNotRecommended);
+}
+
+TEST(Flags, ReleaseMismatchAgainstCurrentUnifiedCm) {
+    Prefs p;
+    p.edition_group = group("cucm-current");
+    EXPECT_TRUE(flags_for(kTcp, 52000, 1433, Direction::kHandshake, -1, false, p).flags & kFlagReleaseMismatch);
+    EXPECT_TRUE(flags_for(kTcp, 52000, 135, Direction::kHandshake, -1, false, p).flags & kFlagReleaseMismatch);
+    EXPECT_FALSE(flags_for(kTcp, 52000, 2000, Direction::kHandshake, -1, false, p).flags & kFlagReleaseMismatch);
+    EXPECT_FALSE(flags_for(kTcp, 52000, 1433, Direction::kHandshake, -1, false, Prefs{}).flags & kFlagReleaseMismatch);
+}
+
+// ---- Signatures
+
+namespace {
+std::vector<uint8_t> bytes(const std::string &s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+int match(Transport t, const std::vector<uint8_t> &v) {
+    int i = match_any(t, v.data(), v.size());
+    return i;
+}
+const char *matched_protocol(Transport t, const std::vector<uint8_t> &v) {
+    int i = match(t, v);
+    return i < 0 ? "" : kSignatures[i].protocol;
+}
+std::vector<uint8_t> skinny(uint32_t version, uint32_t msg, size_t body) {
+    std::vector<uint8_t> v(12 + body, 0);
+    uint32_t len = static_cast<uint32_t>(4 + body);
+    std::memcpy(v.data(), &len, 4);
+    std::memcpy(v.data() + 4, &version, 4);
+    std::memcpy(v.data() + 8, &msg, 4);
+    return v;
+}
+}  // namespace
+
+TEST(Signatures, SkinnyKeepAliveAndRegister) {
+    EXPECT_STREQ(matched_protocol(kTcp, skinny(0, 0x0000, 0)), "SCCP");
+    EXPECT_STREQ(matched_protocol(kTcp, skinny(0x12, 0x0001, 40)), "SCCP");
+    EXPECT_STREQ(matched_protocol(kUdp, skinny(0, 0x0000, 0)), "") << "SCCP never on UDP";
+    EXPECT_STREQ(matched_protocol(kTcp, skinny(7, 0x0001, 40)), "") << "unknown header version";
+    auto truncated = skinny(0, 0x0001, 40);
+    truncated.resize(30);
+    EXPECT_STREQ(matched_protocol(kTcp, truncated), "") << "length field beyond the payload";
+}
+
+TEST(Signatures, TextProtocols) {
+    EXPECT_STREQ(matched_protocol(kUdp, bytes("RSIP 1 *@gw.example.com MGCP 1.0\r\nRM: restart\r\n")), "MGCP");
+    EXPECT_STREQ(matched_protocol(kUdp, bytes("200 1 OK\r\n")), "MGCP");
+    EXPECT_STREQ(matched_protocol(kUdp, bytes("INVITE sip:100@10.0.0.1 SIP/2.0\r\nVia: x\r\n")), "SIP");
+    EXPECT_STREQ(matched_protocol(kTcp, bytes("SIP/2.0 200 OK\r\n")), "SIP");
+    EXPECT_STREQ(matched_protocol(kTcp, bytes("GET / HTTP/1.1\r\nHost: x\r\n")), "");
+    EXPECT_STREQ(matched_protocol(kTcp, bytes("<?xml version='1.0'?><stream:stream to='example.com'>")), "XMPP");
+    EXPECT_STREQ(matched_protocol(kUdp, bytes("INVITE sip:x HTTP/1.1\r\n")), "");
+}
+
+TEST(Signatures, TpktQ931Setup) {
+    std::vector<uint8_t> v = {3, 0, 0, 12, 0x08, 0x02, 0x12, 0x34, 0x05, 0x04, 0x03, 0x80};
+    EXPECT_STREQ(matched_protocol(kTcp, v), "H.225");
+    v[8] = 0x99;  // not a Q.931 message type
+    EXPECT_STREQ(matched_protocol(kTcp, v), "");
+}
+
+TEST(Signatures, RandomPayloadsMatchNothing) {
+    std::mt19937 rng(20261121);
+    std::vector<uint8_t> buf;
+    int hits = 0;
+    for (int i = 0; i < 100000; ++i) {
+        buf.resize(rng() % 200);
+        for (auto &b : buf) b = static_cast<uint8_t>(rng());
+        if (match_any(kTcp, buf.data(), buf.size()) >= 0) ++hits;
+        if (match_any(kUdp, buf.data(), buf.size()) >= 0) ++hits;
+    }
+    EXPECT_EQ(hits, 0);
+}
+
+TEST(Signatures, NeverReadsPastTheEnd) {
+    // Every prefix of a valid message is checked without reading beyond it
+    // (ASan builds turn an overread into a failure).
+    auto v = skinny(0x12, 0x0001, 40);
+    for (size_t n = 0; n <= v.size(); ++n) {
+        std::vector<uint8_t> cut(v.begin(), v.begin() + n);
+        match_any(kTcp, cut.data(), cut.size());
+    }
+    EXPECT_EQ(match_any(kTcp, nullptr, 0), -1);
+}
+
+TEST(Rtp, RunNeedsConsistentPackets) {
+    RtpRun run;
+    for (int i = 0; i < RtpRun::kRtpRunNeeded; ++i) {
+        RtpHeader h{0, static_cast<uint16_t>(100 + i), 160u * i, 0xdeadbeef};
+        run.feed(h);
+    }
+    EXPECT_TRUE(run.confirmed());
+    RtpRun bad;
+    std::mt19937 rng(7);
+    for (int i = 0; i < 50; ++i) {
+        RtpHeader h{static_cast<uint8_t>(rng() % 128), static_cast<uint16_t>(rng()), static_cast<uint32_t>(rng()),
+                    static_cast<uint32_t>(rng())};
+        bad.feed(h);
+    }
+    EXPECT_FALSE(bad.confirmed());
+}
+
+TEST(Summary, MentionsPortEditionAndCount) {
+    Label l = label_for(kUdp, 52000, 5060, Direction::kFirstPacket, proto("SIP"));
+    std::string s = summarize(l, false);
+    EXPECT_EQ(s.rfind("5060: ", 0), 0u) << s;
+    EXPECT_NE(s.find("more)"), std::string::npos) << s;
+}
