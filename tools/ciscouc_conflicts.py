@@ -9,12 +9,61 @@ Rules (each conflict names the entries on both sides):
              guide and not by another (any products)
   stated     a range stated in a note (stated_ranges, same `what`) differs
 Then, per product, ports documented by only some of its editions.
+
+Roles are compared normalised (role_key): case-insensitively, with
+parenthesised qualifiers dropped ("Unified CM (DNS server)" -> "unified cm")
+and a leading "Unified CM " product prefix dropped when more follows
+("Unified CM Attendant Console" -> "attendant console", so it aligns with the
+4.2 guide's "Attendant Console").
+
+Port attribution (listener and transport rules): a port of an entry counts
+for a protocol only when the entry focuses on that protocol on that port.
+An entry with one protocol, or with one specific port, counts for all its
+protocols. An entry whose destination lists several ports and which names
+several protocols (TelePresence "CUCM: 5060, 5061" tagged SIP + SIPS) is split
+with its `secure` items: a port given as `secure` counts for the entry's
+secure protocols (vocabulary `secure = true`), a port given as `plain` for the
+others; a port the items do not mention counts for none. So the 5060 of such a
+row is not compared as SIPS, nor its 5061 as SIP.
 """
 from __future__ import annotations
 
 import itertools
+import re
 
 import ciscouc_catalog as cc
+
+
+def role_key(role: str) -> str:
+    """Normalised role: lower case, parenthesised qualifiers and a leading
+    "unified cm " product prefix dropped, spaces collapsed."""
+    r = role.lower()
+    while True:
+        stripped = re.sub(r"\([^()]*\)", " ", r)
+        if stripped == r:
+            break
+        r = stripped
+    r = " ".join(r.split())
+    if r.startswith("unified cm "):
+        r = r[len("unified cm "):]
+    return r
+
+
+def _port_protocols(ent: cc.Entry, flow: cc.Flow, port: int, vocabulary: dict) -> tuple[str, ...]:
+    """The protocols of `ent` that `port` of `flow` is documented for (see the
+    module docstring, "Port attribution")."""
+    ports = _specific_ports(flow)
+    if len(ent.protocol) <= 1 or len(ports) <= 1:
+        return ent.protocol
+    secure_ports = {s["secure"] for s in ent.get("secure", [])}
+    plain_ports = {s["plain"] for s in ent.get("secure", [])}
+    is_secure = {p: bool(vocabulary["protocols"].get(p, {}).get("secure")) for p in ent.protocol}
+    out = []
+    if port in secure_ports:
+        out += [p for p in ent.protocol if is_secure[p]]
+    if port in plain_ports:
+        out += [p for p in ent.protocol if not is_secure[p]]
+    return tuple(p for p in ent.protocol if p in out)
 
 
 def _specific_ports(flow: cc.Flow) -> list[int]:
@@ -42,7 +91,7 @@ def find_conflicts(cat: cc.Catalog) -> dict:
             trans = _net_transports(f)
             if not trans:
                 continue
-            key = (ent.product, cc.role_key(f.sender), cc.role_key(f.listener),
+            key = (ent.product, role_key(f.sender), role_key(f.listener),
                    frozenset(ent.protocol), trans)
             aligned.setdefault(key, {}).setdefault(ent.doc["id"], set()).add((f.dst.ports_text(), ent.id))
     for key, per_doc in aligned.items():
@@ -63,7 +112,7 @@ def find_conflicts(cat: cc.Catalog) -> dict:
             continue
         for f in ent.flows:
             for port in _specific_ports(f):
-                for proto in ent.protocol:
+                for proto in _port_protocols(ent, f, port, cat.vocabulary):
                     by_port.setdefault((port, proto), []).append((ent, f))
     for (port, proto), items in sorted(by_port.items()):
         per_doc: dict[str, list[tuple[cc.Entry, cc.Flow]]] = {}
@@ -80,8 +129,8 @@ def find_conflicts(cat: cc.Catalog) -> dict:
             if docs[a]["product"] != docs[b]["product"]:
                 continue
             for t in sorted(ta & tb):
-                la = {cc.role_key(f.listener) for _, f in per_doc[a] if t in f.transport}
-                lb = {cc.role_key(f.listener) for _, f in per_doc[b] if t in f.transport}
+                la = {role_key(f.listener) for _, f in per_doc[a] if t in f.transport}
+                lb = {role_key(f.listener) for _, f in per_doc[b] if t in f.transport}
                 if la and lb and not la & lb:
                     conflicts.append({
                         "kind": "listener", "what": f"{proto} on {port}/{t}",

@@ -18,7 +18,7 @@ CHECK_KEYS = {
     "length_field": {"type", "field", "offset", "add", "relation"},
     "printable": {"type", "count"},
 }
-SIG_KEYS = {"name", "protocol", "transport", "dissector", "min_length", "checks", "ports"}
+SIG_KEYS = {"name", "protocol", "transport", "dissector", "min_length", "checks", "ports", "sniff_ports"}
 TRANSPORTS = {"tcp": "kTcp", "udp": "kUdp", "both": "kTcp | kUdp"}
 
 
@@ -100,11 +100,13 @@ def load(path: str, vocabulary_protocols: set[str] | None = None) -> list[dict]:
             elif t == "printable":
                 if not isinstance(c.get("count"), int) or c["count"] < 1:
                     raise _err(path, name, "printable needs a positive count")
-        for p in s.get("ports", []):
+        for p in s.get("ports", []) + s.get("sniff_ports", []):
             tr, _, rng = p.partition(":")
             lo, _, hi = rng.partition("-")
             if tr not in ("tcp", "udp") or not lo.isdigit() or (hi and not hi.isdigit()):
                 raise _err(path, name, f"malformed port '{p}' (want tcp:N or udp:N-M)")
+            if int(lo) > 65535 or (hi and (int(hi) > 65535 or int(hi) < int(lo))):
+                raise _err(path, name, f"port out of range in '{p}'")
     return sigs
 
 
@@ -156,10 +158,11 @@ def generate(sigs: list[dict]) -> str:
                 vc = c["count"]
             checks.append(f"    {{CheckKind::{kind}, {off}, {plus}, {lo}u, {hi}u, {vf}, {vc}, {text}}},")
         ports = []
-        for p in s.get("ports", []):
-            tr, _, rng = p.partition(":")
-            lo, _, hi = rng.partition("-")
-            steal.append(f"    {{{len(sig_lines)}, {'kTcp' if tr == 'tcp' else 'kUdp'}, {lo}, {hi or lo}}},")
+        for key, sniff in (("ports", "false"), ("sniff_ports", "true")):
+            for p in s.get(key, []):
+                tr, _, rng = p.partition(":")
+                lo, _, hi = rng.partition("-")
+                steal.append(f"    {{{len(sig_lines)}, {'kTcp' if tr == 'tcp' else 'kUdp'}, {lo}, {hi or lo}, {sniff}}},")
         sig_lines.append(f"    {{\"{s['name']}\", \"{s['protocol']}\", static_cast<uint8_t>({TRANSPORTS[s['transport']]}), "
                          f"\"{s['dissector']}\", {s['min_length']}, {first}, {len(checks) - first}}},")
     out = ['#include "heuristics.h"\n', "namespace ciscouc {\n",
@@ -167,7 +170,7 @@ def generate(sigs: list[dict]) -> str:
            "const uint32_t kCheckValues[] = {" + ", ".join(str(v) for v in (values or [0])) + "};",
            "const Signature kSignatures[] = {", *sig_lines, "};",
            f"const size_t kSignatureCount = {len(sig_lines)};",
-           "const StealPort kStealPorts[] = {", *(steal or ["    {0, 0, 0, 0},"]), "};",
+           "const StealPort kStealPorts[] = {", *(steal or ["    {0, 0, 0, 0, false},"]), "};",
            f"const size_t kStealPortCount = {len(steal)};",
            "}  // namespace ciscouc"]
     return "\n".join(out) + "\n"

@@ -128,6 +128,9 @@ bool site_allows(Transport t, guint port, int protocol) {
     return false;
 }
 
+// Per-packet evidence recorded by the sniffing port handler (p_add_proto_data key).
+constexpr guint32 kEvidenceKey = 1;
+
 // Wireshark protocol ids -> what they tell us. Built once at handoff.
 enum : gint16 { kSkip = -2, kOther = -1 };
 std::vector<gint16> proto_class;
@@ -169,6 +172,12 @@ struct Detection {
 
 Detection detect(packet_info *pinfo) {
     Detection d;
+    // Payload evidence from a sniffed port outranks the protocol stack (the
+    // SIP-over-TCP dissector calls anything on 5060 a SIP continuation).
+    if (gpointer ev = p_get_proto_data(wmem_file_scope(), pinfo, proto_ciscouc, kEvidenceKey)) {
+        d.protocol = protocol_by_key(kSignatures[GPOINTER_TO_UINT(ev) - 1].protocol);
+        if (d.protocol >= 0) return d;
+    }
     if (!pinfo->layers) return d;
     bool after_transport = false;
     for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f; f = wmem_list_frame_next(f)) {
@@ -507,17 +516,22 @@ dissector_handle_t steal_tcp_handle, steal_udp_handle;
 
 int dissect_stolen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, Transport t) {
     guint16 ports[2] = {static_cast<guint16>(pinfo->destport), static_cast<guint16>(pinfo->srcport)};
-    if (pref_steal) {
-        guint len = tvb_captured_length(tvb);
-        const guint8 *bytes = len ? tvb_get_ptr(tvb, 0, len) : nullptr;
-        for (size_t i = 0; i < kStealPortCount && bytes; ++i) {
-            const StealPort &sp = kStealPorts[i];
-            if (sp.transport != t) continue;
-            bool on = (ports[0] >= sp.lo && ports[0] <= sp.hi) || (ports[1] >= sp.lo && ports[1] <= sp.hi);
-            if (on && match_signature(kSignatures[sp.signature], bytes, len) &&
-                hand_off(static_cast<int>(sp.signature), tvb, pinfo, tree, data))
-                return tvb_captured_length(tvb);
+    guint len = tvb_captured_length(tvb);
+    const guint8 *bytes = len ? tvb_get_ptr(tvb, 0, len) : nullptr;
+    for (size_t i = 0; i < kStealPortCount && bytes; ++i) {
+        const StealPort &sp = kStealPorts[i];
+        if (sp.transport != t) continue;
+        bool on = (ports[0] >= sp.lo && ports[0] <= sp.hi) || (ports[1] >= sp.lo && ports[1] <= sp.hi);
+        if (!on || !match_signature(kSignatures[sp.signature], bytes, len)) continue;
+        if (sp.sniff) {
+            // Evidence only: remember what the payload is, decode as usual.
+            if (!p_get_proto_data(wmem_file_scope(), pinfo, proto_ciscouc, kEvidenceKey))
+                p_add_proto_data(wmem_file_scope(), pinfo, proto_ciscouc, kEvidenceKey,
+                                 GUINT_TO_POINTER(sp.signature + 1));
+            break;
         }
+        if (pref_steal && hand_off(static_cast<int>(sp.signature), tvb, pinfo, tree, data))
+            return tvb_captured_length(tvb);
     }
     for (guint16 p : ports)
         for (const StolenPort &s : stolen)

@@ -101,9 +101,20 @@ bool match_signature(const Signature &s, const uint8_t *data, size_t len) {
     return true;
 }
 
+bool signature_is_sniff_only(size_t i) {
+    bool sniff = false;
+    for (size_t k = 0; k < kStealPortCount; ++k) {
+        if (kStealPorts[k].signature != i) continue;
+        if (!kStealPorts[k].sniff) return false;
+        sniff = true;
+    }
+    return sniff;
+}
+
 int match_any(Transport t, const uint8_t *data, size_t len) {
     for (size_t i = 0; i < kSignatureCount; ++i)
-        if ((kSignatures[i].transports & t) && match_signature(kSignatures[i], data, len))
+        if ((kSignatures[i].transports & t) && !signature_is_sniff_only(i) &&
+            match_signature(kSignatures[i], data, len))
             return static_cast<int>(i);
     return -1;
 }

@@ -32,10 +32,13 @@ struct Signature {
 };
 
 // A port where the signature runs before the stock dissector that owns it.
+// sniff: only record the evidence, then let the stock dissector decode as
+// usual; otherwise a match hands the payload to the signature's dissector.
 struct StealPort {
     uint32_t signature;
     uint8_t transport;
     uint16_t lo, hi;
+    bool sniff;
 };
 
 extern const Check kChecks[];
@@ -48,8 +51,12 @@ extern const size_t kStealPortCount;
 // Does the payload match signature `s`? Never reads outside [data, data+len).
 bool match_signature(const Signature &s, const uint8_t *data, size_t len);
 
-// First signature for this transport that matches, or -1.
+// First heuristic signature (not an evidence-only one) for this transport
+// that matches, or -1.
 int match_any(Transport t, const uint8_t *data, size_t len);
+
+// Is signature i evidence-only (listed with sniff ports, never a heuristic)?
+bool signature_is_sniff_only(size_t i);
 
 // RTP: version 2 header sanity for one packet (RFC 3550 section 5.1).
 struct RtpHeader {

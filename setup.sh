@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# ciscouc quick start: install what is missing, build, install the plugin,
+# then annotate a bundled teaching capture with each conversation's purpose.
+#   ./setup.sh            everything
+#   ./setup.sh --deps     only check/install the Debian packages
+# Idempotent; works as root (system-wide plugin) and as a user (personal plugin).
+set -euo pipefail
+cd "$(dirname "$0")"
+BUILD=${CISCOUC_BUILD:-build}
+PACKAGES=(tshark libwireshark-dev wireshark-dev python3-pytest python3-scapy cmake g++ libgtest-dev)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    echo "setup: installing ${missing[*]} with sudo"
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing Debian packages: ${missing[*]}" >&2
+    echo "setup: install them with: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+[ "${1:-}" = "--deps" ] && exit 0
+
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD" -j"$(nproc)"
+cmake --install "$BUILD"
+/usr/bin/python3 captures/make_captures.py --out captures --check >/dev/null 2>&1 || /usr/bin/python3 captures/make_captures.py --out captures
+/usr/bin/python3 tools/install_profile.py
+
+demo=captures/sccp-phone-call.pcap
+echo
+echo "== ciscouc: conversations in $demo and what the guides say they are for =="
+if [ "$(id -u)" -eq 0 ]; then
+  tshark -q -2 -r "$demo" -z ciscouc,conv
+else
+  tshark -q -2 -r "$demo" -z ciscouc,conv
+fi
+echo "Loaded: $(tshark -G plugins 2>/dev/null | grep -c '^ciscouc\.so') ciscouc plugin(s). Next: ./test.sh"

@@ -1,0 +1,127 @@
+"""Shared pytest fixtures: a hermetic tshark that loads the plugin from the build tree.
+
+tshark run as root ignores WIRESHARK_PLUGIN_DIR and personal plugins, so when
+the tests run as root (CI does), tshark is run as `nobody` through setpriv,
+with WIRESHARK_PLUGIN_DIR pointing at <build>/plugins (which holds 4.0/epan/).
+Every run has TZ=UTC, LC_ALL=C.UTF-8 and a fresh HOME, like Wireshark's own
+test suite.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("CISCOUC_BUILD", os.path.join(ROOT, "build"))
+SHARED_CAPTURES = os.environ.get("CISCOUC_SHARED_CAPTURES",
+                                 os.path.normpath(os.path.join(ROOT, "..", "shared", "captures")))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+
+def plugin_dir() -> str:
+    return os.path.join(BUILD, "plugins")
+
+
+class Tshark:
+    """Runs tshark with the ciscouc plugin from the build tree."""
+
+    def __init__(self, workdir: str):
+        self.workdir = workdir
+        self.home = os.path.join(workdir, "home")
+        os.makedirs(self.home, exist_ok=True)
+        os.chmod(self.home, 0o777)
+        self.plugins = plugin_dir()
+        if os.geteuid() == 0:
+            # nobody may not be able to traverse the build tree (a clone under
+            # /root): give it a readable copy of the plugin folder.
+            self.plugins = os.path.join(workdir, "plugins")
+            shutil.rmtree(self.plugins, ignore_errors=True)
+            shutil.copytree(plugin_dir(), self.plugins)
+            for d, dirs, files in os.walk(self.plugins):
+                os.chmod(d, 0o755)
+                for f in files:
+                    os.chmod(os.path.join(d, f), 0o644)
+
+    def command(self, args: list[str], plugin: bool = True) -> tuple[list[str], dict]:
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LC_ALL": "C.UTF-8", "HOME": self.home}
+        if plugin:
+            env["WIRESHARK_PLUGIN_DIR"] = self.plugins
+        else:
+            env["WIRESHARK_PLUGIN_DIR"] = os.path.join(self.workdir, "no-plugins")
+        cmd = ["tshark", *args]
+        if os.geteuid() == 0:
+            cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                   "env", *[f"{k}={v}" for k, v in env.items()], *cmd]
+        return cmd, env
+
+    def run(self, args: list[str], plugin: bool = True, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
+        args = list(args)
+        stdin = None
+        if "-r" in args:
+            # The capture is opened here and read by tshark as /dev/stdin, so
+            # the unprivileged tshark needs no access to the folder holding it
+            # (a regular file on stdin stays seekable, which -2 needs).
+            i = args.index("-r") + 1
+            stdin = open(args[i], "rb")
+            args[i] = "/dev/stdin"
+        cmd, env = self.command(args, plugin)
+        try:
+            p = subprocess.run(cmd, env=env, stdin=stdin, capture_output=True, text=True, timeout=timeout)
+        finally:
+            if stdin:
+                stdin.close()
+        if check and p.returncode != 0:
+            raise AssertionError(f"tshark failed ({p.returncode}): {' '.join(args)}\n{p.stderr[-3000:]}")
+        return p
+
+    def fields(self, pcap: str, fields: list[str], extra: list[str] | None = None,
+               two_pass: bool = True) -> list[dict[str, str]]:
+        """One dict per packet: field -> value (all occurrences joined with '|')."""
+        args = ["-r", pcap, "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a",
+                "-E", "aggregator=|", "-E", "quote=n"]
+        if two_pass:
+            args.append("-2")
+        for f in fields:
+            args += ["-e", f]
+        args += extra or []
+        out = self.run(args).stdout
+        rows = []
+        for line in out.splitlines():
+            cells = line.split("\t")
+            cells += [""] * (len(fields) - len(cells))
+            rows.append(dict(zip(fields, cells)))
+        return rows
+
+
+def readable_tmpdir(prefix: str) -> str:
+    d = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(d, 0o755)
+    return d
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    d = readable_tmpdir("ciscouc-tests-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tshark(workdir):
+    so = os.path.join(plugin_dir())
+    if not os.path.isdir(so):
+        pytest.fail(f"the plugin is not built: {so} is missing (run ./test.sh, or set CISCOUC_BUILD)")
+    return Tshark(workdir)
+
+
+@pytest.fixture(scope="session")
+def shared_captures():
+    if not os.path.isdir(SHARED_CAPTURES):
+        pytest.skip(f"../shared/captures is absent ({SHARED_CAPTURES}): real-capture tests skipped")
+    return SHARED_CAPTURES
