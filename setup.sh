@@ -39,9 +39,6 @@ cmake --install "$BUILD"
 demo=captures/sccp-phone-call.pcap
 echo
 echo "== ciscouc: conversations in $demo and what the guides say they are for =="
-if [ "$(id -u)" -eq 0 ]; then
-  tshark -q -2 -r "$demo" -z ciscouc,conv
-else
-  tshark -q -2 -r "$demo" -z ciscouc,conv
-fi
-echo "Loaded: $(tshark -G plugins 2>/dev/null | grep -c '^ciscouc\.so') ciscouc plugin(s). Next: ./test.sh"
+tshark -q -2 -r "$demo" -z ciscouc,conv
+echo
+echo "Port reference: $BUILD/docs/ports/index.md   Profile: wireshark -C \"Cisco UC\"   Next: ./test.sh"

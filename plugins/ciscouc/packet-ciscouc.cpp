@@ -251,14 +251,20 @@ void relabel(ConvState *st, guint32 frame) {
                                   st->detected) ||
                       (label.direction != Direction::kHandshake && site_allows(st->transport, st->client_port, st->detected));
     FlagResult r = evaluate_flags(in);
+    // Flags follow the evidence: re-evaluated when the payload shows its
+    // protocol. A flag keeps the frame where it first held, so its expert
+    // info is raised once per conversation.
+    guint32 now = 0;
     for (int b = 0; b < kFlagCount; ++b) {
         guint32 bit = 1u << b;
-        if ((r.flags & bit) && !(st->flags & bit) && pref_flag[b]) {
-            st->flags |= bit;
+        if (!(r.flags & bit) || !pref_flag[b]) continue;
+        now |= bit;
+        if (!(st->flags & bit)) {
             st->flag_frame[b] = frame;
             st->reason[b] = wmem_strdup(wmem_file_scope(), r.reason[b].c_str());
         }
     }
+    st->flags = now;
 }
 
 ConvState *conv_state(packet_info *pinfo, Transport t) {

@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""Install the "Cisco UC" Wireshark configuration profile.
+
+  install_profile.py [--dest DIR] [--print]
+
+Columns for the documented purpose, the detected protocol and the flags;
+coloring rules for each flag; display-filter buttons for common questions.
+As root it installs the global profile (<datadir>/profiles/Cisco UC, offered to
+every user) and root's personal one; as a user, the personal one
+(~/.config/wireshark/profiles/Cisco UC). Idempotent: files are rewritten.
+Use it with `wireshark -C "Cisco UC"` or `tshark -C "Cisco UC"`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+PROFILE = "Cisco UC"
+
+COLUMNS = [
+    ("No.", "%m"), ("Time", "%t"), ("Source", "%s"), ("Destination", "%d"), ("Protocol", "%p"),
+    ("UC purpose", "%Cus:ciscouc.summary:0:R"), ("Detected", "%Cus:ciscouc.detected:0:R"),
+    ("UC flags", "%Cus:ciscouc.flags:0:R"), ("Length", "%L"), ("Info", "%i"),
+]
+
+# (name, filter, foreground rgb, background rgb) - 8-bit values, scaled below.
+COLORS = [
+    ("ciscouc: internal-only port between hosts", "ciscouc.internal_only", (255, 255, 255), (164, 0, 0)),
+    ("ciscouc: protocol mismatch", "ciscouc.flags contains \"protocol_mismatch\"", (0, 0, 0), (255, 128, 128)),
+    ("ciscouc: unexpected port", "ciscouc.flags contains \"unexpected_port\"", (0, 0, 0), (255, 190, 110)),
+    ("ciscouc: insecure variant", "ciscouc.flags contains \"insecure\"", (0, 0, 0), (255, 240, 150)),
+    ("ciscouc: not recommended", "ciscouc.flags contains \"not_recommended\"", (0, 0, 0), (230, 200, 255)),
+    ("ciscouc: release mismatch", "ciscouc.flags contains \"release_mismatch\"", (0, 0, 0), (200, 220, 255)),
+    ("ciscouc: catch-all range only", "ciscouc.catch_all && !(ciscouc.catch_all == 0)", (80, 80, 80), (235, 235, 235)),
+    ("ciscouc: documented UC conversation", "ciscouc.entry", (0, 0, 0), (215, 240, 215)),
+]
+
+BUTTONS = [
+    ("UC flagged", "ciscouc.flags", "Conversations with any ciscouc flag"),
+    ("Unexpected port", "ciscouc.unexpected_port", "UC protocol where no guide documents it"),
+    ("Mismatch", "ciscouc.protocol_mismatch", "Documented UC port carrying another protocol"),
+    ("Internal only", "ciscouc.internal_only", "Localhost-only ports seen between hosts"),
+    ("Cleartext", "ciscouc.insecure", "Cleartext where a secure counterpart is documented"),
+    ("Signalling", "ciscouc.detected in {\"SIP\" \"SCCP\" \"MGCP\" \"H.225\" \"RAS\"}", "UC call signalling"),
+    ("Undocumented UDP", "udp && !ciscouc.entry && !rtp", "UDP conversations no guide explains"),
+]
+
+
+def preferences() -> str:
+    cols = ", ".join(f'"{t}", "{f}"' for t, f in COLUMNS)
+    return ("# Cisco UC profile for the ciscouc plugin (tools/install_profile.py).\n"
+            f"gui.column.format: {cols}\n"
+            "ciscouc.labels: TRUE\n"
+            "ciscouc.info_column: FALSE\n")
+
+
+def colorfilters() -> str:
+    def rgb(c):
+        return ",".join(str(v * 257) for v in c)
+    lines = [f"@{n}@{f}@[{rgb(fg)}][{rgb(bg)}]" for n, f, fg, bg in COLORS]
+    return "# Cisco UC coloring rules (ciscouc)\n" + "\n".join(lines) + "\n"
+
+
+def dfilter_buttons() -> str:
+    return "".join(f'"TRUE","{label}","{expr.replace(chr(34), chr(92) + chr(34))}","{comment}"\n'
+                   for label, expr, comment in BUTTONS)
+
+
+def write_profile(folder: str) -> None:
+    os.makedirs(folder, exist_ok=True)
+    for name, text in (("preferences", preferences()), ("colorfilters", colorfilters()),
+                       ("dfilter_buttons", dfilter_buttons())):
+        path = os.path.join(folder, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    print(f"install_profile: wrote profile '{PROFILE}' to {folder}")
+
+
+def global_profiles_dir() -> str | None:
+    for d in ("/usr/share/wireshark", "/usr/local/share/wireshark"):
+        if os.path.isdir(d):
+            return os.path.join(d, "profiles")
+    return None
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dest", help="install into DIR/<profile> only")
+    ap.add_argument("--print", action="store_true", help="print the files instead of installing")
+    args = ap.parse_args(argv)
+    if args.print:
+        sys.stdout.write("== preferences\n" + preferences() + "== colorfilters\n" + colorfilters() +
+                         "== dfilter_buttons\n" + dfilter_buttons())
+        return 0
+    if args.dest:
+        write_profile(os.path.join(args.dest, PROFILE))
+        return 0
+    home = os.path.expanduser("~")
+    write_profile(os.path.join(home, ".config", "wireshark", "profiles", PROFILE))
+    if os.geteuid() == 0:
+        g = global_profiles_dir()
+        if g:
+            write_profile(os.path.join(g, PROFILE))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
