@@ -3,11 +3,15 @@
 # then annotate a bundled teaching capture with each conversation's purpose.
 #   ./setup.sh            everything
 #   ./setup.sh --deps     only check/install the Debian packages
+#   ./setup.sh --deps --gui   also the packages of the GUI screenshot test
 # Idempotent; works as root (system-wide plugin) and as a user (personal plugin).
 set -euo pipefail
 cd "$(dirname "$0")"
 BUILD=${CISCOUC_BUILD:-build}
 PACKAGES=(tshark libwireshark-dev wireshark-dev python3-pytest python3-scapy cmake g++ libgtest-dev)
+# The GUI check: Wireshark's Qt GUI under a virtual X server, a screenshot and OCR.
+GUI_PACKAGES=(wireshark-qt xvfb xauth xdotool imagemagick tesseract-ocr)
+for a in "$@"; do [ "$a" = "--gui" ] && PACKAGES+=("${GUI_PACKAGES[@]}"); done
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -29,6 +33,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 [ "${1:-}" = "--deps" ] && exit 0
+# Both scripts may run as root and as a user, so the profile and plugin are
+# installed for whoever runs this.
 
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"

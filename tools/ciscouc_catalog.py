@@ -415,6 +415,18 @@ def _resolve(path, doc, table, e, by_raw, order, vocabulary):
             parse_port_spec(s.get("ports", ""))
         except ValueError as ex:
             errors.append(CatalogError(path, eid, f"stated_ranges: {ex}"))
+    # Every destination port must be printed in the guide's port cell, unless
+    # a correction of the port is recorded: a typo in dst would otherwise be
+    # a valid catalog with a wrong label.
+    port_fixed = any(isinstance(c, dict) and c.get("field") in ("port", "dst") for c in e.get("corrections", []))
+    printed = {int(n) for n in re.findall(r"\d+", m.get("port_text", ""))}
+    if not port_fixed:
+        for f in flows:
+            for lo, hi in f.dst.ranges:
+                for n in {lo, hi}:
+                    if n not in printed:
+                        errors.append(CatalogError(path, eid, f"dst port {n} does not appear in port_text "
+                                                   f"'{m.get('port_text', '')}' (record a port correction if the guide is wrong)"))
     facts = {k: bool(e.get(k, False)) for k in BOOL_FACTS}
     if "then_ephemeral" not in e and m.get("then_ephemeral"):
         facts["then_ephemeral"] = True

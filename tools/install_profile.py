@@ -25,6 +25,10 @@ COLUMNS = [
 ]
 
 # (name, filter, foreground rgb, background rgb) - 8-bit values, scaled below.
+# Wireshark's colorfilters lines are @name@filter@[background][foreground].
+WIDTHS = {"%m": 50, "%t": 90, "%s": 110, "%d": 110, "%p": 70, "%Cus:ciscouc.summary:0:R": 430,
+          "%Cus:ciscouc.detected:0:R": 70, "%Cus:ciscouc.flags:0:R": 140, "%L": 55, "%i": 400}
+
 COLORS = [
     ("ciscouc: internal-only port between hosts", "ciscouc.internal_only", (255, 255, 255), (164, 0, 0)),
     ("ciscouc: protocol mismatch", "ciscouc.flags contains \"protocol_mismatch\"", (0, 0, 0), (255, 128, 128)),
@@ -55,10 +59,16 @@ def preferences() -> str:
             "ciscouc.info_column: FALSE\n")
 
 
+def recent() -> str:
+    """Column widths live in the profile's recent file."""
+    pairs = ", ".join(f"{f}, {WIDTHS[f]}" for _, f in COLUMNS)
+    return f"# Cisco UC profile: column widths\ncolumn.width: {pairs}\n"
+
+
 def colorfilters() -> str:
     def rgb(c):
         return ",".join(str(v * 257) for v in c)
-    lines = [f"@{n}@{f}@[{rgb(fg)}][{rgb(bg)}]" for n, f, fg, bg in COLORS]
+    lines = [f"@{n}@{f}@[{rgb(bg)}][{rgb(fg)}]" for n, f, fg, bg in COLORS]
     return "# Cisco UC coloring rules (ciscouc)\n" + "\n".join(lines) + "\n"
 
 
@@ -70,7 +80,7 @@ def dfilter_buttons() -> str:
 def write_profile(folder: str) -> None:
     os.makedirs(folder, exist_ok=True)
     for name, text in (("preferences", preferences()), ("colorfilters", colorfilters()),
-                       ("dfilter_buttons", dfilter_buttons())):
+                       ("dfilter_buttons", dfilter_buttons()), ("recent", recent())):
         path = os.path.join(folder, name)
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
