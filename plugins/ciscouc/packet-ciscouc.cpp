@@ -398,6 +398,9 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     if (!st) return 0;
     if (!PINFO_FD_VISITED(pinfo)) {
         Detection d = detect(pinfo);
+        // Wireshark calls both H.225 call signalling and RAS "h225"; on UDP it is RAS.
+        static const int h225 = protocol_by_key("H.225"), ras = protocol_by_key("RAS");
+        if (t == kUdp && d.protocol == h225) d.protocol = ras;
         if (d.any() && st->detected < 0 && !st->detected_other) {
             st->detected = d.protocol;
             st->detected_other = d.other;
@@ -492,17 +495,27 @@ gboolean heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     RtpHeader h;
     if (len < 12 || !parse_rtp(tvb_get_ptr(tvb, 0, len), len, &h)) return FALSE;
     conversation_t *conv = find_or_create_conversation(pinfo);
-    // One RtpRun per conversation, file-scoped (the map resets with the file).
+    // One RtpRun per direction of the conversation (file-scoped; the map
+    // resets with the file): a call's two streams have different SSRCs.
+    struct Runs {
+        address first_src;  // the direction is the sender: address and port
+        guint32 first_src_port;
+        RtpRun fwd, rev;
+    };
     static wmem_map_t *runs = nullptr;
     if (!runs) runs = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
-    auto *r = static_cast<RtpRun *>(wmem_map_lookup(runs, conv));
+    auto *r = static_cast<Runs *>(wmem_map_lookup(runs, conv));
     if (!r) {
         if (PINFO_FD_VISITED(pinfo)) return FALSE;
-        r = new (wmem_alloc(wmem_file_scope(), sizeof(RtpRun))) RtpRun();
+        r = new (wmem_alloc(wmem_file_scope(), sizeof(Runs))) Runs();
+        copy_address_wmem(wmem_file_scope(), &r->first_src, &pinfo->src);
+        r->first_src_port = pinfo->srcport;
         wmem_map_insert(runs, conv, r);
     }
-    if (!PINFO_FD_VISITED(pinfo)) r->feed(h);
-    if (!r->confirmed()) return FALSE;
+    bool forward = pinfo->srcport == r->first_src_port && addresses_equal(&pinfo->src, &r->first_src);
+    RtpRun &run = forward ? r->fwd : r->rev;
+    if (!PINFO_FD_VISITED(pinfo)) run.feed(h);
+    if (!run.confirmed()) return FALSE;
     conversation_set_dissector(conv, rtp_handle);
     proto_item_set_generated(proto_tree_add_string(tree, hf_heuristic, tvb, 0, 0, "rtp-run"));
     call_dissector_with_data(rtp_handle, tvb, pinfo, tree, data);

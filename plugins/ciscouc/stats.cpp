@@ -92,17 +92,18 @@ void conv_draw(void *p) {
     for (const ConvRow *r : rows) {
         guint n = 0;
         const Candidate *c = state_candidates(r->state, &n);
-        const char *product = "", *entry = "", *purpose = "";
+        const char *product = "", *entry = "";
+        std::string purpose;
         if (n) {
             const Entry &e = kEntries[kFlows[c[0].flow].entry];
             product = e.product;
             entry = e.id;
-            purpose = e.purpose;
+            purpose = std::string(c[0].catch_all ? "(catch-all range) " : "") + e.purpose;
         }
         printf("%s\t%s\t%s\t%u\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%.6f\t%.6f\t%s\t%s\t%s\t%s\t%s\t%u\n",
                r->client.c_str(), r->server.c_str(), r->tcp ? "tcp" : "udp", r->listener, r->packets, r->bytes,
                r->first, r->last, state_detected(r->state), flags_list(state_flags(r->state)).c_str(), product,
-               entry, purpose, n ? n - 1 : 0);
+               entry, purpose.c_str(), n ? n - 1 : 0);
     }
     printf("================================================================================\n");
 }
@@ -145,7 +146,7 @@ tap_packet_status tree_packet(stats_tree *st, packet_info *, epan_dissect_t *, c
     if (n) {
         const Entry &e = kEntries[kFlows[c[0].flow].entry];
         product = e.product;
-        purpose = std::string(e.purpose).substr(0, 100);
+        purpose = (c[0].catch_all ? "(catch-all range) " : "") + std::string(e.purpose).substr(0, 100);
     }
     tick_stat_node(st, "Packets by product and purpose", 0, TRUE);
     int pid = tick_stat_node(st, product.c_str(), st_packets, TRUE);

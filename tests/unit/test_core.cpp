@@ -317,3 +317,20 @@ TEST(Summary, MentionsPortEditionAndCount) {
     EXPECT_EQ(s.rfind("5060: ", 0), 0u) << s;
     EXPECT_NE(s.find("more)"), std::string::npos) << s;
 }
+
+TEST(Classify, TftpTransferLegIsLabelledFromThenEphemeralRows) {
+    Label l = label_for(kUdp, 52000, 53000, Direction::kFirstPacket, proto("TFTP"));
+    ASSERT_FALSE(l.candidates.empty());
+    EXPECT_TRUE(l.from_transfer);
+    for (const auto &c : l.candidates) EXPECT_TRUE(kEntries[kFlows[c.flow].entry].flags & kThenEphemeral);
+    EXPECT_NE(summarize(l, false).find("transfer leg after 69"), std::string::npos) << summarize(l, false);
+    // Without TFTP in the payload, the ephemeral pair stays unexplained.
+    EXPECT_TRUE(label_for(kUdp, 52000, 53000, Direction::kFirstPacket).candidates.empty());
+}
+
+TEST(Flags, RowsNamingNoProtocolAreNotContradictedByUnexpectedPort) {
+    // IM and Presence TCP 5070 "used on a call configuration" names no protocol.
+    EXPECT_FALSE(flags_for(kTcp, 52000, 5070, Direction::kHandshake, proto("SIP")).flags & kFlagUnexpectedPort);
+    // A catch-all range alone is no documentation.
+    EXPECT_TRUE(flags_for(kTcp, 52000, 3000, Direction::kHandshake, proto("SIP")).flags & kFlagUnexpectedPort);
+}

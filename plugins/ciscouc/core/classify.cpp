@@ -81,6 +81,26 @@ Label classify(Transport t, uint16_t client_port, uint16_t server_port, Directio
             label.candidates = std::move(srv);
         }
     }
+    // A transfer leg between two ephemeral ports ("69, then ephemeral"):
+    // rows documenting the detected protocol with then_ephemeral explain it.
+    if (label.candidates.empty() && detected >= 0) {
+        for (size_t f = 0; f < kFlowCount; ++f) {
+            const Entry &e = kEntries[kFlows[f].entry];
+            if (!(e.flags & kThenEphemeral) || !(kFlows[f].transports & t) || !entry_has_protocol(e, detected))
+                continue;
+            Candidate c;
+            c.flow = static_cast<uint16_t>(f);
+            c.port = server_port;
+            c.catch_all = false;
+            c.preferred = in_group(e, prefs.edition_group);
+            c.detected_match = true;
+            label.candidates.push_back(c);
+        }
+        if (!label.candidates.empty()) {
+            label.from_transfer = true;
+            label.listener_port = 0;
+        }
+    }
     // Evidence order: specific before catch-all, then the protocol seen in the
     // payload, then the preferred edition, then the generator's order (exact
     // ports before ranges, newer editions first).
@@ -130,12 +150,17 @@ FlagResult evaluate_flags(const FlagInput &in) {
     // unexpected_port: a UC signalling protocol where no specific row documents it.
     if (in.detected >= 0 && kProtocols[in.detected].uc && !in.site_allowed) {
         bool documented = false;
+        // A specific row documents the protocol, or names none the payload
+        // could contradict (IM and Presence 5070 "used on a call
+        // configuration"): either way the port is explained.
         auto check_port = [&](uint16_t p) {
             for (uint16_t f : lookup_port(in.transport, p)) {
                 const Entry &e = kEntries[kFlows[f].entry];
-                if (!(e.flags & kCatchAll) && entry_has_protocol(e, in.detected)) documented = true;
+                if (!(e.flags & kCatchAll) && (entry_has_protocol(e, in.detected) || entry_protocol_unknown(e)))
+                    documented = true;
             }
         };
+        if (label.from_transfer) documented = true;
         check_port(in.server_port);
         if (label.direction == Direction::kUnknown || label.direction == Direction::kInferred)
             check_port(in.client_port);
@@ -254,7 +279,9 @@ std::string summarize(const Label &label, bool original_language) {
         while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
         s = s.substr(0, cut) + "...";
     }
-    std::string out = std::to_string(c.port) + ": " + s + " [" + kDocuments[e.doc].edition + "]";
+    std::string out = (label.from_transfer ? std::string("transfer leg after ") + kFlows[c.flow].ports
+                                           : std::to_string(c.port)) +
+                      ": " + s + " [" + kDocuments[e.doc].edition + "]";
     if (label.candidates.size() > 1) out += " (+" + std::to_string(label.candidates.size() - 1) + " more)";
     if (c.catch_all) out += " (catch-all range)";
     return out;

@@ -36,6 +36,7 @@ struct Label {
     Direction direction = Direction::kUnknown;
     uint16_t listener_port = 0;  // 0 when both ports are labelled
     std::vector<Candidate> candidates;  // ordered by evidence, catch-all last
+    bool from_transfer = false;  // labelled as the ephemeral leg of a "then ephemeral" row
     bool empty() const { return candidates.empty(); }
 };
 
