@@ -526,6 +526,19 @@ def misbehaviour() -> Capture:
                               ("vendor_class_id", b"Cisco Systems, Inc. IP Phone CP-7965G"),
                               ("param_req_list", [1, 3, 6, 15, 42, 66, 150]), "end"]))
     c.add_frame(discover, gap=0.1)
+    # The broadcast alone proves nothing about the server. A phone renewing its
+    # lease by unicast to 10.10.0.11, which listens for SCCP above, shows a
+    # Unified CM acting as a DHCP server: not recommended.
+    renew_mac = "00:1e:7a:3c:5d:46"
+    request = (Ether(src=renew_mac, dst="00:00:5e:00:53:02") /
+               IP(src="10.10.1.46", dst=cm, ttl=64, id=len(c.packets) + 1) /
+               UDP(sport=68, dport=67) /
+               BOOTP(op=1, ciaddr="10.10.1.46", chaddr=bytes.fromhex(renew_mac.replace(":", "")) + b"\0" * 10,
+                     xid=0x3C5D4601) /
+               DHCP(options=[("message-type", "request"),
+                             ("client_id", b"\x01" + bytes.fromhex(renew_mac.replace(":", ""))),
+                             ("vendor_class_id", b"Cisco Systems, Inc. IP Phone CP-7965G"), "end"]))
+    c.add_frame(request, gap=0.05)
     # release_mismatch (with -o ciscouc.edition:cucm-current): TCP 1433 (MS SQL), documented only for CallManager 4.2.
     c.tcp_handshake(CUCM_SUB, 55433, cm, 1433)
     c.tcp(CUCM_SUB, 55433, cm, 1433, pg.tds_prelogin())

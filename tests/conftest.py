@@ -24,6 +24,11 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: builds or runs for tens of seconds (fuzzers, sanitizers, valgrind); "
+                            "deselect with -m 'not slow'")
+
+
 def plugin_dir() -> str:
     return os.path.join(BUILD, "plugins")
 

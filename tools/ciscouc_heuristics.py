@@ -18,7 +18,7 @@ CHECK_KEYS = {
     "length_field": {"type", "field", "offset", "add", "relation"},
     "printable": {"type", "count"},
 }
-SIG_KEYS = {"name", "protocol", "transport", "dissector", "min_length", "checks", "ports", "sniff_ports"}
+SIG_KEYS = {"name", "protocol", "transport", "dissector", "min_length", "checks", "ports", "sniff_ports", "evidence_only"}
 TRANSPORTS = {"tcp": "kTcp", "udp": "kUdp", "both": "kTcp | kUdp"}
 
 
@@ -59,6 +59,10 @@ def load(path: str, vocabulary_protocols: set[str] | None = None) -> list[dict]:
             raise _err(path, name, f"unknown protocol '{s['protocol']}'")
         if not isinstance(s["min_length"], int) or s["min_length"] < 1:
             raise _err(path, name, "min_length must be a positive integer")
+        if "evidence_only" in s and not isinstance(s["evidence_only"], bool):
+            raise _err(path, name, "evidence_only must be true or false")
+        if s.get("evidence_only") and not s.get("sniff_ports"):
+            raise _err(path, name, "evidence_only signatures need sniff_ports")
         if not s["checks"]:
             raise _err(path, name, "no checks")
         for c in s["checks"]:
@@ -164,7 +168,8 @@ def generate(sigs: list[dict]) -> str:
                 lo, _, hi = rng.partition("-")
                 steal.append(f"    {{{len(sig_lines)}, {'kTcp' if tr == 'tcp' else 'kUdp'}, {lo}, {hi or lo}, {sniff}}},")
         sig_lines.append(f"    {{\"{s['name']}\", \"{s['protocol']}\", static_cast<uint8_t>({TRANSPORTS[s['transport']]}), "
-                         f"\"{s['dissector']}\", {s['min_length']}, {first}, {len(checks) - first}}},")
+                         f"\"{s['dissector']}\", {s['min_length']}, {first}, {len(checks) - first}, "
+                         f"{'true' if s.get('evidence_only') else 'false'}}},")
     out = ['#include "heuristics.h"\n', "namespace ciscouc {\n",
            "const Check kChecks[] = {", *checks, "};",
            "const uint32_t kCheckValues[] = {" + ", ".join(str(v) for v in (values or [0])) + "};",

@@ -10,6 +10,8 @@
 #include <epan/uat.h>
 #include <epan/tap.h>
 #include <epan/proto_data.h>
+#include <epan/addr_resolv.h>
+#include <epan/to_str.h>
 #include <epan/dissectors/packet-tcp.h>
 
 #include "core/classify.h"

@@ -43,6 +43,8 @@ gint pref_language = 0;  // 0 English, 1 the guide's language
 gboolean pref_info = FALSE;
 gboolean pref_flag[kFlagCount] = {TRUE, TRUE, TRUE, TRUE, TRUE, TRUE};
 gboolean pref_steal = TRUE;
+enum { kDetailsFull = 0, kDetailsCompact = 1 };
+gint pref_details = kDetailsFull;
 std::vector<enum_val_t> edition_enum;
 
 dissector_handle_t postdissector_handle;
@@ -134,7 +136,7 @@ constexpr guint32 kEvidenceKey = 1;
 // Wireshark protocol ids -> what they tell us. Built once at handoff.
 enum : gint16 { kSkip = -2, kOther = -1 };
 std::vector<gint16> proto_class;
-int proto_tcp = -1, proto_udp = -1;
+int proto_tcp = -1, proto_udp = -1, proto_tls = -1, proto_ssl = -1;
 
 void build_proto_classes() {
     int max_id = 0;
@@ -161,23 +163,27 @@ void build_proto_classes() {
     // h245 is skipped as a layer inside H.225, but alone it is H.245.
     proto_tcp = proto_get_id_by_filter_name("tcp");
     proto_udp = proto_get_id_by_filter_name("udp");
+    proto_tls = proto_get_id_by_filter_name("tls");
+    proto_ssl = proto_get_id_by_filter_name("ssl");
 }
 
-// The first application protocol after the innermost transport layer.
+// What a frame shows after its innermost transport layer.
 struct Detection {
-    int protocol = -1;            // vocabulary index
-    const char *other = nullptr;  // Wireshark filter name of a protocol not in the vocabulary
+    int protocol = -1;            // the first application protocol (vocabulary index)
+    const char *other = nullptr;  // or its Wireshark filter name when not in the vocabulary
+    ProtocolSet seen;             // every vocabulary protocol in the frame (SMB inside NBSS)
+    bool tls = false;             // TLS anywhere after the transport
+    bool payload = false;         // any application bytes at all (even undecoded "data")
     bool any() const { return protocol >= 0 || other; }
 };
 
-Detection detect(packet_info *pinfo) {
+Detection detect(packet_info *pinfo, Transport t) {
     Detection d;
     // Payload evidence from a sniffed port outranks the protocol stack (the
     // SIP-over-TCP dissector calls anything on 5060 a SIP continuation).
-    if (gpointer ev = p_get_proto_data(wmem_file_scope(), pinfo, proto_ciscouc, kEvidenceKey)) {
-        d.protocol = protocol_by_key(kSignatures[GPOINTER_TO_UINT(ev) - 1].protocol);
-        if (d.protocol >= 0) return d;
-    }
+    int evidence = -1;
+    if (gpointer ev = p_get_proto_data(wmem_file_scope(), pinfo, proto_ciscouc, kEvidenceKey))
+        evidence = protocol_by_key(kSignatures[GPOINTER_TO_UINT(ev) - 1].protocol);
     if (!pinfo->layers) return d;
     bool after_transport = false;
     for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f; f = wmem_list_frame_next(f)) {
@@ -187,21 +193,61 @@ Detection detect(packet_info *pinfo) {
             d = Detection();
             continue;
         }
-        if (!after_transport || d.any()) continue;
-        if (id < 0 || static_cast<size_t>(id) >= proto_class.size()) continue;
+        if (!after_transport || id < 0 || static_cast<size_t>(id) >= proto_class.size()) continue;
+        d.payload = true;
+        if (id == proto_tls || id == proto_ssl) d.tls = true;
         gint16 c = proto_class[id];
         if (c == kSkip) continue;
+        if (c >= 0) d.seen.add(c);
+        if (d.any()) continue;
         if (c >= 0) d.protocol = c;
         else d.other = proto_get_protocol_filter_name(id);
     }
+    if (evidence >= 0) {
+        d.protocol = evidence;
+        d.other = nullptr;
+        d.seen = ProtocolSet();  // the stock owner's claim (SIP continuation) is not evidence
+        d.seen.add(evidence);
+        d.payload = true;
+        return d;
+    }
+    // On a sniffed port, the stock owner's claim needs evidence: stock XMPP on
+    // 5222 shows WhatsApp's segments as XMPP awaiting reassembly.
+    if (d.protocol >= 0) {
+        const char *key = kProtocols[d.protocol].key;
+        if (sniffed_for(t, static_cast<uint16_t>(pinfo->srcport), key) ||
+            sniffed_for(t, static_cast<uint16_t>(pinfo->destport), key)) {
+            d.seen.bits[d.protocol / 64] &= ~(uint64_t(1) << (d.protocol % 64));
+            d.protocol = -1;
+        }
+    }
     return d;
+}
+
+// Hosts evidenced to be a Unified CM: listeners of SCCP, MGCP or H.225 rows
+// whose listener is Unified CM (file-scoped; keys are address strings).
+wmem_map_t *cucm_hosts = nullptr;
+
+bool host_is_cucm(const address *a) {
+    if (!cucm_hosts || !a || a->type == AT_NONE) return false;
+    gchar *key = address_to_str(nullptr, a);
+    bool yes = wmem_map_contains(cucm_hosts, key);
+    wmem_free(nullptr, key);
+    return yes;
+}
+
+void mark_cucm_host(const address *a) {
+    if (!a || a->type == AT_NONE) return;
+    if (!cucm_hosts) cucm_hosts = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
+    gchar *key = address_to_str(wmem_file_scope(), a);
+    if (!wmem_map_contains(cucm_hosts, key)) wmem_map_insert(cucm_hosts, key, GINT_TO_POINTER(1));
 }
 
 // Per-conversation state, file-scoped (freed with the file, rebuilt on
 // re-dissection). Plain data: wmem owns it.
 struct ConvState {
     Transport transport;
-    address client_addr;
+    address client_addr, server_addr;
     guint16 client_port, server_port;
     Direction direction;
     bool same_host;
@@ -210,14 +256,19 @@ struct ConvState {
     guint32 detected_frame;
     Candidate *cand;
     guint cand_count;
+    // Display strings per candidate, built once per (re)labelling, never per packet.
+    const char **use_text;
+    const char **doc_text;
+    const char **facts;
     guint16 listener_port;
     Direction label_direction;
     guint32 flags;
     guint32 flag_frame[kFlagCount];
     const char *reason[kFlagCount];
     const char *summary;
-    RtpRun *rtp;  // file-scoped, only for UDP conversations in a media range
-    bool rtp_confirmed;
+    ProtocolSet seen;
+    bool tls_seen, payload_seen;
+    bool nr_pending;  // not_recommended waits for evidence that the listener is a Unified CM
 };
 
 Prefs current_prefs() {
@@ -227,6 +278,8 @@ Prefs current_prefs() {
     return p;
 }
 
+void build_texts(ConvState *st);
+
 void relabel(ConvState *st, guint32 frame) {
     Label label = classify(st->transport, st->client_port, st->server_port, st->direction, st->detected,
                            current_prefs());
@@ -234,11 +287,20 @@ void relabel(ConvState *st, guint32 frame) {
     st->cand = st->cand_count ? wmem_alloc_array(wmem_file_scope(), Candidate, st->cand_count) : nullptr;
     if (st->cand_count)
         std::copy(label.candidates.begin(), label.candidates.end(), st->cand);
+    build_texts(st);
     st->listener_port = label.listener_port;
     st->label_direction = label.direction;
     st->summary = label.empty() ? nullptr : wmem_strdup(wmem_file_scope(), summarize(label, pref_language == 1).c_str());
 
+    const address *listener = label.listener_port == 0                 ? nullptr
+                              : label.listener_port == st->server_port ? &st->server_addr
+                                                                       : &st->client_addr;
+    if (listener && label_shows_unified_cm(label, st->detected)) mark_cucm_host(listener);
     FlagInput in;
+    in.seen = st->seen;
+    in.tls_seen = st->tls_seen;
+    in.payload_seen = st->payload_seen;
+    in.listener_is_unified_cm = listener && host_is_cucm(listener);
     in.transport = st->transport;
     in.client_port = st->client_port;
     in.server_port = st->server_port;
@@ -265,6 +327,7 @@ void relabel(ConvState *st, guint32 frame) {
         }
     }
     st->flags = now;
+    st->nr_pending = r.not_recommended_pending && pref_flag[4];
 }
 
 ConvState *conv_state(packet_info *pinfo, Transport t) {
@@ -279,6 +342,7 @@ ConvState *conv_state(packet_info *pinfo, Transport t) {
     Direction dir = t == kUdp ? Direction::kFirstPacket : Direction::kUnknown;
     guint16 client = static_cast<guint16>(pinfo->srcport), server = static_cast<guint16>(pinfo->destport);
     copy_address_wmem(wmem_file_scope(), &st->client_addr, &pinfo->src);
+    copy_address_wmem(wmem_file_scope(), &st->server_addr, &pinfo->dst);
     if (t == kTcp) {
         // Wireshark's TCP dissector remembers the server port from SYN or SYN-ACK
         // (struct tcp_analysis::server_port, epan/dissectors/packet-tcp.h).
@@ -288,6 +352,7 @@ ConvState *conv_state(packet_info *pinfo, Transport t) {
             if (tcpd->server_port == pinfo->srcport && tcpd->server_port != pinfo->destport) {
                 std::swap(client, server);
                 copy_address_wmem(wmem_file_scope(), &st->client_addr, &pinfo->dst);
+                copy_address_wmem(wmem_file_scope(), &st->server_addr, &pinfo->src);
             }
         }
     }
@@ -326,32 +391,69 @@ std::string facts_text(const Entry &e) {
     return s;
 }
 
-void add_use(proto_tree *tree, tvbuff_t *tvb, guint n, const Candidate &c) {
+void build_texts(ConvState *st) {
+    st->use_text = st->cand_count ? wmem_alloc_array(wmem_file_scope(), const char *, st->cand_count) : nullptr;
+    st->doc_text = st->cand_count ? wmem_alloc_array(wmem_file_scope(), const char *, st->cand_count) : nullptr;
+    st->facts = st->cand_count ? wmem_alloc_array(wmem_file_scope(), const char *, st->cand_count) : nullptr;
+    for (guint i = 0; i < st->cand_count; ++i) {
+        const Candidate &c = st->cand[i];
+        const Flow &f = kFlows[c.flow];
+        const Entry &e = kEntries[f.entry];
+        const Document &d = kDocuments[e.doc];
+        const char *purpose = pref_language == 1 ? e.purpose_original : e.purpose;
+        const char *tr = (f.transports & kTcp) && (f.transports & kUdp) ? "tcp+udp" : (f.transports & kTcp) ? "tcp" : "udp";
+        st->use_text[i] = wmem_strdup_printf(wmem_file_scope(), "%u: %u/%s %s -> %s: %s%s", i + 1, c.port, tr, f.from,
+                                             f.to, purpose, c.catch_all ? " (catch-all range)" : "");
+        std::string doc = std::string(d.title_en) + ", table " + e.table + " \"" + e.table_title + "\", row " +
+                          std::to_string(e.row);
+        st->doc_text[i] = wmem_strdup(wmem_file_scope(), doc.c_str());
+        std::string facts = facts_text(e);
+        st->facts[i] = facts.empty() ? nullptr : wmem_strdup(wmem_file_scope(), facts.c_str());
+    }
+}
+
+void add_use(proto_tree *tree, tvbuff_t *tvb, const ConvState *st, guint i) {
+    const Candidate &c = st->cand[i];
     const Flow &f = kFlows[c.flow];
     const Entry &e = kEntries[f.entry];
     const Document &d = kDocuments[e.doc];
     const char *purpose = pref_language == 1 ? e.purpose_original : e.purpose;
-    proto_item *ti = proto_tree_add_string_format_value(tree, hf_use, tvb, 0, 0, purpose, "%u: %u/%s %s -> %s: %s%s",
-                                                        n, c.port, (f.transports & kTcp) && (f.transports & kUdp) ? "tcp+udp" : (f.transports & kTcp) ? "tcp" : "udp",
-                                                        f.from, f.to, purpose, c.catch_all ? " (catch-all range)" : "");
+    proto_item *ti = proto_tree_add_string_format_value(tree, hf_use, tvb, 0, 0, purpose, "%s", st->use_text[i]);
     proto_item_set_generated(ti);
-    proto_tree *st = proto_item_add_subtree(ti, ett_use);
-    auto add = [&](int hf, const char *v) { proto_item_set_generated(proto_tree_add_string(st, hf, tvb, 0, 0, v)); };
+    proto_tree *sub = proto_item_add_subtree(ti, ett_use);
+    auto add = [&](int hf, const char *v) { proto_item_set_generated(proto_tree_add_string(sub, hf, tvb, 0, 0, v)); };
     add(hf_purpose, e.purpose);
-    if (strcmp(d.language, "en") != 0) add(hf_purpose_original, e.purpose_original);
     add(hf_entry, e.id);
+    // Every item costs on every packet of the conversation in a full tree,
+    // which `tshark -T fields` always builds: the compact preference keeps
+    // purpose and entry; catch-all rows keep the contract fields only.
+    if (pref_details == kDetailsCompact) return;
     add(hf_product, e.product);
     add(hf_from, f.from);
     add(hf_to, f.to);
-    std::string doc = std::string(d.title_en) + ", table " + e.table + " \"" + e.table_title + "\", row " +
-                      std::to_string(e.row);
-    add(hf_doc, doc.c_str());
+    add(hf_doc, st->doc_text[i]);
+    if (c.catch_all) {
+        proto_item_set_generated(proto_tree_add_boolean(sub, hf_catch_all, tvb, 0, 0, TRUE));
+        return;
+    }
+    if (strcmp(d.language, "en") != 0) add(hf_purpose_original, e.purpose_original);
     add(hf_edition, d.edition);
-    add(hf_release, e.release);
+    if (strcmp(e.release, "unstated") != 0) add(hf_release, e.release);
     add(hf_ports, f.ports);
-    proto_item_set_generated(proto_tree_add_boolean(st, hf_catch_all, tvb, 0, 0, c.catch_all));
-    std::string facts = facts_text(e);
-    if (!facts.empty()) add(hf_facts, facts.c_str());
+    if (st->facts[i]) add(hf_facts, st->facts[i]);
+}
+
+// Are the per-use items wanted: a visible tree, or a filter/column/-e that
+// references one of their fields? Otherwise skip them (the fast path of
+// `tshark -T fields -e ciscouc.summary` and of colouring rules).
+bool uses_wanted(proto_tree *tree) {
+    static const int *const hfs[] = {&hf_use, &hf_purpose, &hf_purpose_original, &hf_entry, &hf_product, &hf_from,
+                                     &hf_to, &hf_doc, &hf_edition, &hf_release, &hf_ports, &hf_catch_all, &hf_facts};
+    if (!tree || !PTREE_DATA(tree)) return false;
+    if (PTREE_DATA(tree)->visible) return true;
+    for (const int *hf : hfs)
+        if (proto_field_is_referenced(tree, *hf)) return true;
+    return false;
 }
 
 // IANA protocol numbers of the IP-protocol rows (ICMP 1, GRE 47, ESP 50, AH 51).
@@ -397,16 +499,29 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     ConvState *st = conv_state(pinfo, t);
     if (!st) return 0;
     if (!PINFO_FD_VISITED(pinfo)) {
-        Detection d = detect(pinfo);
+        Detection d = detect(pinfo, t);
         // Wireshark calls both H.225 call signalling and RAS "h225"; on UDP it is RAS.
         static const int h225 = protocol_by_key("H.225"), ras = protocol_by_key("RAS");
         if (t == kUdp && d.protocol == h225) d.protocol = ras;
+        bool changed = false;
         if (d.any() && st->detected < 0 && !st->detected_other) {
             st->detected = d.protocol;
             st->detected_other = d.other;
             st->detected_frame = pinfo->num;
-            relabel(st, pinfo->num);
+            changed = true;
         }
+        for (int i = 0; i < 4; ++i) {
+            if (d.seen.bits[i] & ~st->seen.bits[i]) changed = true;
+            st->seen.bits[i] |= d.seen.bits[i];
+        }
+        if (d.tls && !st->tls_seen) st->tls_seen = changed = true;
+        if (d.payload && !st->payload_seen) st->payload_seen = changed = true;
+        // not_recommended waits for the listener to show itself as a Unified CM.
+        if (st->nr_pending && st->listener_port) {
+            const address *l = st->listener_port == st->server_port ? &st->server_addr : &st->client_addr;
+            if (host_is_cucm(l)) changed = true;
+        }
+        if (changed) relabel(st, pinfo->num);
     }
     ciscouc_tap_info *ti_tap = wmem_new0(wmem_packet_scope(), ciscouc_tap_info);
     ti_tap->state = st;
@@ -430,7 +545,8 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     proto_item_set_generated(proto_tree_add_string(ct, hf_direction, tvb, 0, 0, direction_text(st->label_direction)));
     const char *det = st->detected >= 0 ? kProtocols[st->detected].key : st->detected_other ? st->detected_other : "";
     proto_item_set_generated(proto_tree_add_string(ct, hf_detected, tvb, 0, 0, det));
-    for (guint i = 0; i < st->cand_count; ++i) add_use(ct, tvb, i + 1, st->cand[i]);
+    if (uses_wanted(ct))
+        for (guint i = 0; i < st->cand_count; ++i) add_use(ct, tvb, st, i);
     if (st->flags) {
         proto_item *fi = proto_tree_add_string(ct, hf_flags, tvb, 0, 0, flags_text(st->flags));
         proto_item_set_generated(fi);
@@ -448,10 +564,24 @@ struct HeurTarget {
 };
 std::vector<HeurTarget> heur_targets;  // one per signature
 
+// ciscouc sits between TCP and the dissector it calls. Every dissector call
+// lowers pinfo->can_desegment by one, so without this the called dissector
+// (SIP over TCP, Skinny, Q.931/TPKT) could no longer ask TCP to reassemble.
+void transparent_for_reassembly(packet_info *pinfo) {
+    pinfo->can_desegment = pinfo->saved_can_desegment;
+}
+
 gboolean hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
     if (sig < 0 || !heur_targets[sig].handle) return FALSE;
+    transparent_for_reassembly(pinfo);
     proto_item *hi = proto_tree_add_string(tree, hf_heuristic, tvb, 0, 0, kSignatures[sig].name);
     proto_item_set_generated(hi);
+    // A TCP stream recognised once is that protocol for the rest of the
+    // conversation: from the next frame on, segments, stanzas and reassembly go
+    // straight to it (this frame keeps showing what recognised it).
+    if (pinfo->ptype == PT_TCP && !PINFO_FD_VISITED(pinfo))
+        conversation_set_dissector_from_frame_number(find_or_create_conversation(pinfo), pinfo->num + 1,
+                                                     heur_targets[sig].handle);
     call_dissector_with_data(heur_targets[sig].handle, tvb, pinfo, tree, data);
     return TRUE;
 }
@@ -462,7 +592,7 @@ int match_for(Transport t, tvbuff_t *tvb, const char *protocol_key) {
     const guint8 *data = tvb_get_ptr(tvb, 0, len);
     for (size_t i = 0; i < kSignatureCount; ++i) {
         const Signature &s = kSignatures[i];
-        if (!(s.transports & t) || strcmp(s.protocol, protocol_key) != 0) continue;
+        if (!(s.transports & t) || s.evidence_only || strcmp(s.protocol, protocol_key) != 0) continue;
         if (match_signature(s, data, len)) return static_cast<int>(i);
     }
     return -1;
@@ -554,8 +684,10 @@ int dissect_stolen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
     }
     for (guint16 p : ports)
         for (const StolenPort &s : stolen)
-            if (s.t == t && s.port == p && s.original)
+            if (s.t == t && s.port == p && s.original) {
+                transparent_for_reassembly(pinfo);
                 return call_dissector_only(s.original, tvb, pinfo, tree, data);
+            }
     return 0;
 }
 
@@ -689,6 +821,13 @@ void register_protocol() {
         {"english", "English", 0}, {"original", "Language of the guide (Korean, Japanese)", 1}, {nullptr, nullptr, 0}};
     prefs_register_enum_preference(m, "language", "Purpose language",
                                    "Language of the summary and use lines", &pref_language, languages, FALSE);
+    static const enum_val_t details[] = {
+        {"full", "Full: roles, document, edition, ports and facts for every documented use", kDetailsFull},
+        {"compact", "Compact: purpose and catalog entry per use (faster tshark -T fields)", kDetailsCompact},
+        {nullptr, nullptr, 0}};
+    prefs_register_enum_preference(m, "details", "Detail of documented uses",
+                                   "How much of each documented use goes into the packet tree", &pref_details,
+                                   details, FALSE);
     prefs_register_bool_preference(m, "info_column", "Append the summary to the Info column",
                                    "Add [UC: purpose] to the Info column of labelled packets", &pref_info);
     static const char *const flag_titles[kFlagCount] = {

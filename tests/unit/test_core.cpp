@@ -39,7 +39,7 @@ Label label_for(Transport t, uint16_t client, uint16_t server, Direction d, int 
 }
 
 FlagResult flags_for(Transport t, uint16_t client, uint16_t server, Direction d, int detected,
-                     bool same_host = false, Prefs prefs = {}, const char *other = nullptr) {
+                     bool same_host = false, Prefs prefs = {}, const char *other = nullptr, bool cucm = false) {
     static Label keep;
     keep = classify(t, client, server, d, detected, prefs);
     FlagInput in;
@@ -51,6 +51,8 @@ FlagResult flags_for(Transport t, uint16_t client, uint16_t server, Direction d,
     in.detected_other = other;
     in.same_host = same_host;
     in.prefs = prefs;
+    in.payload_seen = true;
+    in.listener_is_unified_cm = cucm;
     return evaluate_flags(in);
 }
 
@@ -207,9 +209,53 @@ TEST(Flags, InsecureWhereASecureCounterpartIsDocumented) {
     EXPECT_FALSE(flags_for(kTcp, 52000, 2443, Direction::kHandshake, proto("TLS")).flags & kFlagInsecure);
 }
 
-TEST(Flags, NotRecommendedDhcpServer) {
-    EXPECT_TRUE(flags_for(kUdp, 68, 67, Direction::kFirstPacket, proto("DHCP")).flags & kFlagNotRecommended);
-    EXPECT_FALSE(flags_for(kUdp, 52000, 123, Direction::kFirstPacket, proto("NTP")).flags & kFlagNotRecommended);
+TEST(Flags, NotRecommendedOnlyWithEvidenceOfAUnifiedCmServer) {
+    // A DHCP or DNS server that is a Unified CM: not recommended.
+    EXPECT_TRUE(flags_for(kUdp, 68, 67, Direction::kFirstPacket, proto("DHCP"), false, {}, nullptr, true).flags &
+                kFlagNotRecommended);
+    EXPECT_TRUE(flags_for(kUdp, 52000, 53, Direction::kFirstPacket, proto("DNS"), false, {}, nullptr, true).flags &
+                kFlagNotRecommended);
+    // An ordinary DNS or DHCP server: documented plainly by other guides, pending evidence.
+    FlagResult dns = flags_for(kUdp, 52000, 53, Direction::kFirstPacket, proto("DNS"));
+    EXPECT_FALSE(dns.flags & kFlagNotRecommended);
+    EXPECT_TRUE(dns.not_recommended_pending);
+    EXPECT_FALSE(flags_for(kUdp, 68, 67, Direction::kFirstPacket, proto("DHCP")).flags & kFlagNotRecommended);
+    EXPECT_FALSE(flags_for(kUdp, 52000, 123, Direction::kFirstPacket, proto("NTP"), false, {}, nullptr, true).flags &
+                 kFlagNotRecommended);
+}
+
+TEST(Flags, InsecureNeedsAPayloadAndNoTls) {
+    static Label keep;
+    keep = classify(kTcp, 52000, 5060, Direction::kHandshake, -1, {});
+    FlagInput in;
+    in.transport = kTcp;
+    in.client_port = 52000;
+    in.server_port = 5060;
+    in.label = &keep;
+    EXPECT_FALSE(evaluate_flags(in).flags & kFlagInsecure) << "a SYN scan carries no cleartext";
+    in.detected = proto("LDAP");
+    keep = classify(kTcp, 52000, 389, Direction::kHandshake, in.detected, {});
+    in.server_port = 389;
+    in.payload_seen = true;
+    EXPECT_TRUE(evaluate_flags(in).flags & kFlagInsecure);
+    in.tls_seen = true;
+    EXPECT_FALSE(evaluate_flags(in).flags & kFlagInsecure) << "STARTTLS upgraded it";
+}
+
+TEST(Flags, CleartextOnAPortDocumentedOnlyForTheSecureForm) {
+    // IM and Presence 5062: SIP TLS mutual authentication only.
+    FlagResult r = flags_for(kTcp, 52000, 5062, Direction::kHandshake, proto("SIP"));
+    EXPECT_TRUE(r.flags & kFlagInsecure);
+    EXPECT_NE(r.reason[3].find("only for its secure form"), std::string::npos) << r.reason[3];
+}
+
+TEST(Classify, PayloadEvidencePicksTheDocumentedSideAgainstAnEphemeralPort) {
+    // A SIP response from 5060 opening the capture, towards an ephemeral port.
+    Label l = label_for(kUdp, 5060, 33489, Direction::kFirstPacket, proto("SIP"));
+    EXPECT_EQ(l.listener_port, 5060);
+    // A DNS reply from 53 to a port inside the RTP range.
+    l = label_for(kUdp, 53, 20000, Direction::kFirstPacket, proto("DNS"));
+    EXPECT_EQ(l.listener_port, 53);
 }
 
 TEST(Flags, ReleaseMismatchAgainstCurrentUnifiedCm) {

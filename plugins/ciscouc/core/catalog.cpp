@@ -67,6 +67,13 @@ bool entry_has_protocol(const Entry &e, int p) {
     return false;
 }
 
+bool entry_mentions_wireshark_name(const Entry &e, const char *name) {
+    if (!name) return false;
+    for (uint16_t i = 0; i < e.proto_count; ++i)
+        if (names_contain(kProtocols[kEntryProtocols[e.proto_first + i]].wireshark, name)) return true;
+    return false;
+}
+
 bool entry_protocol_unknown(const Entry &e) {
     if (e.proto_count == 0) return true;
     for (uint16_t i = 0; i < e.proto_count; ++i) {

@@ -150,6 +150,10 @@ int protocol_by_wireshark_name(std::string_view name);
 // Wireshark dissector the two share?
 bool entry_has_protocol(const Entry &e, int p);
 
+// Does any protocol the entry documents list this Wireshark filter name
+// ("t38" for RTP rows)?
+bool entry_mentions_wireshark_name(const Entry &e, const char *name);
+
 // True when the entry documents no nameable protocol (empty or Proprietary),
 // so no payload can contradict it.
 bool entry_protocol_unknown(const Entry &e);

@@ -61,10 +61,24 @@ Label classify(Transport t, uint16_t client_port, uint16_t server_port, Directio
     } else {
         if (client_port != server_port) collect(t, client_port, detected, prefs, &cli);
         bool s = has_specific(srv), c = has_specific(cli);
+        // The payload decides when only one side documents the protocol it
+        // shows and the other side is ephemeral (>= 32768, the guides' range)
+        // or documents something else: a SIP 403 from 5060 opening the
+        // capture; a DNS reply from 53 to a port inside the RTP range. SIP
+        // from 5060 to 6000 keeps 6000 as the listener.
+        auto matches = [](const std::vector<Candidate> &v) {
+            return std::any_of(v.begin(), v.end(), [](const Candidate &x) { return x.detected_match && !x.catch_all; });
+        };
+        bool evidence_client = detected >= 0 && matches(cli) && !matches(srv) && (s || server_port >= 32768);
         // UDP: trust the first packet, unless it plainly answers from a
         // well-known port (SNMP 161 -> 50123 seen before the request).
-        bool reply = d == Direction::kFirstPacket && client_port < 1024 && server_port >= 1024 && c && !s;
-        if (d == Direction::kFirstPacket && !reply) {
+        bool reply = evidence_client ||
+                     (d == Direction::kFirstPacket && client_port < 1024 && server_port >= 1024 && c && !s);
+        if (evidence_client) {
+            label.direction = Direction::kInferred;
+            label.listener_port = client_port;
+            label.candidates = std::move(cli);
+        } else if (d == Direction::kFirstPacket && !reply) {
             label.listener_port = server_port;
             label.candidates = std::move(srv);
         } else if (s && c) {
@@ -184,6 +198,10 @@ FlagResult evaluate_flags(const FlagInput &in) {
             if (entry_protocol_unknown(e)) continue;
             comparable = true;
             if (in.detected >= 0 && entry_has_protocol(e, in.detected)) compatible = true;
+            if (entry_mentions_wireshark_name(e, in.detected_other)) compatible = true;
+            // A protocol carried inside the first one (SMB in NBSS on 445).
+            for (size_t p = 0; p < kProtocolCount && !compatible; ++p)
+                if (in.seen.has(static_cast<int>(p)) && entry_has_protocol(e, static_cast<int>(p))) compatible = true;
         }
         // Generic carriers (TLS, HTTP) are not evidence against a row that
         // names a protocol they may carry; entry_has_protocol covers those.
@@ -216,9 +234,15 @@ FlagResult evaluate_flags(const FlagInput &in) {
         }
     }
 
-    // insecure: a cleartext variant where a secure counterpart is documented.
-    bool secure_seen = in.detected >= 0 && kProtocols[in.detected].secure;
-    if (!secure_seen && label.listener_port) {
+    // insecure: a cleartext payload where a secure counterpart is documented,
+    // or on a port documented only for the secure variant. It needs a payload
+    // (a SYN scan is not cleartext), none that is encrypted, and no later TLS
+    // (STARTTLS upgrades a cleartext start).
+    // Protocols Wireshark cannot decode (CTI/QBE on 2748) count as cleartext
+    // when a payload was seen and it was not TLS.
+    bool cleartext = !in.tls_seen && ((in.detected >= 0 && !kProtocols[in.detected].secure) ||
+                                      (in.detected < 0 && !in.detected_other && in.payload_seen));
+    if (cleartext && label.listener_port) {
         for (const Candidate *c : specific) {
             if (in.detected >= 0 && !c->detected_match) continue;
             const Entry &e = kEntries[kFlows[c->flow].entry];
@@ -226,25 +250,60 @@ FlagResult evaluate_flags(const FlagInput &in) {
                 const SecurePair &p = kSecurePairs[e.secure_first + i];
                 if (p.plain != label.listener_port) continue;
                 r.flags |= kFlagInsecure;
-                r.reason[3] = "cleartext " + (detected_any ? proto_name(in) + " " : std::string()) + "on " + port +
-                              "; " + kDocuments[e.doc].edition + " documents the secure counterpart " +
-                              std::to_string(p.secure) + " (" + kEntries[p.target].id + ", compared with " +
-                              e.id + ")";
+                r.reason[3] = "cleartext " + proto_name(in) + " on " + port + "; " + kDocuments[e.doc].edition +
+                              " documents the secure counterpart " + std::to_string(p.secure) + " (" +
+                              kEntries[p.target].id + ", compared with " + e.id + ")";
                 break;
             }
             if (r.flags & kFlagInsecure) break;
         }
+        if (!(r.flags & kFlagInsecure)) {
+            // Every row that documents the protocol here documents only its secure form.
+            bool any = false, all_secure = true;
+            const Candidate *first = nullptr;
+            for (const Candidate *c : specific) {
+                if (in.detected < 0 || !c->detected_match) continue;
+                const Entry &e = kEntries[kFlows[c->flow].entry];
+                any = true;
+                first = first ? first : c;
+                for (uint16_t i = 0; i < e.proto_count; ++i)
+                    if (!kProtocols[kEntryProtocols[e.proto_first + i]].secure) all_secure = false;
+            }
+            if (any && all_secure) {
+                r.flags |= kFlagInsecure;
+                r.reason[3] = "cleartext " + proto_name(in) + " on " + port +
+                              ", which the guides document only for its secure form (" + describe(*first) + ")";
+            }
+        }
     }
 
-    // not_recommended: a use the guide says Cisco does not recommend.
-    for (const Candidate *c : specific) {
-        if (in.detected >= 0 && !c->detected_match) continue;
-        const Entry &e = kEntries[kFlows[c->flow].entry];
-        if (e.flags & kNotRecommended) {
-            r.flags |= kFlagNotRecommended;
-            r.reason[4] = "Cisco does not recommend this use: " + std::string(e.purpose) + " (" + describe(*c) + ")";
-            break;
+    // not_recommended: a use the guide says Cisco does not recommend. It fires
+    // when every matching row advises against it, or when a matching row
+    // advises against Unified CM in that listener role (DNS or DHCP server)
+    // and the listener is evidenced to be a Unified CM (it listens for SCCP,
+    // MGCP or H.225 elsewhere in the capture). DNS queries to an ordinary DNS
+    // server stay quiet: TelePresence and IM and Presence document them plainly.
+    {
+        const Candidate *bad = nullptr, *bad_cucm = nullptr;
+        bool plain = false;
+        for (const Candidate *c : specific) {
+            if (in.detected >= 0 && !c->detected_match) continue;
+            const Entry &e = kEntries[kFlows[c->flow].entry];
+            if (e.flags & kNotRecommended) {
+                bad = bad ? bad : c;
+                if (std::string(kFlows[c->flow].to).rfind("Unified CM", 0) == 0) bad_cucm = bad_cucm ? bad_cucm : c;
+            } else {
+                plain = true;
+            }
         }
+        const Candidate *why = (bad && !plain) ? bad : (bad_cucm && in.listener_is_unified_cm) ? bad_cucm : nullptr;
+        if (why) {
+            const Entry &e = kEntries[kFlows[why->flow].entry];
+            r.flags |= kFlagNotRecommended;
+            r.reason[4] = "Cisco does not recommend this use: " + std::string(e.purpose) + " (" + describe(*why) + ")" +
+                          (why == bad_cucm && plain ? "; the listener is a Unified CM (it listens for UC signalling in this capture)" : "");
+        }
+        r.not_recommended_pending = bad_cucm && !why;
     }
 
     // release_mismatch: documented only for another edition of the preferred product.
@@ -267,6 +326,16 @@ FlagResult evaluate_flags(const FlagInput &in) {
         }
     }
     return r;
+}
+
+bool label_shows_unified_cm(const Label &label, int detected) {
+    if (detected < 0 || !label.listener_port) return false;
+    const std::string key = kProtocols[detected].key;
+    if (key != "SCCP" && key != "MGCP" && key != "H.225" && key != "RAS") return false;
+    for (const Candidate &c : label.candidates)
+        if (c.detected_match && !c.catch_all && std::string(kFlows[c.flow].to).rfind("Unified CM", 0) == 0)
+            return true;
+    return false;
 }
 
 std::string summarize(const Label &label, bool original_language) {

@@ -56,12 +56,27 @@ enum Flag : uint32_t {
 constexpr int kFlagCount = 6;
 const char *flag_name(int bit);  // "unexpected_port", ...
 
+// Every vocabulary protocol seen in a conversation's frames (a bitset: the
+// first application protocol and those it carries, such as SMB in NBSS).
+struct ProtocolSet {
+    uint64_t bits[4] = {0, 0, 0, 0};
+    void add(int p) {
+        if (p >= 0 && p < 256) bits[p / 64] |= uint64_t(1) << (p % 64);
+    }
+    bool has(int p) const { return p >= 0 && p < 256 && (bits[p / 64] >> (p % 64)) & 1; }
+    bool empty() const { return !(bits[0] | bits[1] | bits[2] | bits[3]); }
+};
+
 struct FlagInput {
     Transport transport = kTransportNone;
     uint16_t client_port = 0, server_port = 0;
     const Label *label = nullptr;
     int detected = -1;                       // vocabulary protocol index, or -1
     const char *detected_other = nullptr;    // a non-UC Wireshark protocol name (hiqnet), or nullptr
+    ProtocolSet seen;                        // every vocabulary protocol seen in the conversation
+    bool tls_seen = false;                   // TLS appeared (STARTTLS upgrades a cleartext start)
+    bool payload_seen = false;               // some packet carried application bytes
+    bool listener_is_unified_cm = false;     // the listener host listens for UC signalling elsewhere
     bool same_host = false;                  // both endpoints are the same address
     Prefs prefs;
     bool site_allowed = false;               // the user's allow-list covers this port and protocol
@@ -70,7 +85,13 @@ struct FlagInput {
 struct FlagResult {
     uint32_t flags = 0;
     std::string reason[kFlagCount];
+    // not_recommended would fire if the listener turned out to be a Unified CM.
+    bool not_recommended_pending = false;
 };
+
+// Does this label show the listener acting as a Unified CM: a UC signalling
+// protocol (SCCP, MGCP, H.225, RAS) matching a row whose listener is Unified CM?
+bool label_shows_unified_cm(const Label &label, int detected);
 
 FlagResult evaluate_flags(const FlagInput &in);
 

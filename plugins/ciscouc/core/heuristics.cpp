@@ -101,19 +101,19 @@ bool match_signature(const Signature &s, const uint8_t *data, size_t len) {
     return true;
 }
 
-bool signature_is_sniff_only(size_t i) {
-    bool sniff = false;
+bool sniffed_for(Transport t, uint16_t port, const char *protocol) {
     for (size_t k = 0; k < kStealPortCount; ++k) {
-        if (kStealPorts[k].signature != i) continue;
-        if (!kStealPorts[k].sniff) return false;
-        sniff = true;
+        const StealPort &sp = kStealPorts[k];
+        if (sp.sniff && sp.transport == t && port >= sp.lo && port <= sp.hi &&
+            std::strcmp(kSignatures[sp.signature].protocol, protocol) == 0)
+            return true;
     }
-    return sniff;
+    return false;
 }
 
 int match_any(Transport t, const uint8_t *data, size_t len) {
     for (size_t i = 0; i < kSignatureCount; ++i)
-        if ((kSignatures[i].transports & t) && !signature_is_sniff_only(i) &&
+        if ((kSignatures[i].transports & t) && !kSignatures[i].evidence_only &&
             match_signature(kSignatures[i], data, len))
             return static_cast<int>(i);
     return -1;

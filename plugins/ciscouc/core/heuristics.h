@@ -29,6 +29,7 @@ struct Signature {
     const char *dissector;  // Wireshark dissector to hand the payload to
     uint32_t min_length;
     uint32_t first_check, check_count;
+    bool evidence_only;     // never a heuristic: evidence on sniff ports only
 };
 
 // A port where the signature runs before the stock dissector that owns it.
@@ -55,8 +56,8 @@ bool match_signature(const Signature &s, const uint8_t *data, size_t len);
 // that matches, or -1.
 int match_any(Transport t, const uint8_t *data, size_t len);
 
-// Is signature i evidence-only (listed with sniff ports, never a heuristic)?
-bool signature_is_sniff_only(size_t i);
+// Is port `port` of transport t sniffed for evidence of `protocol`?
+bool sniffed_for(Transport t, uint16_t port, const char *protocol);
 
 // RTP: version 2 header sanity for one packet (RFC 3550 section 5.1).
 struct RtpHeader {

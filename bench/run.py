@@ -1,0 +1,379 @@
+#!/usr/bin/python3
+"""Benchmark tshark with the ciscouc plugin against stock tshark.
+
+    bench/run.py [--packets N] [--runs K] [--capture FILE] [--strict] [--breakdown] [--no-ndpi]
+
+Generates (or reuses, from bench/out/) a deterministic capture with
+bench/make_capture.py, then times the same tshark workloads in three
+configurations, alternating them run by run, K runs each:
+
+  plugin    ciscouc loaded and enabled (WIRESHARK_PLUGIN_DIR = the build's plugin folder)
+  stock     no plugin at all (WIRESHARK_PLUGIN_DIR = an empty folder)
+  disabled  ciscouc loaded but --disable-protocol ciscouc and every ciscouc heuristic disabled
+
+Workloads:
+  read      tshark -n -r CAP -q                 (no tap, no filter: tshark reads but does not dissect)
+  fields    tshark -n -r CAP -T fields -e frame.number [-e ciscouc.summary with the plugin enabled]
+
+Wall time and peak RSS (ru_maxrss of the tshark child, from os.wait4) are
+reported as medians, with the plugin/stock and disabled/stock ratios next to
+the budgets (wall <= 1.05, peak memory <= 1.05). Also timed: the batch
+conversation summary (tshark -q -z ciscouc,conv), stock conversation tables
+(-z conv,tcp -z conv,udp) for reference, and ndpiReader -i CAP -q if nDPI is
+installed (as root it is installed with apt-get when missing).
+
+Exit status: 0; 2 when a command fails; with --strict, 1 when a ratio is over budget.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+OUT = os.path.join(BENCH, "out")
+BUILD = os.environ.get("CISCOUC_BUILD", os.path.join(ROOT, "build"))
+sys.path.insert(0, BENCH)
+
+import make_capture  # noqa: E402
+
+HEURISTICS = ["ciscouc_sccp_tcp", "ciscouc_mgcp_udp", "ciscouc_h225_tcp", "ciscouc_ras_udp",
+              "ciscouc_xmpp_tcp", "ciscouc_rtp_udp"]
+BUDGET = {"wall": 1.05, "rss": 1.05}
+IS_ROOT = os.geteuid() == 0
+
+
+class CommandFailed(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- environment
+
+class Env:
+    """Hermetic tshark runs: fresh HOME, TZ=UTC, a chosen plugin folder; as root, run as nobody."""
+
+    def __init__(self):
+        self.work = tempfile.mkdtemp(prefix="ciscouc-bench-")
+        os.chmod(self.work, 0o755)
+        self.home = os.path.join(self.work, "home")
+        os.makedirs(self.home)
+        os.chmod(self.home, 0o777)
+        self.empty = os.path.join(self.work, "no-plugins")
+        os.makedirs(self.empty)
+        src = os.path.join(BUILD, "plugins")
+        if not os.path.isdir(src):
+            raise CommandFailed(f"the plugin is not built: {src} is missing (build it, or set CISCOUC_BUILD)")
+        self.plugins = src
+        if IS_ROOT:
+            # nobody may not traverse the build tree: give it a readable copy.
+            self.plugins = os.path.join(self.work, "plugins")
+            shutil.copytree(src, self.plugins)
+            for d, _dirs, files in os.walk(self.plugins):
+                os.chmod(d, 0o755)
+                for f in files:
+                    os.chmod(os.path.join(d, f), 0o644)
+
+    def command(self, prog: list[str], plugin_dir: str) -> tuple[list[str], dict]:
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LC_ALL": "C.UTF-8", "HOME": self.home,
+               "WIRESHARK_PLUGIN_DIR": plugin_dir}
+        if IS_ROOT:  # root tshark ignores WIRESHARK_PLUGIN_DIR
+            prog = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env",
+                    *[f"{k}={v}" for k, v in env.items()], *prog]
+        return prog, env
+
+    def cleanup(self):
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def measure(cmd: list[str], env: dict | None, stdin_path: str | None = None, stdout_path: str | None = None,
+            label: str = "") -> dict:
+    """Run cmd once; wall time, CPU time and peak RSS (KiB) of the child from wait4."""
+    err = tempfile.TemporaryFile()
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    try:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, env=env, stdin=stdin, stdout=stdout, stderr=err)
+        _pid, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        for f in (stdin, stdout):
+            if f is not subprocess.DEVNULL:
+                f.close()
+    err.seek(0)
+    stderr = err.read().decode(errors="replace")
+    err.close()
+    if p.returncode != 0:
+        raise CommandFailed(f"{label or cmd[0]} failed (exit {p.returncode}): {' '.join(cmd)}\n{stderr[-2000:]}")
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss, "stderr": stderr}
+
+
+# ---------------------------------------------------------------- capture
+
+def capture_for(packets: int, seed: int) -> tuple[str, dict]:
+    """The cached capture for these parameters (and this version of make_capture.py)."""
+    with open(make_capture.__file__, "rb") as f:
+        gen = hashlib.sha256(f.read()).hexdigest()[:10]
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, f"uc-{packets}-s{seed}-g{gen}.pcap")
+    meta = path[:-5] + ".json"
+    if os.path.exists(path) and os.path.exists(meta):
+        with open(meta) as f:
+            info = json.load(f)
+        info["cached"] = True
+        return path, info
+    # Captures of an older generator for the same parameters are stale.
+    for stale in glob.glob(os.path.join(OUT, f"uc-{packets}-s{seed}-g*")):
+        os.remove(stale)
+    t0 = time.monotonic()
+    info = make_capture.generate(path, packets, seed)
+    info["generate_s"] = round(time.monotonic() - t0, 1)
+    with open(meta, "w") as f:
+        json.dump(info, f)
+    os.chmod(path, 0o644)
+    info["cached"] = False
+    return path, info
+
+
+# ---------------------------------------------------------------- machine
+
+def machine() -> list[str]:
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        ver = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    except (OSError, IndexError):
+        ver = "tshark not found"
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as f:
+            mem = f"{int(f.readline().split()[1]) / 1048576:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return [f"nproc {os.cpu_count()}, CPU {model}, RAM {mem}",
+            f"{ver}",
+            f"Linux {platform.release()}, Python {platform.python_version()}, load average {loadavg()}"]
+
+
+def loadavg() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def ensure_ndpi() -> str | None:
+    exe = shutil.which("ndpiReader")
+    if exe or not IS_ROOT:
+        return exe
+    print("ndpiReader missing: apt-get install -y libndpi-bin", flush=True)
+    for cmd in (["apt-get", "install", "-y", "libndpi-bin"], ["apt-get", "update"],
+                ["apt-get", "install", "-y", "libndpi-bin"]):
+        r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        if r.returncode == 0 and shutil.which("ndpiReader"):
+            break
+    return shutil.which("ndpiReader")
+
+
+# ---------------------------------------------------------------- benchmark
+
+def fmt_mib(kib: float) -> str:
+    return f"{kib / 1024:.1f}"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Benchmark ciscouc against stock tshark (see bench/README.md)")
+    ap.add_argument("--packets", type=int, default=make_capture.DEFAULT_PACKETS,
+                    help="packets in the generated capture (default 1,000,000)")
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per configuration (default 5)")
+    ap.add_argument("--capture", help="benchmark this capture instead of generating one")
+    ap.add_argument("--seed", type=int, default=make_capture.DEFAULT_SEED, help=argparse.SUPPRESS)
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a ratio is over budget")
+    ap.add_argument("--breakdown", action="store_true",
+                    help="also time the fields workload with labels off and with the heuristics off")
+    ap.add_argument("--no-ndpi", action="store_true", help="skip the ndpiReader reference")
+    a = ap.parse_args(argv)
+    if a.runs < 1 or a.packets < 1:
+        ap.error("--runs and --packets must be positive")
+
+    print("== Machine")
+    for line in machine():
+        print("  " + line)
+
+    if a.capture:
+        cap = os.path.abspath(a.capture)
+        if not os.path.isfile(cap):
+            ap.error(f"no such capture: {cap}")
+        print(f"== Capture {cap} ({os.path.getsize(cap) / 1e6:.1f} MB, given)")
+    else:
+        cap, info = capture_for(a.packets, a.seed)
+        how = "cached" if info.get("cached") else f"generated in {info.get('generate_s')} s"
+        print(f"== Capture {os.path.relpath(cap, ROOT)}: {info['packets']} packets, {info['bytes'] / 1e6:.1f} MB, "
+              f"~{100 * info['rtp_share']:.0f}% RTP ({how})")
+    sys.stdout.flush()
+
+    try:
+        env = Env()
+    except CommandFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        return bench(a, env, cap)
+    except CommandFailed as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        env.cleanup()
+
+
+def bench(a, env: Env, cap: str) -> int:
+    disable = ["--disable-protocol", "ciscouc"]
+    for h in HEURISTICS:
+        disable += ["--disable-heuristic", h]
+    heur_off = [x for h in HEURISTICS for x in ("--disable-heuristic", h)]
+    # The capture reaches tshark on stdin (read as /dev/stdin, a seekable regular file), so the
+    # unprivileged tshark needs no access to the folder holding it.
+    base = ["tshark", "-n", "-r", "/dev/stdin"]
+    configs = {  # name -> (plugin folder, extra options, uses the plugin's field)
+        "plugin": (env.plugins, [], True),
+        "stock": (env.empty, [], False),
+        "disabled": (env.plugins, disable, False),
+    }
+    if a.breakdown:
+        configs["labels-off"] = (env.plugins, ["-o", "ciscouc.labels:FALSE"], True)
+        configs["heur-off"] = (env.plugins, heur_off, True)
+    workloads = {
+        "read": (["-q"], ["-q"]),
+        "fields": (["-T", "fields", "-e", "frame.number", "-e", "ciscouc.summary"],
+                   ["-T", "fields", "-e", "frame.number"]),
+    }
+
+    # Check what each configuration loads.
+    for name, (pdir, _x, _p) in configs.items():
+        cmd, e = env.command(["tshark", "-G", "plugins"], pdir)
+        out = subprocess.run(cmd, env=e, capture_output=True, text=True).stdout
+        loaded = "ciscouc" in out
+        if loaded != (pdir == env.plugins):
+            raise CommandFailed(f"configuration {name}: ciscouc {'is' if loaded else 'is not'} loaded ({pdir})")
+    print("== Plugin: " + os.path.join(env.plugins, "4.0", "epan", "ciscouc.so") +
+          " (loaded in plugin/disabled, absent in stock; no other plugins in any configuration)")
+
+    # Warm up: page cache for the capture, the plugin and tshark itself.
+    with open(cap, "rb") as f:
+        while f.read(1 << 24):
+            pass
+    for name in ("plugin", "stock"):
+        pdir, extra, _p = configs[name]
+        cmd, e = env.command(base + ["-q"] + extra, pdir)
+        measure(cmd, e, cap, label=f"warm-up {name}")
+
+    results: dict[tuple[str, str], list[dict]] = {}
+    names = list(configs)
+    for wl, (with_field, without) in workloads.items():
+        for run in range(a.runs):
+            order = names[run % len(names):] + names[:run % len(names)]
+            for name in order:
+                pdir, extra, uses_field = configs[name]
+                cmd, e = env.command(base + (with_field if uses_field else without) + extra, pdir)
+                r = measure(cmd, e, cap, label=f"{wl}/{name}")
+                results.setdefault((wl, name), []).append(r)
+                print(f"  {wl:7s} run {run + 1}/{a.runs} {name:10s} wall {r['wall']:8.2f} s  cpu {r['cpu']:8.2f} s  "
+                      f"peak {fmt_mib(r['rss']):>7s} MiB", flush=True)
+
+    # The batch conversation summary, and stock conversation tables for reference.
+    extras: dict[str, list[dict]] = {}
+    conv_out = os.path.join(env.work, "conv.txt")
+    for run in range(a.runs):
+        cmd, e = env.command(base + ["-q", "-z", "ciscouc,conv"], env.plugins)
+        r = measure(cmd, e, cap, conv_out, label="ciscouc,conv")
+        extras.setdefault("ciscouc,conv (plugin)", []).append(r)
+        cmd, e = env.command(base + ["-q", "-z", "conv,tcp", "-z", "conv,udp"], env.empty)
+        r2 = measure(cmd, e, cap, label="conv,tcp+udp")
+        extras.setdefault("conv,tcp+conv,udp (stock)", []).append(r2)
+        print(f"  conv    run {run + 1}/{a.runs} ciscouc,conv wall {r['wall']:.2f} s peak {fmt_mib(r['rss'])} MiB; "
+              f"stock conv,tcp+udp wall {r2['wall']:.2f} s peak {fmt_mib(r2['rss'])} MiB", flush=True)
+    nconv = "?"
+    with open(conv_out, errors="replace") as f:
+        for line in f:
+            if line.startswith("Cisco UC conversations (ciscouc):"):
+                nconv = line.split(":")[1].strip()
+
+    ndpi = None if a.no_ndpi else ensure_ndpi()
+    if ndpi:
+        for run in range(a.runs):
+            r = measure([ndpi, "-i", cap, "-q"], None, label="ndpiReader")
+            extras.setdefault("ndpiReader -i CAP -q", []).append(r)
+            print(f"  ndpi    run {run + 1}/{a.runs} wall {r['wall']:.2f} s peak {fmt_mib(r['rss'])} MiB", flush=True)
+
+    # ---- summary
+    def med(rs, k):
+        return statistics.median(x[k] for x in rs)
+
+    print()
+    print(f"== Summary: medians of {a.runs} run(s); wall and CPU in seconds, peak RSS in MiB; load average now "
+          f"{loadavg()}")
+    print(f"  {'workload':8s} {'config':10s} {'wall':>9s} {'cpu':>9s} {'peak RSS':>9s}")
+    for (wl, name), rs in results.items():
+        print(f"  {wl:8s} {name:10s} {med(rs, 'wall'):9.2f} {med(rs, 'cpu'):9.2f} {fmt_mib(med(rs, 'rss')):>9s}")
+    over = []
+    print()
+    print(f"  {'ratio':30s} {'wall':>6s} {'(budget)':>9s}       {'peak':>6s} {'(budget)':>9s}")
+    for wl in workloads:
+        s = results[(wl, "stock")]
+        for name in names:
+            if name == "stock":
+                continue
+            rs = results[(wl, name)]
+            rw = med(rs, "wall") / med(s, "wall")
+            rm = med(rs, "rss") / med(s, "rss")
+            budgeted = name in ("plugin", "disabled")
+            marks = []
+            for kind, ratio in (("wall", rw), ("rss", rm)):
+                if not budgeted:
+                    marks.append("info")
+                elif ratio <= BUDGET[kind]:
+                    marks.append("PASS")
+                else:
+                    marks.append("OVER")
+                    over.append(f"{wl} {name}/stock {kind} {ratio:.3f}")
+            cpu = med(rs, "cpu") / med(s, "cpu")
+            print(f"  {wl + ' ' + name + '/stock':30s} {rw:6.3f} (<= {BUDGET['wall']:.2f}) {marks[0]:4s}  "
+                  f"{rm:6.3f} (<= {BUDGET['rss']:.2f}) {marks[1]:4s}  cpu {cpu:.3f}")
+    print()
+    print(f"  {'other':28s} {'wall':>9s} {'cpu':>9s} {'peak RSS':>9s}")
+    for label, rs in extras.items():
+        print(f"  {label:28s} {med(rs, 'wall'):9.2f} {med(rs, 'cpu'):9.2f} {fmt_mib(med(rs, 'rss')):>9s}")
+    print(f"  (ciscouc,conv listed {nconv} conversations)")
+    if not ndpi:
+        print("  ndpiReader: not installed" + ("" if IS_ROOT else " (install libndpi-bin as root)")
+              if not a.no_ndpi else "  ndpiReader: skipped (--no-ndpi)")
+    print()
+    if over:
+        print("OVER budget: " + "; ".join(over))
+    else:
+        print("All budgeted ratios within budget.")
+    return 1 if (a.strict and over) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
