@@ -45,6 +45,9 @@ import struct
 import sys
 from array import array
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from g711 import linear_to_ulaw  # noqa: E402
+
 BASE_TIME = 1767225600  # 2026-01-01 00:00:00 UTC
 DEFAULT_PACKETS = 1_000_000
 DEFAULT_SEED = 20260101
@@ -205,20 +208,7 @@ def handshake(t: int, conn: TcpConn, rtt: int) -> tuple[list, int]:
 
 # ---------------------------------------------------------------- payloads
 
-def ulaw(sample: int) -> int:
-    """G.711 mu-law encode a 14-bit linear sample."""
-    BIAS, CLIP = 0x84, 32635
-    sign = 0x80 if sample < 0 else 0
-    if sample < 0:
-        sample = -sample
-    sample = min(sample, CLIP) + BIAS
-    exp = 7
-    mask = 0x4000
-    while exp > 0 and not (sample & mask):
-        exp -= 1
-        mask >>= 1
-    mant = (sample >> (exp + 3)) & 0x0F
-    return ~(sign | (exp << 4) | mant) & 0xFF
+ulaw = linear_to_ulaw
 
 
 def audio_pool(rng: random.Random, alaw: bool) -> tuple[list[bytes], list[int]]:

@@ -258,12 +258,20 @@ def bench(a, env: Env, cap: str) -> int:
         "plugin": (env.plugins, [], True),
         "stock": (env.empty, [], False),
         "disabled": (env.plugins, disable, False),
+        # Purpose and entry per documented use only (-o ciscouc.details:compact).
+        "compact": (env.plugins, ["-o", "ciscouc.details:compact"], True),
+        # Stock with its own RTP heuristic on: it then decodes the RTP that
+        # ciscouc recognises and stock leaves as data, so plugin/stock-rtp is
+        # ciscouc's own cost without the cost of decoding more RTP.
+        "stock-rtp": (env.empty, ["--enable-heuristic", "rtp_udp"], False),
     }
     if a.breakdown:
         configs["labels-off"] = (env.plugins, ["-o", "ciscouc.labels:FALSE"], True)
         configs["heur-off"] = (env.plugins, heur_off, True)
     workloads = {
         "read": (["-q"], ["-q"]),
+        # The everyday command: one summary line per packet (columns, no detail tree).
+        "summary": ([], []),
         "fields": (["-T", "fields", "-e", "frame.number", "-e", "ciscouc.summary"],
                    ["-T", "fields", "-e", "frame.number"]),
     }
@@ -359,6 +367,14 @@ def bench(a, env: Env, cap: str) -> int:
             cpu = med(rs, "cpu") / med(s, "cpu")
             print(f"  {wl + ' ' + name + '/stock':30s} {rw:6.3f} (<= {BUDGET['wall']:.2f}) {marks[0]:4s}  "
                   f"{rm:6.3f} (<= {BUDGET['rss']:.2f}) {marks[1]:4s}  cpu {cpu:.3f}")
+        # ciscouc's own cost: against stock that also decodes the RTP (info).
+        if (wl, "stock-rtp") in results:
+            sr = results[(wl, "stock-rtp")]
+            for name in ("plugin", "compact"):
+                rs = results[(wl, name)]
+                print(f"  {wl + ' ' + name + '/stock-rtp':30s} {med(rs, 'wall') / med(sr, 'wall'):6.3f} "
+                      f"{'':15s}  {med(rs, 'rss') / med(sr, 'rss'):6.3f} {'':15s}  "
+                      f"cpu {med(rs, 'cpu') / med(sr, 'cpu'):.3f}")
     print()
     print(f"  {'other':28s} {'wall':>9s} {'cpu':>9s} {'peak RSS':>9s}")
     for label, rs in extras.items():

@@ -95,13 +95,17 @@ class Tshark:
         for f in fields:
             args += ["-e", f]
         args += extra or []
-        out = self.run(args).stdout
-        rows = []
-        for line in out.splitlines():
-            cells = line.split("\t")
-            cells += [""] * (len(fields) - len(cells))
-            rows.append(dict(zip(fields, cells)))
-        return rows
+        return parse_fields(self.run(args).stdout, fields)
+
+
+def parse_fields(out: str, fields: list[str]) -> list[dict[str, str]]:
+    """tshark -T fields output (tab-separated) as one dict per packet."""
+    rows = []
+    for line in out.splitlines():
+        cells = line.split("\t")
+        cells += [""] * (len(fields) - len(cells))
+        rows.append(dict(zip(fields, cells)))
+    return rows
 
 
 def readable_tmpdir(prefix: str) -> str:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from g711 import linear_to_ulaw  # noqa: E402
 
 from scapy.all import IP, TCP, UDP, Ether, Raw, wrpcap  # type: ignore
 
@@ -191,17 +195,7 @@ def rtp_call(cap: Capture, a: str, aport: int, b: str, bport: int, packets: int 
                 gap=0.0005)
 
 
-def _ulaw(sample: int) -> int:
-    """ITU-T G.711 mu-law encoding of a 16-bit linear sample (integer only)."""
-    sign = 0x80 if sample < 0 else 0
-    mag = min(-sample if sample < 0 else sample, 32635) + 0x84
-    exponent = 7
-    mask = 0x4000
-    while exponent > 0 and not (mag & mask):
-        exponent -= 1
-        mask >>= 1
-    mantissa = (mag >> (exponent + 3)) & 0x0F
-    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+_ulaw = linear_to_ulaw
 
 
 def g711_tone(packet: int, voice: int = 0) -> bytes:

@@ -202,13 +202,7 @@ class Frame:
         return port in (self.sport, self.dport)
 
 
-def _parse_rows(out: str, fields: list[str]) -> list[dict[str, str]]:
-    rows = []
-    for line in out.splitlines():
-        cells = line.split("\t")
-        cells += [""] * (len(fields) - len(cells))
-        rows.append(dict(zip(fields, cells)))
-    return rows
+_parse_rows = conftest.parse_fields
 
 
 def _severities(value: str) -> set[int]:

@@ -255,7 +255,8 @@ struct ConvState {
     const char *detected_other;
     guint32 detected_frame;
     Candidate *cand;
-    guint cand_count;
+    guint cand_count, cand_capacity;
+    bool texts_valid;
     // Display strings per candidate, built once per (re)labelling, never per packet.
     const char **use_text;
     const char **doc_text;
@@ -283,11 +284,16 @@ void build_texts(ConvState *st);
 void relabel(ConvState *st, guint32 frame) {
     Label label = classify(st->transport, st->client_port, st->server_port, st->direction, st->detected,
                            current_prefs());
-    st->cand_count = static_cast<guint>(label.candidates.size());
-    st->cand = st->cand_count ? wmem_alloc_array(wmem_file_scope(), Candidate, st->cand_count) : nullptr;
-    if (st->cand_count)
-        std::copy(label.candidates.begin(), label.candidates.end(), st->cand);
-    build_texts(st);
+    guint n = static_cast<guint>(label.candidates.size());
+    if (n > st->cand_capacity) {  // file-scoped memory: grow only, never per packet
+        st->cand = wmem_alloc_array(wmem_file_scope(), Candidate, n);
+        st->cand_capacity = n;
+    }
+    st->cand_count = n;
+    if (n) std::copy(label.candidates.begin(), label.candidates.end(), st->cand);
+    // Display strings are built on first display (a visible tree), not here:
+    // most conversations are never shown in detail.
+    st->texts_valid = false;
     st->listener_port = label.listener_port;
     st->label_direction = label.direction;
     st->summary = label.empty() ? nullptr : wmem_strdup(wmem_file_scope(), summarize(label, pref_language == 1).c_str());
@@ -392,6 +398,7 @@ std::string facts_text(const Entry &e) {
 }
 
 void build_texts(ConvState *st) {
+    st->texts_valid = true;
     st->use_text = st->cand_count ? wmem_alloc_array(wmem_file_scope(), const char *, st->cand_count) : nullptr;
     st->doc_text = st->cand_count ? wmem_alloc_array(wmem_file_scope(), const char *, st->cand_count) : nullptr;
     st->facts = st->cand_count ? wmem_alloc_array(wmem_file_scope(), const char *, st->cand_count) : nullptr;
@@ -412,7 +419,7 @@ void build_texts(ConvState *st) {
     }
 }
 
-void add_use(proto_tree *tree, tvbuff_t *tvb, const ConvState *st, guint i) {
+void add_use(proto_tree *tree, tvbuff_t *tvb, ConvState *st, guint i) {
     const Candidate &c = st->cand[i];
     const Flow &f = kFlows[c.flow];
     const Entry &e = kEntries[f.entry];
@@ -545,8 +552,10 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     proto_item_set_generated(proto_tree_add_string(ct, hf_direction, tvb, 0, 0, direction_text(st->label_direction)));
     const char *det = st->detected >= 0 ? kProtocols[st->detected].key : st->detected_other ? st->detected_other : "";
     proto_item_set_generated(proto_tree_add_string(ct, hf_detected, tvb, 0, 0, det));
-    if (uses_wanted(ct))
+    if (uses_wanted(ct)) {
+        if (!st->texts_valid) build_texts(st);
         for (guint i = 0; i < st->cand_count; ++i) add_use(ct, tvb, st, i);
+    }
     if (st->flags) {
         proto_item *fi = proto_tree_add_string(ct, hf_flags, tvb, 0, 0, flags_text(st->flags));
         proto_item_set_generated(fi);
