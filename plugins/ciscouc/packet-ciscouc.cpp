@@ -130,6 +130,10 @@ bool site_allows(Transport t, guint port, int protocol) {
     return false;
 }
 
+// A conversation's first packets carry the evidence (payload signatures,
+// STARTTLS, carried protocols); later packets only show the label.
+constexpr guint16 kInspectPackets = 32;
+
 // Per-packet evidence recorded by the sniffing port handler (p_add_proto_data key).
 constexpr guint32 kEvidenceKey = 1;
 
@@ -270,6 +274,7 @@ struct ConvState {
     ProtocolSet seen;
     bool tls_seen, payload_seen;
     bool nr_pending;  // not_recommended waits for evidence that the listener is a Unified CM
+    guint16 inspected;  // packets whose layers were inspected (bounded: kInspectPackets)
 };
 
 Prefs current_prefs() {
@@ -505,7 +510,8 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     }
     ConvState *st = conv_state(pinfo, t);
     if (!st) return 0;
-    if (!PINFO_FD_VISITED(pinfo)) {
+    if (!PINFO_FD_VISITED(pinfo) && (st->inspected < kInspectPackets || st->nr_pending)) {
+        ++st->inspected;
         Detection d = detect(pinfo, t);
         // Wireshark calls both H.225 call signalling and RAS "h225"; on UDP it is RAS.
         static const int h225 = protocol_by_key("H.225"), ras = protocol_by_key("RAS");
@@ -530,9 +536,11 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
         }
         if (changed) relabel(st, pinfo->num);
     }
-    ciscouc_tap_info *ti_tap = wmem_new0(wmem_packet_scope(), ciscouc_tap_info);
-    ti_tap->state = st;
-    tap_queue_packet(ciscouc_tap, pinfo, ti_tap);
+    if (have_tap_listener(ciscouc_tap)) {
+        ciscouc_tap_info *ti_tap = wmem_new0(wmem_packet_scope(), ciscouc_tap_info);
+        ti_tap->state = st;
+        tap_queue_packet(ciscouc_tap, pinfo, ti_tap);
+    }
     if (!st->cand_count && !st->flags && st->detected < 0) return 0;
     if (pref_info && st->summary) col_append_fstr(pinfo->cinfo, COL_INFO, " [UC: %s]", st->summary);
     if (!tree) {
