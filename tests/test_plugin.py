@@ -364,3 +364,16 @@ def test_site_allow_list_silences_unexpected_port(heuristic_capture, tshark, wor
         assert any("unexpected_port" in r["ciscouc.flags"] for r in rows)
     finally:
         os.remove(uat)
+
+
+def test_decode_as_ciscouc_tries_uc_signatures_on_any_port(workdir, tshark):
+    cap = pg.Capture()
+    cap.tcp_handshake("10.3.0.1", 47000, "10.3.0.2", 80)
+    cap.tcp("10.3.0.1", 47000, "10.3.0.2", 80, pg.sccp_register())
+    path = cap.write(os.path.join(workdir, "decode-as.pcap"))
+    fields = ["frame.protocols", "ciscouc.heuristic", "ciscouc.detected"]
+    plain = tshark.fields(path, fields)[-1]
+    assert "skinny" not in plain["frame.protocols"]  # stock HTTP holds port 80
+    chosen = tshark.fields(path, fields, ["-d", "tcp.port==80,ciscouc"])[-1]
+    assert chosen["frame.protocols"].endswith(":ciscouc:skinny"), chosen
+    assert chosen["ciscouc.heuristic"] == "sccp" and chosen["ciscouc.detected"] == "SCCP"

@@ -699,12 +699,19 @@ int dissect_stolen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
         if (pref_steal && hand_off(static_cast<int>(sp.signature), tvb, pinfo, tree, data))
             return tvb_captured_length(tvb);
     }
+    bool owned_port = false;
     for (guint16 p : ports)
-        for (const StolenPort &s : stolen)
-            if (s.t == t && s.port == p && s.original) {
+        for (const StolenPort &s : stolen) {
+            if (s.t != t || s.port != p) continue;
+            owned_port = true;
+            if (s.original) {
                 transparent_for_reassembly(pinfo);
                 return call_dissector_only(s.original, tvb, pinfo, tree, data);
             }
+        }
+    // Chosen with Decode As on any other port: try every UC signature.
+    if (!owned_port && bytes && hand_off(match_any(t, bytes, len), tvb, pinfo, tree, data))
+        return tvb_captured_length(tvb);
     return 0;
 }
 
@@ -738,8 +745,13 @@ void init_heuristics() {
     rtp_handle = find_dissector("rtp");
     rtcp_handle = find_dissector("rtcp");
 
-    steal_tcp_handle = create_dissector_handle(dissect_stolen_tcp, proto_ciscouc);
-    steal_udp_handle = create_dissector_handle(dissect_stolen_udp, proto_ciscouc);
+    steal_tcp_handle = create_dissector_handle_with_name_and_description(
+        dissect_stolen_tcp, proto_ciscouc, "ciscouc.tcp", "CiscoUC: UC signatures (SCCP, SIP, H.225, XMPP, TLS) over TCP");
+    steal_udp_handle = create_dissector_handle_with_name_and_description(
+        dissect_stolen_udp, proto_ciscouc, "ciscouc.udp", "CiscoUC: UC signatures (MGCP, SIP, RAS) over UDP");
+    // Decode As... CiscoUC on any port tries the UC signatures there.
+    dissector_add_for_decode_as("tcp.port", steal_tcp_handle);
+    dissector_add_for_decode_as("udp.port", steal_udp_handle);
     dissector_table_t tcp_port = find_dissector_table("tcp.port");
     dissector_table_t udp_port = find_dissector_table("udp.port");
     for (size_t i = 0; i < kStealPortCount; ++i) {
