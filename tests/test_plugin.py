@@ -377,3 +377,19 @@ def test_decode_as_ciscouc_tries_uc_signatures_on_any_port(workdir, tshark):
     chosen = tshark.fields(path, fields, ["-d", "tcp.port==80,ciscouc"])[-1]
     assert chosen["frame.protocols"].endswith(":ciscouc:skinny"), chosen
     assert chosen["ciscouc.heuristic"] == "sccp" and chosen["ciscouc.detected"] == "SCCP"
+
+
+def test_conversation_stats_tree_for_the_gui(labelled, tshark):
+    """Statistics > Cisco UC port usage > Conversations (also -z ciscouc_conv,tree)."""
+    _, path = labelled
+    out = tshark.run(["-q", "-2", "-r", path, "-z", "ciscouc_conv,tree"]).stdout
+    assert "Cisco UC port usage/Conversations" in out
+    rows = [l for l in out.splitlines() if l.startswith(" tcp ") or l.startswith(" udp ")]
+    assert len(rows) == 12, out
+    sccp = [l for l in rows if "-> 10.0.11.2:2000 |" in l]
+    assert sccp and "Skinny Client Control Protocol (SCCP)" in sccp[0] and "| insecure" in sccp[0]
+    # The first number after the name is the packet count: SYN, SYN-ACK, ACK, Register.
+    counts = re.findall(r"\|\s*insecure\s+(\d+)", sccp[0])
+    assert counts == ["4"], sccp[0]
+    summary = tshark.run(["-q", "-2", "-r", path, "-z", "ciscouc,tree"]).stdout
+    assert "Cisco UC port usage/Summary" in summary and "Conversations by flag" in summary

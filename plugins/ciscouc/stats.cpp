@@ -178,13 +178,56 @@ tap_packet_status tree_packet(stats_tree *st, packet_info *, epan_dissect_t *, c
 
 void tree_cleanup(stats_tree *) { tree_seen.clear(); }
 
+// ---- Conversations as a stats tree: the GUI's counterpart of -z ciscouc,conv
+// (Statistics > Cisco UC port usage > Conversations; tshark -z ciscouc_conv,tree).
+int st_conv_root = -1;
+std::map<const void *, std::string> conv_names;
+
+void conv_tree_init(stats_tree *st) {
+    st_conv_root = stats_tree_create_node(st, "Conversations (client -> listener | documented purpose | flags)", 0,
+                                          STAT_DT_INT, TRUE);
+    conv_names.clear();
+}
+
+tap_packet_status conv_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *, const void *data,
+                                   tap_flags_t) {
+    const auto *info = static_cast<const ciscouc_tap_info *>(data);
+    if (!info || !info->state) return TAP_PACKET_DONT_REDRAW;
+    auto it = conv_names.find(info->state);
+    if (it == conv_names.end()) {
+        guint n = 0;
+        const Candidate *c = state_candidates(info->state, &n);
+        std::string client = endpoint(&pinfo->src, pinfo->srcport), server = endpoint(&pinfo->dst, pinfo->destport);
+        guint16 listener = state_listener(info->state);
+        if (listener && listener == pinfo->srcport && listener != pinfo->destport) std::swap(client, server);
+        std::string purpose = "(no documented purpose)";
+        if (n) {
+            const Entry &e = kEntries[kFlows[c[0].flow].entry];
+            purpose = (c[0].catch_all ? "(catch-all range) " : "") + std::string(e.purpose).substr(0, 80) + " [" +
+                      e.id + "]";
+        }
+        std::string flags = flags_list(state_flags(info->state));
+        std::string name = std::string(state_transport_tcp(info->state) ? "tcp " : "udp ") + client + " -> " +
+                           server + " | " + purpose + (flags.empty() ? "" : " | " + flags);
+        it = conv_names.emplace(info->state, name).first;
+    }
+    tick_stat_node(st, "Conversations (client -> listener | documented purpose | flags)", 0, TRUE);
+    tick_stat_node(st, it->second.c_str(), st_conv_root, FALSE);
+    return TAP_PACKET_REDRAW;
+}
+
+void conv_tree_cleanup(stats_tree *) { conv_names.clear(); }
+
 }  // namespace
 
 void register_stats() {
     static stat_tap_ui conv_ui = {REGISTER_STAT_GROUP_TELEPHONY, "Cisco UC conversations", "ciscouc,conv",
                                   conv_init, 0, nullptr};
     register_stat_tap_ui(&conv_ui, nullptr);
-    stats_tree_register_plugin("ciscouc", "ciscouc", "Cisco UC port usage", 0, tree_packet, tree_init, tree_cleanup);
+    stats_tree_register_plugin("ciscouc", "ciscouc", "Cisco UC port usage/Summary", 0, tree_packet, tree_init,
+                               tree_cleanup);
+    stats_tree_register_plugin("ciscouc", "ciscouc_conv", "Cisco UC port usage/Conversations", 0, conv_tree_packet,
+                               conv_tree_init, conv_tree_cleanup);
 }
 
 }  // namespace epan
