@@ -21,6 +21,15 @@ namespace epan {
 
 extern int proto_ciscouc;
 extern int ciscouc_tap;
+extern int hf_heuristic;      // ciscouc.heuristic: the signature that recognised a packet
+extern gboolean pref_steal;   // try UC signatures first on ports of unrelated dissectors
+
+// Per-packet payload evidence recorded by the sniffing port handler
+// (p_add_proto_data key; the value is the signature index + 1).
+constexpr guint32 kEvidenceKey = 1;
+
+// Heuristic dissectors, stolen and sniffed ports, Decode As (heur-ciscouc.cpp).
+void init_heuristics();
 
 // What the postdissector hands to the "ciscouc" tap for each TCP/UDP packet.
 struct ciscouc_tap_info {
