@@ -54,27 +54,44 @@ def test_gui_shows_the_purpose_column(gui_tools, workdir, tshark):
         for f in files:
             os.chmod(os.path.join(d, f), 0o666)
     pcap = demo_capture(workdir)
-    display = ":%d" % (90 + os.getpid() % 50)
     as_user = []
     if os.geteuid() == 0:
         as_user = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-    env = {"PATH": "/usr/bin:/bin", "HOME": home, "DISPLAY": display, "TZ": "UTC", "LC_ALL": "C.UTF-8",
-           "WIRESHARK_PLUGIN_DIR": tshark.plugins, "QT_QPA_PLATFORM": "xcb", "XDG_RUNTIME_DIR": home}
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x900x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Xvfb picks a free display itself and writes its number to the pipe.
+    rfd, wfd = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1600x900x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(wfd,))
+    os.close(wfd)
     ws = None
     shot = os.path.join(workdir, "gui-screenshot.png")
     try:
-        time.sleep(1.5)
-        if xvfb.poll() is not None:
+        with os.fdopen(rfd) as f:
+            number = f.readline().strip()
+        if not number.isdigit():
             pytest.skip("GUI check skipped: Xvfb could not start a display server here")
+        display = ":" + number
+        env = {"PATH": "/usr/bin:/bin", "HOME": home, "DISPLAY": display, "TZ": "UTC", "LC_ALL": "C.UTF-8",
+               "WIRESHARK_PLUGIN_DIR": tshark.plugins, "QT_QPA_PLATFORM": "xcb", "XDG_RUNTIME_DIR": home}
         envargs = ["env", *[f"{k}={v}" for k, v in env.items()]]
-        ws = subprocess.Popen([*as_user, *envargs, "wireshark", "-C", "Cisco UC", "-r", "/dev/stdin",
-                               "-o", "gui.geometry.main.maximized:TRUE"],
-                              stdin=open(pcap, "rb"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--name", "Wireshark"],
-                               env=env, capture_output=True, text=True, timeout=60)
-        assert found.returncode == 0, "no Wireshark window appeared"
+        err_path = os.path.join(workdir, "wireshark-gui.stderr")
+        with open(err_path, "wb") as err:
+            ws = subprocess.Popen([*as_user, *envargs, "wireshark", "-C", "Cisco UC", "-r", "/dev/stdin",
+                                   "-o", "gui.geometry.main.maximized:TRUE"],
+                                  stdin=open(pcap, "rb"), stdout=subprocess.DEVNULL, stderr=err)
+        # Poll for the main window; a loaded machine can take a while to start Qt.
+        found = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if ws.poll() is not None:
+                raise AssertionError(f"Wireshark exited ({ws.returncode}): {open(err_path, errors='replace').read()[-2000:]}")
+            # The main window is titled after the file ("stdin"): find it by its class.
+            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--class", "wireshark"],
+                                   env=env, capture_output=True, text=True, timeout=30)
+            if found.returncode == 0 and found.stdout.split():
+                break
+            time.sleep(1)
+        assert found is not None and found.returncode == 0 and found.stdout.split(), (
+            "no Wireshark window within 120 s; stderr: " + open(err_path, errors="replace").read()[-2000:])
         wid = found.stdout.split()[0]
         subprocess.run(["xdotool", "windowsize", wid, "1600", "900"], env=env, timeout=10)
         time.sleep(6)  # let the packet list fill and columns render
