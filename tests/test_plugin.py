@@ -393,3 +393,15 @@ def test_conversation_stats_tree_for_the_gui(labelled, tshark):
     assert counts == ["4"], sccp[0]
     summary = tshark.run(["-q", "-2", "-r", path, "-z", "ciscouc,tree"]).stdout
     assert "Cisco UC port usage/Summary" in summary and "Conversations by flag" in summary
+
+
+def test_ras_recognised_off_its_port(workdir, tshark):
+    """H.225 RAS on UDP 1819 (not 1719): the ciscouc_ras_udp heuristic hands it to h225."""
+    cap = pg.Capture()
+    cap.udp("10.4.0.1", 41719, "10.4.0.2", 1819,
+            pg.h225_ras_rrq(7, ("10.4.0.1", 1720), ("10.4.0.1", 41719), "gw-ras"))
+    path = cap.write(os.path.join(workdir, "ras-off-port.pcap"))
+    row = tshark.fields(path, ["frame.protocols", "ciscouc.heuristic", "ciscouc.detected", "ciscouc.flags"])[0]
+    assert row["frame.protocols"].endswith(":ciscouc:h225"), row
+    assert row["ciscouc.heuristic"] == "h225-ras" and row["ciscouc.detected"] == "RAS"
+    assert "unexpected_port" in row["ciscouc.flags"].split(",")
