@@ -501,8 +501,3 @@ def load_or_die(catalog_dir: str = CATALOG_DIR, files: list[str] | None = None) 
     if errors:
         raise SystemExit("\n".join(["catalog validation failed:"] + [f"  {e}" for e in errors]))
     return cat
-
-
-def role_key(role: str) -> str:
-    """Normalised role for comparisons: lower case, qualifiers dropped."""
-    return re.sub(r"\s*\(.*?\)\s*", " ", role).strip().lower()

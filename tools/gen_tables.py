@@ -56,7 +56,8 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
     voc = cat.vocabulary
     docs = sorted((d["document"] for d in cat.documents), key=lambda d: d["seed"])
     doc_index = {d["id"]: i for i, d in enumerate(docs)}
-    entries = sorted(cat.entries, key=lambda e: (doc_index[e.doc["id"]], e.path, _entry_order(e)))
+    # Stable: entries keep their file order inside each document.
+    entries = sorted(cat.entries, key=lambda e: doc_index[e.doc["id"]])
     entry_index = {e.id: i for i, e in enumerate(entries)}
     protocols = list(voc["protocols"].keys())
     proto_index = {k: i for i, k in enumerate(protocols)}
@@ -194,10 +195,6 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _entry_order(e: cc.Entry) -> tuple:
-    return (e.raw.get("_order", 0),)
-
-
 def _rank(item, doc_index) -> tuple:
     lo, hi, fi, e = item
     return (1 if e.facts["catch_all"] else 0, hi - lo, -e.doc["edition_rank"], doc_index[e.doc["id"]], fi)
@@ -266,8 +263,6 @@ def main(argv=None) -> int:
         for e in errors:
             print(e, file=sys.stderr)
         fail(f"catalog validation failed with {len(errors)} problem(s); nothing generated")
-    for n, e in enumerate(cat.entries):
-        e.raw["_order"] = n
     try:
         sigs = ch.load(args.heuristics)
     except ch.SignatureError as e:

@@ -150,7 +150,7 @@ void build_proto_classes() {
         "frame", "eth", "sll", "vlan", "ip", "ipv6", "tcp", "udp", "data", "media", "sdp", "xml", "json",
         "tpkt", "x224", "cotp", "ciscouc", "http2", "urlencoded-form", "mime_multipart", "image-gif",
         "image-jfif", "png", "text", "pkix1explicit", "x509af", "x509ce", "x509if", "x509sat", "ber",
-        "per", "h450", "h450.ros", "h4501", "h235", "h245", "q932", "q932.ros", "isup", "rtpevent",
+        "per", "h450", "h450.ros", "h4501", "h235", "q932", "q932.ros", "isup",
     };
     for (const char *name : skip) {
         int id = proto_get_id_by_filter_name(name);
@@ -161,7 +161,8 @@ void build_proto_classes() {
         if (id >= 0 && static_cast<size_t>(id) < proto_class.size())
             proto_class[id] = static_cast<gint16>(kDetectNames[i].protocol);
     }
-    // h245 is skipped as a layer inside H.225, but alone it is H.245.
+    // Names in [detect] win over the skip list: H.245 inside an H.225 frame is
+    // still seen (the first application layer, H.225, is what is detected).
     proto_tcp = proto_get_id_by_filter_name("tcp");
     proto_udp = proto_get_id_by_filter_name("udp");
     proto_tls = proto_get_id_by_filter_name("tls");
@@ -254,7 +255,6 @@ struct ConvState {
     bool same_host;
     int detected;
     const char *detected_other;
-    guint32 detected_frame;
     Candidate *cand;
     guint cand_count, cand_capacity;
     bool texts_valid;
@@ -268,6 +268,7 @@ struct ConvState {
     guint32 flag_frame[kFlagCount];
     const char *reason[kFlagCount];
     const char *summary;
+    const char *flags_text;  // ciscouc.flags, rebuilt only when the flags change
     ProtocolSet seen;
     bool tls_seen, payload_seen;
     bool nr_pending;  // not_recommended waits for evidence that the listener is a Unified CM
@@ -335,6 +336,7 @@ void relabel(ConvState *st, guint32 frame) {
         }
     }
     st->flags = now;
+    st->flags_text = now ? wmem_strdup(wmem_file_scope(), flag_list(now).c_str()) : nullptr;
     st->nr_pending = r.not_recommended_pending && pref_flag[4];
 }
 
@@ -371,14 +373,6 @@ ConvState *conv_state(packet_info *pinfo, Transport t) {
     relabel(st, pinfo->num);
     conversation_add_proto_data(conv, proto_ciscouc, st);
     return st;
-}
-
-const char *flags_text(guint32 flags) {
-    if (!flags) return "";
-    std::string s;
-    for (int b = 0; b < kFlagCount; ++b)
-        if (flags & (1u << b)) s += (s.empty() ? "" : ",") + std::string(flag_name(b));
-    return wmem_strdup(wmem_packet_scope(), s.c_str());
 }
 
 std::string facts_text(const Entry &e) {
@@ -517,7 +511,6 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
         if (d.any() && st->detected < 0 && !st->detected_other) {
             st->detected = d.protocol;
             st->detected_other = d.other;
-            st->detected_frame = pinfo->num;
             changed = true;
         }
         for (int i = 0; i < 4; ++i) {
@@ -562,7 +555,7 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
         for (guint i = 0; i < st->cand_count; ++i) add_use(ct, tvb, st, i);
     }
     if (st->flags) {
-        proto_item *fi = proto_tree_add_string(ct, hf_flags, tvb, 0, 0, flags_text(st->flags));
+        proto_item *fi = proto_tree_add_string(ct, hf_flags, tvb, 0, 0, st->flags_text);
         proto_item_set_generated(fi);
         for (int b = 0; b < kFlagCount; ++b)
             if ((st->flags & (1u << b)) && st->flag_frame[b] == pinfo->num)

@@ -74,13 +74,6 @@ tap_packet_status conv_packet(void *p, packet_info *pinfo, epan_dissect_t *, con
     return TAP_PACKET_REDRAW;
 }
 
-std::string flags_list(guint32 flags) {
-    std::string s;
-    for (int b = 0; b < kFlagCount; ++b)
-        if (flags & (1u << b)) s += (s.empty() ? "" : ",") + std::string(flag_name(b));
-    return s;
-}
-
 void conv_draw(void *p) {
     auto *t = static_cast<ConvTable *>(p);
     std::vector<const ConvRow *> rows;
@@ -102,7 +95,7 @@ void conv_draw(void *p) {
         }
         printf("%s\t%s\t%s\t%u\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%.6f\t%.6f\t%s\t%s\t%s\t%s\t%s\t%u\n",
                r->client.c_str(), r->server.c_str(), r->tcp ? "tcp" : "udp", r->listener, r->packets, r->bytes,
-               r->first, r->last, state_detected(r->state), flags_list(state_flags(r->state)).c_str(), product,
+               r->first, r->last, state_detected(r->state), flag_list(state_flags(r->state)).c_str(), product,
                entry, purpose.c_str(), n ? n - 1 : 0);
     }
     printf("================================================================================\n");
@@ -206,7 +199,7 @@ tap_packet_status conv_tree_packet(stats_tree *st, packet_info *pinfo, epan_diss
             purpose = (c[0].catch_all ? "(catch-all range) " : "") + std::string(e.purpose).substr(0, 80) + " [" +
                       e.id + "]";
         }
-        std::string flags = flags_list(state_flags(info->state));
+        std::string flags = flag_list(state_flags(info->state));
         std::string name = std::string(state_transport_tcp(info->state) ? "tcp " : "udp ") + client + " -> " +
                            server + " | " + purpose + (flags.empty() ? "" : " | " + flags);
         it = conv_names.emplace(info->state, name).first;

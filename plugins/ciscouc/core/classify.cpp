@@ -22,6 +22,13 @@ const char *flag_name(int bit) {
     return bit >= 0 && bit < kFlagCount ? names[bit] : "";
 }
 
+std::string flag_list(uint32_t flags) {
+    std::string s;
+    for (int b = 0; b < kFlagCount; ++b)
+        if (flags & (1u << b)) s += (s.empty() ? "" : ",") + std::string(flag_name(b));
+    return s;
+}
+
 namespace {
 
 const Entry &entry_of(uint16_t flow) { return kEntries[kFlows[flow].entry]; }

@@ -55,6 +55,7 @@ enum Flag : uint32_t {
 };
 constexpr int kFlagCount = 6;
 const char *flag_name(int bit);  // "unexpected_port", ...
+std::string flag_list(uint32_t flags);  // "unexpected_port,insecure"
 
 // Every vocabulary protocol seen in a conversation's frames (a bitset: the
 // first application protocol and those it carries, such as SMB in NBSS).
