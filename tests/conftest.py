@@ -86,12 +86,19 @@ class Tshark:
         return p
 
     def fields(self, pcap: str, fields: list[str], extra: list[str] | None = None,
-               two_pass: bool = True) -> list[dict[str, str]]:
-        """One dict per packet: field -> value (all occurrences joined with '|')."""
+               two_pass: bool = True, details: str | None = "full") -> list[dict[str, str]]:
+        """One dict per packet: field -> value (all occurrences joined with '|').
+
+        details: the ciscouc.details preference. "full" (the default here) lists
+        every documented use on every packet, which per-packet assertions need;
+        None keeps the plugin's own default (conversation: uses on the frames
+        that decided the label, ciscouc.uses_frame elsewhere)."""
         args = ["-r", pcap, "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a",
                 "-E", "aggregator=|", "-E", "quote=n"]
         if two_pass:
             args.append("-2")
+        if details:
+            args += ["-o", f"ciscouc.details:{details}"]
         for f in fields:
             args += ["-e", f]
         args += extra or []

@@ -19,7 +19,7 @@ CONTRACT_FIELDS = ["ciscouc.purpose", "ciscouc.entry", "ciscouc.product", "cisco
                    "ciscouc.doc", "ciscouc.detected"]
 MORE_FIELDS = ["ciscouc.summary", "ciscouc.listener_port", "ciscouc.direction", "ciscouc.purpose_original",
                "ciscouc.edition", "ciscouc.release", "ciscouc.ports", "ciscouc.catch_all", "ciscouc.facts",
-               "ciscouc.flags", "ciscouc.heuristic", "ciscouc.use", "ciscouc.ip_proto"]
+               "ciscouc.flags", "ciscouc.heuristic", "ciscouc.use", "ciscouc.ip_proto", "ciscouc.uses_frame"]
 EXPERT_FIELDS = ["ciscouc.unexpected_port", "ciscouc.protocol_mismatch", "ciscouc.internal_only",
                  "ciscouc.insecure", "ciscouc.not_recommended", "ciscouc.release_mismatch"]
 FIELDS = ["frame.number", "frame.protocols"] + CONTRACT_FIELDS + MORE_FIELDS
@@ -405,3 +405,75 @@ def test_ras_recognised_off_its_port(workdir, tshark):
     assert row["frame.protocols"].endswith(":ciscouc:h225"), row
     assert row["ciscouc.heuristic"] == "h225-ras" and row["ciscouc.detected"] == "RAS"
     assert "unexpected_port" in row["ciscouc.flags"].split(",")
+
+
+# ---- How much of the documented uses goes into a visible tree (ciscouc.details)
+
+TEACHING = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "captures")
+DETAIL_FIELDS = ["frame.number", "ip.proto", "ciscouc.listener_port", "ciscouc.summary", "ciscouc.entry",
+                 "ciscouc.uses_frame", "ciscouc.flags"]
+
+
+@pytest.mark.parametrize("name", ["telepresence.pcap", "sccp-phone-call.pcap", "misbehaviour.pcap"])
+def test_default_details_list_uses_where_the_label_was_decided(tshark, name):
+    """The default (conversation) lists every use on the frames that decided a
+    label; every other labelled packet keeps its summary and links to the
+    frame that lists exactly the uses the full setting puts on the packet."""
+    pcap = os.path.join(TEACHING, name)
+    extra = ["-o", "ciscouc.edition:cucm-current"] if name == "misbehaviour.pcap" else []
+    conv = {int(r["frame.number"]): r for r in tshark.fields(pcap, DETAIL_FIELDS, extra, two_pass=False,
+                                                             details=None)}
+    full = {int(r["frame.number"]): r for r in tshark.fields(pcap, DETAIL_FIELDS, extra, two_pass=False)}
+    assert conv.keys() == full.keys()
+    linked = listed = 0
+    for n, r in conv.items():
+        f = full[n]
+        assert r["ciscouc.summary"] == f["ciscouc.summary"], n
+        assert r["ciscouc.flags"] == f["ciscouc.flags"], n
+        if r["ciscouc.entry"]:
+            listed += 1
+            assert r["ciscouc.entry"] == f["ciscouc.entry"] and not r["ciscouc.uses_frame"], n
+        elif f["ciscouc.entry"]:
+            linked += 1
+            target = int(r["ciscouc.uses_frame"])
+            assert target <= n, f"frame {n} links forward to {target} in one pass"
+            assert conv[target]["ciscouc.entry"] == f["ciscouc.entry"], f"frame {n} -> {target}"
+        else:
+            assert not r["ciscouc.uses_frame"], n
+    assert listed and linked > listed, (listed, linked)
+
+
+def test_filters_on_use_fields_match_every_packet_whatever_the_details(tshark):
+    """A display filter primes the per-use fields, so they are on every
+    packet of the conversation with every details setting."""
+    pcap = os.path.join(TEACHING, "telepresence.pcap")
+    counts = {}
+    for details in ("conversation", "compact", "full"):
+        out = tshark.run(["-r", pcap, "-o", f"ciscouc.details:{details}", "-Y",
+                          'ciscouc.entry == "telepresence-en.tA-2.r20"', "-T", "fields", "-e", "frame.number"]).stdout
+        counts[details] = out.split()
+    udp = tshark.run(["-r", pcap, "-Y", "udp.port == 16384", "-T", "fields", "-e", "frame.number"]).stdout.split()
+    assert counts["conversation"] == counts["compact"] == counts["full"] == udp
+    assert len(udp) > 100
+
+
+def test_compact_details_keep_purpose_and_entry_on_every_packet(tshark):
+    pcap = os.path.join(TEACHING, "telepresence.pcap")
+    rows = tshark.fields(pcap, ["udp.port", "ciscouc.entry", "ciscouc.purpose", "ciscouc.doc", "ciscouc.uses_frame"],
+                         ["-Y", "udp.port == 16384"], details="compact")
+    assert rows and all(r["ciscouc.entry"] and r["ciscouc.purpose"] for r in rows)
+    assert not any(r["ciscouc.doc"] or r["ciscouc.uses_frame"] for r in rows)
+
+
+def test_recognised_rtp_is_set_up_once_per_stream(tshark):
+    """ciscouc sets a recognised stream up as SDP and Skinny do
+    (rtp_add_address): RTP shows it as its setup, from the frame that
+    confirmed the run."""
+    pcap = os.path.join(TEACHING, "telepresence.pcap")
+    rows = tshark.fields(pcap, ["frame.number", "rtp.setup-method", "rtp.setup-frame", "ciscouc.heuristic"],
+                         ["-Y", "rtp && udp.port == 16384"], two_pass=False)
+    assert len(rows) > 100
+    confirmed = [r for r in rows if r["ciscouc.heuristic"] == "rtp-run"]
+    assert confirmed
+    first = confirmed[0]["frame.number"]
+    assert {(r["rtp.setup-method"], r["rtp.setup-frame"]) for r in rows} == {("ciscouc", first)}

@@ -260,7 +260,8 @@ def _fields_args(fields: list[str]) -> list[str]:
 
 def analyse(tshark, rel: str) -> FileResult:
     path = os.path.join(CAPTURES, rel)
-    p = tshark.run(["-r", path, *_fields_args(PLUGIN_FIELDS)], plugin=True, check=False)
+    # Every documented use on every packet: the assertions below are per frame.
+    p = tshark.run(["-r", path, *_fields_args(PLUGIN_FIELDS), "-o", "ciscouc.details:full"], plugin=True, check=False)
     s = tshark.run(["-r", path, *_fields_args(STOCK_FIELDS)], plugin=False, check=False)
     frames = [_frame(r) for r in _parse_rows(p.stdout, PLUGIN_FIELDS)]
     stock = _parse_rows(s.stdout, STOCK_FIELDS)

@@ -13,6 +13,10 @@
 
 #include "core/heuristics.h"
 
+extern "C" {  // packet-rtp.h has no C++ guard
+#include <epan/dissectors/packet-rtp.h>
+}
+
 namespace ciscouc {
 namespace epan {
 namespace {
@@ -89,6 +93,7 @@ gboolean heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         address first_src;  // the direction is the sender: address and port
         guint32 first_src_port;
         RtpRun fwd, rev;
+        bool announced;  // the stream was set up with rtp_add_address
     };
     static wmem_map_t *runs = nullptr;
     if (!runs) runs = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
@@ -104,6 +109,18 @@ gboolean heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     RtpRun &run = forward ? r->fwd : r->rev;
     if (!PINFO_FD_VISITED(pinfo)) run.feed(h);
     if (!run.confirmed()) return FALSE;
+    if (!PINFO_FD_VISITED(pinfo) && !r->announced) {
+        // Set the stream up the way SDP and Skinny do (packet-rtp.h): RTP
+        // then keeps one conversation record per direction and shows "Stream
+        // setup by ciscouc (frame N)". Without it, Wireshark 4.0's RTP
+        // dissector finds this conversation without RTP data and creates a
+        // new conversation for every packet it decodes.
+        r->announced = true;
+        rtp_add_address(pinfo, PT_UDP, &pinfo->net_dst, static_cast<int>(pinfo->destport),
+                        static_cast<int>(pinfo->srcport), "ciscouc", pinfo->num, 0, nullptr);
+        rtp_add_address(pinfo, PT_UDP, &pinfo->net_src, static_cast<int>(pinfo->srcport),
+                        static_cast<int>(pinfo->destport), "ciscouc", pinfo->num, 0, nullptr);
+    }
     conversation_set_dissector(conv, rtp_handle);
     proto_item_set_generated(proto_tree_add_string(tree, hf_heuristic, tvb, 0, 0, "rtp-run"));
     call_dissector_with_data(rtp_handle, tvb, pinfo, tree, data);

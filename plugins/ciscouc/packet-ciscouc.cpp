@@ -32,7 +32,7 @@ namespace {
 int hf_summary = -1, hf_listener_port = -1, hf_direction = -1, hf_detected = -1, hf_use = -1,
     hf_purpose = -1, hf_purpose_original = -1, hf_entry = -1, hf_product = -1, hf_from = -1,
     hf_to = -1, hf_doc = -1, hf_edition = -1, hf_release = -1, hf_ports = -1, hf_catch_all = -1,
-    hf_facts = -1, hf_flags = -1, hf_ip_proto = -1;
+    hf_facts = -1, hf_flags = -1, hf_ip_proto = -1, hf_uses_frame = -1;
 int ett_ciscouc = -1, ett_use = -1;
 
 expert_field ei_flag[kFlagCount];
@@ -44,8 +44,10 @@ gboolean pref_only_preferred = FALSE;
 gint pref_language = 0;  // 0 English, 1 the guide's language
 gboolean pref_info = FALSE;
 gboolean pref_flag[kFlagCount] = {TRUE, TRUE, TRUE, TRUE, TRUE, TRUE};
-enum { kDetailsFull = 0, kDetailsCompact = 1 };
-gint pref_details = kDetailsFull;
+// How much of each documented use goes into a visible packet tree (what
+// `tshark -V`, `tshark -T fields` and the packet details pane build).
+enum { kDetailsFull = 0, kDetailsCompact = 1, kDetailsConversation = 2 };
+gint pref_details = kDetailsConversation;
 std::vector<enum_val_t> edition_enum;
 
 dissector_handle_t postdissector_handle;
@@ -257,11 +259,6 @@ struct ConvState {
     const char *detected_other;
     Candidate *cand;
     guint cand_count, cand_capacity;
-    bool texts_valid;
-    // Display strings per candidate, built once per (re)labelling, never per packet.
-    const char **use_text;
-    const char **doc_text;
-    const char **facts;
     guint16 listener_port;
     Direction label_direction;
     guint32 flags;
@@ -273,6 +270,8 @@ struct ConvState {
     bool tls_seen, payload_seen;
     bool nr_pending;  // not_recommended waits for evidence that the listener is a Unified CM
     guint16 inspected;  // packets whose layers were inspected (bounded: kInspectPackets)
+    guint32 first_frame;  // the conversation's first frame
+    guint32 label_frame;  // the frame whose evidence decided the current label
 };
 
 Prefs current_prefs() {
@@ -281,8 +280,6 @@ Prefs current_prefs() {
     p.only_preferred = pref_only_preferred;
     return p;
 }
-
-void build_texts(ConvState *st);
 
 void relabel(ConvState *st, guint32 frame) {
     Label label = classify(st->transport, st->client_port, st->server_port, st->direction, st->detected,
@@ -294,9 +291,7 @@ void relabel(ConvState *st, guint32 frame) {
     }
     st->cand_count = n;
     if (n) std::copy(label.candidates.begin(), label.candidates.end(), st->cand);
-    // Display strings are built on first display (a visible tree), not here:
-    // most conversations are never shown in detail.
-    st->texts_valid = false;
+    st->label_frame = frame;
     st->listener_port = label.listener_port;
     st->label_direction = label.direction;
     st->summary = label.empty() ? nullptr : wmem_strdup(wmem_file_scope(), summarize(label, pref_language == 1).c_str());
@@ -370,6 +365,7 @@ ConvState *conv_state(packet_info *pinfo, Transport t) {
     st->server_port = server;
     st->direction = dir;
     st->same_host = addresses_equal(&pinfo->src, &pinfo->dst);
+    st->first_frame = pinfo->num;
     relabel(st, pinfo->num);
     conversation_add_proto_data(conv, proto_ciscouc, st);
     return st;
@@ -393,26 +389,27 @@ std::string facts_text(const Entry &e) {
     return s;
 }
 
-void build_texts(ConvState *st) {
-    st->texts_valid = true;
-    st->use_text = st->cand_count ? wmem_alloc_array(wmem_file_scope(), const char *, st->cand_count) : nullptr;
-    st->doc_text = st->cand_count ? wmem_alloc_array(wmem_file_scope(), const char *, st->cand_count) : nullptr;
-    st->facts = st->cand_count ? wmem_alloc_array(wmem_file_scope(), const char *, st->cand_count) : nullptr;
-    for (guint i = 0; i < st->cand_count; ++i) {
-        const Candidate &c = st->cand[i];
-        const Flow &f = kFlows[c.flow];
-        const Entry &e = kEntries[f.entry];
+// Per-entry display strings, built on first display and kept for the
+// process (bounded by the catalog: one pair per row). Conversations hold no
+// display strings; a use line is formatted only into a visible tree.
+struct EntryTexts {
+    std::string doc, facts;
+    bool built = false;
+};
+std::vector<EntryTexts> entry_texts;
+
+const EntryTexts &texts_of(uint16_t entry) {
+    if (entry_texts.empty()) entry_texts.resize(kEntryCount);
+    EntryTexts &t = entry_texts[entry];
+    if (!t.built) {
+        const Entry &e = kEntries[entry];
         const Document &d = kDocuments[e.doc];
-        const char *purpose = pref_language == 1 ? e.purpose_original : e.purpose;
-        const char *tr = (f.transports & kTcp) && (f.transports & kUdp) ? "tcp+udp" : (f.transports & kTcp) ? "tcp" : "udp";
-        st->use_text[i] = wmem_strdup_printf(wmem_file_scope(), "%u: %u/%s %s -> %s: %s%s", i + 1, c.port, tr, f.from,
-                                             f.to, purpose, c.catch_all ? " (catch-all range)" : "");
-        std::string doc = std::string(d.title_en) + ", table " + e.table + " \"" + e.table_title + "\", row " +
-                          std::to_string(e.row);
-        st->doc_text[i] = wmem_strdup(wmem_file_scope(), doc.c_str());
-        std::string facts = facts_text(e);
-        st->facts[i] = facts.empty() ? nullptr : wmem_strdup(wmem_file_scope(), facts.c_str());
+        t.doc = std::string(d.title_en) + ", table " + e.table + " \"" + e.table_title + "\", row " +
+                std::to_string(e.row);
+        t.facts = facts_text(e);
+        t.built = true;
     }
+    return t;
 }
 
 void add_use(proto_tree *tree, tvbuff_t *tvb, ConvState *st, guint i) {
@@ -421,20 +418,24 @@ void add_use(proto_tree *tree, tvbuff_t *tvb, ConvState *st, guint i) {
     const Entry &e = kEntries[f.entry];
     const Document &d = kDocuments[e.doc];
     const char *purpose = pref_language == 1 ? e.purpose_original : e.purpose;
-    proto_item *ti = proto_tree_add_string_format_value(tree, hf_use, tvb, 0, 0, purpose, "%s", st->use_text[i]);
+    const char *tr = (f.transports & kTcp) && (f.transports & kUdp) ? "tcp+udp" : (f.transports & kTcp) ? "tcp" : "udp";
+    proto_item *ti = proto_tree_add_string_format_value(tree, hf_use, tvb, 0, 0, purpose, "%u: %u/%s %s -> %s: %s%s",
+                                                        i + 1, c.port, tr, f.from, f.to, purpose,
+                                                        c.catch_all ? " (catch-all range)" : "");
     proto_item_set_generated(ti);
     proto_tree *sub = proto_item_add_subtree(ti, ett_use);
     auto add = [&](int hf, const char *v) { proto_item_set_generated(proto_tree_add_string(sub, hf, tvb, 0, 0, v)); };
     add(hf_purpose, e.purpose);
     add(hf_entry, e.id);
-    // Every item costs on every packet of the conversation in a full tree,
-    // which `tshark -T fields` always builds: the compact preference keeps
-    // purpose and entry; catch-all rows keep the contract fields only.
+    // Every item costs on every packet that lists the uses: the compact
+    // preference keeps purpose and entry; catch-all rows keep the contract
+    // fields only.
     if (pref_details == kDetailsCompact) return;
     add(hf_product, e.product);
     add(hf_from, f.from);
     add(hf_to, f.to);
-    add(hf_doc, st->doc_text[i]);
+    const EntryTexts &texts = texts_of(f.entry);
+    add(hf_doc, texts.doc.c_str());
     if (c.catch_all) {
         proto_item_set_generated(proto_tree_add_boolean(sub, hf_catch_all, tvb, 0, 0, TRUE));
         return;
@@ -443,19 +444,48 @@ void add_use(proto_tree *tree, tvbuff_t *tvb, ConvState *st, guint i) {
     add(hf_edition, d.edition);
     if (strcmp(e.release, "unstated") != 0) add(hf_release, e.release);
     add(hf_ports, f.ports);
-    if (st->facts[i]) add(hf_facts, st->facts[i]);
+    if (!texts.facts.empty()) add(hf_facts, texts.facts.c_str());
 }
 
-// Are the per-use items wanted: a visible tree, or a filter/column/-e that
-// references one of their fields? Otherwise skip them (the fast path of
-// `tshark -T fields -e ciscouc.summary` and of colouring rules).
-bool uses_wanted(proto_tree *tree) {
-    static const int *const hfs[] = {&hf_use, &hf_purpose, &hf_purpose_original, &hf_entry, &hf_product, &hf_from,
-                                     &hf_to, &hf_doc, &hf_edition, &hf_release, &hf_ports, &hf_catch_all, &hf_facts};
-    if (!tree || !PTREE_DATA(tree)) return false;
-    if (PTREE_DATA(tree)->visible) return true;
-    for (const int *hf : hfs)
-        if (proto_field_is_referenced(tree, *hf)) return true;
+// The per-use fields. A display filter, colouring rule, custom column or
+// `-Y` that names one of them primes it: Wireshark sets the field's ref_type
+// for the dissection (epan/proto.c, proto_tree_prime_with_hfid) and resets it
+// when the packet's tree is freed. Primed, the uses go on every packet, so a
+// filter matches every packet of the conversation whatever the detail setting.
+const int *const kUseFields[] = {&hf_use, &hf_purpose, &hf_purpose_original, &hf_entry, &hf_product, &hf_from,
+                                 &hf_to, &hf_doc, &hf_edition, &hf_release, &hf_ports, &hf_catch_all, &hf_facts};
+header_field_info *use_hfinfo[G_N_ELEMENTS(kUseFields)];
+
+header_field_info *conv_hfinfo[3];  // listener_port, direction, detected
+
+bool conv_fields_primed() {
+    for (header_field_info *h : conv_hfinfo)
+        if (h && h->ref_type != HF_REF_TYPE_NONE) return true;
+    return false;
+}
+
+bool uses_primed() {
+    for (header_field_info *h : use_hfinfo)
+        if (h && h->ref_type != HF_REF_TYPE_NONE) return true;
+    return false;
+}
+
+// Does this packet list the conversation's documented uses? Always when a
+// use field is primed. In a visible tree (tshark -V, -T fields, the details
+// pane): every packet with the full and compact details; with conversation
+// details (the default), only the frames where the label was decided or a
+// flag was raised: the conversation's first frame and its labelling frame.
+// The other packets link to the labelling frame (ciscouc.uses_frame). A UDP
+// port in the RTP range has 22 documented uses; listing them on every packet
+// of a call is what made `tshark -T fields` three times slower than stock.
+bool uses_listed(proto_tree *ct, const ConvState *st, guint32 frame) {
+    if (!ct || !PTREE_DATA(ct)) return false;
+    if (uses_primed()) return true;
+    if (!PTREE_DATA(ct)->visible) return false;
+    if (pref_details != kDetailsConversation) return true;
+    if (frame == st->first_frame || frame == st->label_frame) return true;
+    for (int b = 0; b < kFlagCount; ++b)
+        if ((st->flags & (1u << b)) && st->flag_frame[b] == frame) return true;
     return false;
 }
 
@@ -540,19 +570,29 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
                 expert_add_info_format(pinfo, nullptr, &ei_flag[b], "%s", st->reason[b]);
         return 0;
     }
-    proto_item *ti = proto_tree_add_item(tree, proto_ciscouc, tvb, 0, 0, ENC_NA);
+    // One label formatting per packet (proto_item_append_text would format twice).
+    proto_item *ti = st->summary ? proto_tree_add_protocol_format(tree, proto_ciscouc, tvb, 0, 0, "%s: %s",
+                                                                  proto_get_protocol_name(proto_ciscouc), st->summary)
+                                 : proto_tree_add_item(tree, proto_ciscouc, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(ti);
-    if (st->summary) proto_item_append_text(ti, ": %s", st->summary);
     proto_tree *ct = proto_item_add_subtree(ti, ett_ciscouc);
     if (st->summary) proto_item_set_generated(proto_tree_add_string(ct, hf_summary, tvb, 0, 0, st->summary));
-    if (st->listener_port)
-        proto_item_set_generated(proto_tree_add_uint(ct, hf_listener_port, tvb, 0, 0, st->listener_port));
-    proto_item_set_generated(proto_tree_add_string(ct, hf_direction, tvb, 0, 0, direction_text(st->label_direction)));
-    const char *det = st->detected >= 0 ? kProtocols[st->detected].key : st->detected_other ? st->detected_other : "";
-    proto_item_set_generated(proto_tree_add_string(ct, hf_detected, tvb, 0, 0, det));
-    if (uses_wanted(ct)) {
-        if (!st->texts_valid) build_texts(st);
+    bool listed = uses_listed(ct, st, pinfo->num);
+    // Listener, direction and detected protocol are conversation facts: on
+    // the frames that list the uses, and wherever a filter names them.
+    if (listed || !PTREE_DATA(ct)->visible || pref_details != kDetailsConversation || conv_fields_primed()) {
+        if (st->listener_port)
+            proto_item_set_generated(proto_tree_add_uint(ct, hf_listener_port, tvb, 0, 0, st->listener_port));
+        proto_item_set_generated(
+            proto_tree_add_string(ct, hf_direction, tvb, 0, 0, direction_text(st->label_direction)));
+        const char *det =
+            st->detected >= 0 ? kProtocols[st->detected].key : st->detected_other ? st->detected_other : "";
+        proto_item_set_generated(proto_tree_add_string(ct, hf_detected, tvb, 0, 0, det));
+    }
+    if (listed) {
         for (guint i = 0; i < st->cand_count; ++i) add_use(ct, tvb, st, i);
+    } else if (st->cand_count && PTREE_DATA(ct)->visible) {
+        proto_item_set_generated(proto_tree_add_uint(ct, hf_uses_frame, tvb, 0, 0, st->label_frame));
     }
     if (st->flags) {
         proto_item *fi = proto_tree_add_string(ct, hf_flags, tvb, 0, 0, st->flags_text);
@@ -604,6 +644,8 @@ void register_protocol() {
                          "ciscouc payload signature that recognised this packet", HFILL}},
         {&hf_ip_proto, {"IP protocol", "ciscouc.ip_proto", FT_UINT8, BASE_DEC, nullptr, 0x0,
                         "IP protocol documented by the guides (ICMP, GRE, ESP, AH)", HFILL}},
+        {&hf_uses_frame, {"Documented uses listed in frame", "ciscouc.uses_frame", FT_FRAMENUM, BASE_NONE, nullptr,
+                          0x0, "The frame whose packet tree lists this conversation's documented uses", HFILL}},
     };
     static gint *ett[] = {&ett_ciscouc, &ett_use};
     static ei_register_info ei[] = {
@@ -644,8 +686,10 @@ void register_protocol() {
     prefs_register_enum_preference(m, "language", "Purpose language",
                                    "Language of the summary and use lines", &pref_language, languages, FALSE);
     static const enum_val_t details[] = {
-        {"full", "Full: roles, document, edition, ports and facts for every documented use", kDetailsFull},
-        {"compact", "Compact: purpose and catalog entry per use (faster tshark -T fields)", kDetailsCompact},
+        {"full", "Full: roles, document, edition, ports and facts of every use, on every packet", kDetailsFull},
+        {"compact", "Compact: purpose and catalog entry per use, on every packet", kDetailsCompact},
+        {"conversation", "Conversation: every use in full on the frames that decided the label, a link elsewhere",
+         kDetailsConversation},
         {nullptr, nullptr, 0}};
     prefs_register_enum_preference(m, "details", "Detail of documented uses",
                                    "How much of each documented use goes into the packet tree", &pref_details,
@@ -685,6 +729,10 @@ void register_handoff() {
     postdissector_handle = create_dissector_handle(dissect_post, proto_ciscouc);
     register_postdissector(postdissector_handle);
     build_proto_classes();
+    for (size_t i = 0; i < G_N_ELEMENTS(kUseFields); ++i) use_hfinfo[i] = proto_registrar_get_nth(*kUseFields[i]);
+    conv_hfinfo[0] = proto_registrar_get_nth(hf_listener_port);
+    conv_hfinfo[1] = proto_registrar_get_nth(hf_direction);
+    conv_hfinfo[2] = proto_registrar_get_nth(hf_detected);
     for (size_t i = 0; i < G_N_ELEMENTS(kIpLayers); ++i) ip_layer_proto[i] = proto_get_id_by_filter_name(kIpLayers[i].name);
     init_heuristics();
 }

@@ -1,0 +1,44 @@
+"""The benchmark script itself, on a small capture: it runs every
+configuration and workload, and prints a budget verdict for each budgeted
+ratio. (The numbers of a 3,000-packet run mean nothing; the 1M-packet
+results are in README.md.)"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+
+
+def test_capture_generator_is_deterministic(workdir):
+    digests = []
+    for i in range(2):
+        out = os.path.join(workdir, f"bench-{i}.pcap")
+        subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "make_capture.py"), out, "--packets", "3000"],
+                       check=True, capture_output=True)
+        with open(out, "rb") as f:
+            digests.append(hashlib.sha256(f.read()).hexdigest())
+    assert digests[0] == digests[1]
+
+
+def test_bench_prints_every_budgeted_ratio(workdir):
+    cap = os.path.join(workdir, "bench-small.pcap")
+    subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "make_capture.py"), cap, "--packets", "3000"],
+                   check=True, capture_output=True)
+    p = subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "run.py"), "--capture", cap, "--runs", "1",
+                        "--no-ndpi"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    out = p.stdout
+    for wl in ("read", "summary", "fields"):
+        for pair in ("plugin/disabled", "disabled/stock"):
+            m = re.search(rf"^\s+{wl} {pair}\s+([\d.]+) \(<= 1\.05\) (PASS|OVER)\s+([\d.]+) \(<= 1\.05\) (PASS|OVER)",
+                          out, re.M)
+            assert m, f"no budgeted {wl} {pair} line in:\n{out[-3000:]}"
+            assert 0.2 < float(m.group(1)) < 5 and 0.5 < float(m.group(3)) < 2
+        for pair in ("plugin/stock", "plugin/stock-rtp", "full/disabled"):
+            assert re.search(rf"^\s+{wl} {pair}\s+[\d.]+ \(<= 1\.05\) info", out, re.M), f"{wl} {pair}"
+    assert re.search(r"ciscouc,conv listed \d+ conversations", out)
+    assert ("All budgeted ratios within budget." in out) != ("OVER budget:" in out)
