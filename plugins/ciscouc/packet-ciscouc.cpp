@@ -389,27 +389,23 @@ std::string facts_text(const Entry &e) {
     return s;
 }
 
-// Per-entry display strings, built on first display and kept for the
-// process (bounded by the catalog: one pair per row). Conversations hold no
-// display strings; a use line is formatted only into a visible tree.
+// Per-entry display strings, built once at handoff (bounded by the catalog:
+// one pair per row). Conversations hold no display strings; a use line is
+// formatted only into a tree that lists it.
 struct EntryTexts {
     std::string doc, facts;
-    bool built = false;
 };
 std::vector<EntryTexts> entry_texts;
 
-const EntryTexts &texts_of(uint16_t entry) {
-    if (entry_texts.empty()) entry_texts.resize(kEntryCount);
-    EntryTexts &t = entry_texts[entry];
-    if (!t.built) {
-        const Entry &e = kEntries[entry];
+void build_entry_texts() {
+    entry_texts.resize(kEntryCount);
+    for (size_t i = 0; i < kEntryCount; ++i) {
+        const Entry &e = kEntries[i];
         const Document &d = kDocuments[e.doc];
-        t.doc = std::string(d.title_en) + ", table " + e.table + " \"" + e.table_title + "\", row " +
-                std::to_string(e.row);
-        t.facts = facts_text(e);
-        t.built = true;
+        entry_texts[i].doc = std::string(d.title_en) + ", table " + e.table + " \"" + e.table_title + "\", row " +
+                             std::to_string(e.row);
+        entry_texts[i].facts = facts_text(e);
     }
-    return t;
 }
 
 void add_use(proto_tree *tree, tvbuff_t *tvb, ConvState *st, guint i) {
@@ -434,7 +430,7 @@ void add_use(proto_tree *tree, tvbuff_t *tvb, ConvState *st, guint i) {
     add(hf_product, e.product);
     add(hf_from, f.from);
     add(hf_to, f.to);
-    const EntryTexts &texts = texts_of(f.entry);
+    const EntryTexts &texts = entry_texts[f.entry];
     add(hf_doc, texts.doc.c_str());
     if (c.catch_all) {
         proto_item_set_generated(proto_tree_add_boolean(sub, hf_catch_all, tvb, 0, 0, TRUE));
@@ -454,18 +450,19 @@ void add_use(proto_tree *tree, tvbuff_t *tvb, ConvState *st, guint i) {
 // filter matches every packet of the conversation whatever the detail setting.
 const int *const kUseFields[] = {&hf_use, &hf_purpose, &hf_purpose_original, &hf_entry, &hf_product, &hf_from,
                                  &hf_to, &hf_doc, &hf_edition, &hf_release, &hf_ports, &hf_catch_all, &hf_facts};
+// The conversation facts that, with conversation details, go on the frames that list the uses.
+const int *const kConvFields[] = {&hf_listener_port, &hf_direction, &hf_detected};
 header_field_info *use_hfinfo[G_N_ELEMENTS(kUseFields)];
+header_field_info *conv_hfinfo[G_N_ELEMENTS(kConvFields)];
 
-header_field_info *conv_hfinfo[3];  // listener_port, direction, detected
-
-bool conv_fields_primed() {
-    for (header_field_info *h : conv_hfinfo)
-        if (h && h->ref_type != HF_REF_TYPE_NONE) return true;
-    return false;
+template <size_t N>
+void cache_hfinfo(const int *const (&hfs)[N], header_field_info *(&out)[N]) {
+    for (size_t i = 0; i < N; ++i) out[i] = proto_registrar_get_nth(*hfs[i]);
 }
 
-bool uses_primed() {
-    for (header_field_info *h : use_hfinfo)
+template <size_t N>
+bool any_primed(header_field_info *const (&hs)[N]) {
+    for (header_field_info *h : hs)
         if (h && h->ref_type != HF_REF_TYPE_NONE) return true;
     return false;
 }
@@ -480,7 +477,7 @@ bool uses_primed() {
 // of a call is what made `tshark -T fields` three times slower than stock.
 bool uses_listed(proto_tree *ct, const ConvState *st, guint32 frame) {
     if (!ct || !PTREE_DATA(ct)) return false;
-    if (uses_primed()) return true;
+    if (any_primed(use_hfinfo)) return true;
     if (!PTREE_DATA(ct)->visible) return false;
     if (pref_details != kDetailsConversation) return true;
     if (frame == st->first_frame || frame == st->label_frame) return true;
@@ -580,7 +577,7 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     bool listed = uses_listed(ct, st, pinfo->num);
     // Listener, direction and detected protocol are conversation facts: on
     // the frames that list the uses, and wherever a filter names them.
-    if (listed || !PTREE_DATA(ct)->visible || pref_details != kDetailsConversation || conv_fields_primed()) {
+    if (listed || !PTREE_DATA(ct)->visible || pref_details != kDetailsConversation || any_primed(conv_hfinfo)) {
         if (st->listener_port)
             proto_item_set_generated(proto_tree_add_uint(ct, hf_listener_port, tvb, 0, 0, st->listener_port));
         proto_item_set_generated(
@@ -729,10 +726,9 @@ void register_handoff() {
     postdissector_handle = create_dissector_handle(dissect_post, proto_ciscouc);
     register_postdissector(postdissector_handle);
     build_proto_classes();
-    for (size_t i = 0; i < G_N_ELEMENTS(kUseFields); ++i) use_hfinfo[i] = proto_registrar_get_nth(*kUseFields[i]);
-    conv_hfinfo[0] = proto_registrar_get_nth(hf_listener_port);
-    conv_hfinfo[1] = proto_registrar_get_nth(hf_direction);
-    conv_hfinfo[2] = proto_registrar_get_nth(hf_detected);
+    cache_hfinfo(kUseFields, use_hfinfo);
+    cache_hfinfo(kConvFields, conv_hfinfo);
+    build_entry_texts();
     for (size_t i = 0; i < G_N_ELEMENTS(kIpLayers); ++i) ip_layer_proto[i] = proto_get_id_by_filter_name(kIpLayers[i].name);
     init_heuristics();
 }
