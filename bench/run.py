@@ -7,27 +7,36 @@ Generates (or reuses, from bench/out/) a deterministic capture with
 bench/make_capture.py, then times the same tshark workloads in these
 configurations, alternating them run by run, K runs each:
 
-  plugin    ciscouc loaded and enabled (WIRESHARK_PLUGIN_DIR = the build's plugin folder)
-  disabled  ciscouc loaded but --disable-protocol ciscouc and every ciscouc heuristic disabled
-  stock     no plugin at all (WIRESHARK_PLUGIN_DIR = an empty folder)
-  stock-rtp stock with its own RTP heuristic on (--enable-heuristic rtp_udp): it then
-            decodes the RTP streams ciscouc recognises, so plugin/stock-rtp is ciscouc's
-            own cost without the cost of decoding that RTP
-  full      ciscouc with -o ciscouc.details:full (every documented use on every packet)
+  plugin     ciscouc loaded and enabled, default preferences (WIRESHARK_PLUGIN_DIR = the build's
+             plugin folder)
+  disabled   ciscouc loaded but --disable-protocol ciscouc and every ciscouc heuristic disabled
+  stock      no plugin at all (WIRESHARK_PLUGIN_DIR = an empty folder)
+  rtp-decode ciscouc with -o ciscouc.rtp_decode:TRUE: the RTP it recognises is decoded by
+             Wireshark's RTP dissector
+  stock-rtp  stock with its own RTP heuristic on (--enable-heuristic rtp_udp): it decodes the
+             same RTP as rtp-decode, so rtp-decode/stock-rtp is ciscouc's own cost without
+             the cost of decoding that RTP
+  full       ciscouc with -o ciscouc.details:full (every documented use on every packet;
+             fields workload only)
   (--breakdown adds labels-off and heur-off)
 
 Workloads:
   read      tshark -n -r CAP -q                 (no tap, no filter: tshark reads but does not dissect)
   summary   tshark -n -r CAP                    (one summary line per packet: the everyday command)
-  fields    tshark -n -r CAP -T fields -e frame.number -e ciscouc.summary
+  filter    tshark -n -r CAP -Y ciscouc.flags   (every packet dissected with a tree, a few printed;
+            stock: -Y "frame.number == 0")
+  fields    tshark -n -r CAP -T fields -e frame.number -e ciscouc.summary > FILE
             (stock: without ciscouc.summary, which it does not have)
 
 Wall time and peak RSS (ru_maxrss of the tshark child, from os.wait4) are
 reported as medians. The budgets (wall <= 1.05, peak memory <= 1.05) apply
-to plugin/disabled, the identical command with ciscouc and its heuristics
-disabled, and to disabled/stock; the other ratios are printed for
-information. Also timed: the batch conversation summary (tshark -q -z
-ciscouc,conv), stock conversation tables (-z conv,tcp -z conv,udp) for
+to read, summary and filter: plugin/disabled, the identical command with
+ciscouc and its heuristics disabled, and disabled/stock. The fields
+workload is for information: there ciscouc's summary is written for every
+packet, where the disabled run writes an empty field, and the bytes written
+by each run are printed with the time per extra byte. The other ratios are
+for information too. Also timed: the batch conversation summary (tshark -q
+-z ciscouc,conv), stock conversation tables (-z conv,tcp -z conv,udp) for
 reference, and ndpiReader -i CAP -q if nDPI is installed (as root it is
 installed with apt-get when missing).
 
@@ -219,7 +228,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=make_capture.DEFAULT_SEED, help=argparse.SUPPRESS)
     ap.add_argument("--strict", action="store_true", help="exit 1 when a ratio is over budget")
     ap.add_argument("--breakdown", action="store_true",
-                    help="also time the fields workload with labels off and with the heuristics off")
+                    help="also time every workload with labels off and with the heuristics off")
     ap.add_argument("--no-ndpi", action="store_true", help="skip the ndpiReader reference")
     a = ap.parse_args(argv)
     if a.runs < 1 or a.packets < 1:
@@ -269,22 +278,31 @@ def bench(a, env: Env, cap: str) -> int:
         # The budget's baseline: the identical command (the ciscouc field
         # exists, and is empty) with ciscouc and its heuristics disabled.
         "disabled": (env.plugins, disable, True),
+        # ciscouc handing the RTP it recognises to Wireshark's RTP dissector.
+        "rtp-decode": (env.plugins, ["-o", "ciscouc.rtp_decode:TRUE"], True),
+        # Stock with its own RTP heuristic on: it then decodes the same RTP as
+        # rtp-decode, so rtp-decode/stock-rtp is ciscouc's cost without the
+        # cost of decoding more RTP.
+        "stock-rtp": (env.empty, ["--enable-heuristic", "rtp_udp"], False),
         # Every documented use on every packet (-o ciscouc.details:full).
         "full": (env.plugins, ["-o", "ciscouc.details:full"], True),
-        # Stock with its own RTP heuristic on: it then decodes the RTP that
-        # ciscouc recognises and stock leaves as data, so plugin/stock-rtp is
-        # ciscouc's own cost without the cost of decoding more RTP.
-        "stock-rtp": (env.empty, ["--enable-heuristic", "rtp_udp"], False),
     }
     if a.breakdown:
         configs["labels-off"] = (env.plugins, ["-o", "ciscouc.labels:FALSE"], True)
         configs["heur-off"] = (env.plugins, heur_off, True)
+    # name -> (options with the ciscouc field, options without it (stock), budgeted, configurations)
+    everyday = [n for n in configs if n != "full"]
     workloads = {
-        "read": (["-q"], ["-q"]),
+        "read": (["-q"], ["-q"], True, ["plugin", "disabled", "stock"]),
         # The everyday command: one summary line per packet (columns, no detail tree).
-        "summary": ([], []),
+        "summary": ([], [], True, everyday),
+        # A display filter: every packet is dissected with a tree, a few are printed.
+        "filter": (["-Y", "ciscouc.flags"], ["-Y", "frame.number == 0"], True, everyday),
+        # Batch annotation: tshark writes ciscouc's summary of every packet,
+        # where the disabled run writes an empty field. For information: the
+        # ratio is mostly tshark 4.0 writing those bytes (see bench/README.md).
         "fields": (["-T", "fields", "-e", "frame.number", "-e", "ciscouc.summary"],
-                   ["-T", "fields", "-e", "frame.number"]),
+                   ["-T", "fields", "-e", "frame.number"], False, list(configs)),
     }
 
     # Check what each configuration loads.
@@ -307,14 +325,23 @@ def bench(a, env: Env, cap: str) -> int:
         measure(cmd, e, cap, label=f"warm-up {name}")
 
     results: dict[tuple[str, str], list[dict]] = {}
-    names = list(configs)
-    for wl, (with_field, without) in workloads.items():
+    out_bytes: dict[tuple[str, str], int] = {}
+    out_lines = 0
+    for wl, (with_field, without, _budgeted, names) in workloads.items():
         for run in range(a.runs):
             order = names[run % len(names):] + names[:run % len(names)]
             for name in order:
                 pdir, extra, uses_field = configs[name]
                 cmd, e = env.command(base + (with_field if uses_field else without) + extra, pdir)
-                r = measure(cmd, e, cap, label=f"{wl}/{name}")
+                # Batch output goes to a file, as a batch job's would; the rest to /dev/null.
+                out = os.path.join(env.work, "fields.out") if wl == "fields" else None
+                r = measure(cmd, e, cap, out, label=f"{wl}/{name}")
+                if out:
+                    out_bytes[(wl, name)] = os.path.getsize(out)
+                    if name == "disabled":
+                        with open(out, "rb") as f:
+                            out_lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+                    os.remove(out)
                 results.setdefault((wl, name), []).append(r)
                 print(f"  {wl:7s} run {run + 1}/{a.runs} {name:10s} wall {r['wall']:8.2f} s  cpu {r['cpu']:8.2f} s  "
                       f"peak {fmt_mib(r['rss']):>7s} MiB", flush=True)
@@ -356,8 +383,8 @@ def bench(a, env: Env, cap: str) -> int:
         print(f"  {wl:8s} {name:10s} {med(rs, 'wall'):9.2f} {med(rs, 'cpu'):9.2f} {fmt_mib(med(rs, 'rss')):>9s}")
     over = []
     print()
-    print("  Budgeted: ciscouc against the identical command with ciscouc and its heuristics disabled,")
-    print("  and ciscouc loaded but disabled against stock. The rest is for information.")
+    print("  Budgeted (read, summary, filter): ciscouc against the identical command with ciscouc and its")
+    print("  heuristics disabled, and ciscouc loaded but disabled against stock. The rest is for information.")
     print(f"  {'ratio':30s} {'wall':>6s} {'(budget)':>9s}       {'peak':>6s} {'(budget)':>9s}")
 
     def ratio_line(wl, name, base, budgeted):
@@ -377,15 +404,27 @@ def bench(a, env: Env, cap: str) -> int:
         print(f"  {wl + ' ' + name + '/' + base:30s} {rw:6.3f} (<= {BUDGET['wall']:.2f}) {marks[0]:4s}  "
               f"{rm:6.3f} (<= {BUDGET['rss']:.2f}) {marks[1]:4s}  cpu {cpu:.3f}")
 
-    for wl in workloads:
-        ratio_line(wl, "plugin", "disabled", True)
-        ratio_line(wl, "disabled", "stock", True)
+    for wl, (_w, _wo, budgeted, names) in workloads.items():
+        ratio_line(wl, "plugin", "disabled", budgeted)
+        ratio_line(wl, "disabled", "stock", budgeted)
         ratio_line(wl, "plugin", "stock", False)
-        # ciscouc's own cost: against stock that also decodes the RTP ciscouc recognises.
-        ratio_line(wl, "plugin", "stock-rtp", False)
+        if "rtp-decode" in names:
+            ratio_line(wl, "rtp-decode", "disabled", False)
+            # ciscouc's own cost when it decodes RTP: against stock decoding the same RTP.
+            ratio_line(wl, "rtp-decode", "stock-rtp", False)
         for name in names:
-            if name not in ("plugin", "stock", "disabled", "stock-rtp"):
+            if name not in ("plugin", "stock", "disabled", "rtp-decode", "stock-rtp"):
                 ratio_line(wl, name, "disabled", False)
+    if out_bytes:
+        print()
+        print("  fields output (bytes written by the last run): " +
+              ", ".join(f"{name} {n / 1e6:.1f} MB" for (_wl, name), n in out_bytes.items()))
+        extra = out_bytes.get(("fields", "plugin"), 0) - out_bytes.get(("fields", "disabled"), 0)
+        rs, bs = results[("fields", "plugin")], results[("fields", "disabled")]
+        dt = med(rs, "wall") - med(bs, "wall")
+        if extra > 0 and out_lines:
+            print(f"  ciscouc wrote {extra / 1e6:.1f} MB more than the disabled run ({extra / out_lines:.0f} bytes "
+                  f"per packet, {out_lines} packets) and took {dt:+.2f} s ({1e9 * dt / extra:.1f} ns per byte)")
     print()
     print(f"  {'other':28s} {'wall':>9s} {'cpu':>9s} {'peak RSS':>9s}")
     for label, rs in extras.items():

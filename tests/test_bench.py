@@ -32,13 +32,20 @@ def test_bench_prints_every_budgeted_ratio(workdir):
                         "--no-ndpi"], capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     out = p.stdout
-    for wl in ("read", "summary", "fields"):
+    for wl in ("read", "summary", "filter"):
         for pair in ("plugin/disabled", "disabled/stock"):
             m = re.search(rf"^\s+{wl} {pair}\s+([\d.]+) \(<= 1\.05\) (PASS|OVER)\s+([\d.]+) \(<= 1\.05\) (PASS|OVER)",
                           out, re.M)
             assert m, f"no budgeted {wl} {pair} line in:\n{out[-3000:]}"
             assert 0.2 < float(m.group(1)) < 5 and 0.5 < float(m.group(3)) < 2
-        for pair in ("plugin/stock", "plugin/stock-rtp", "full/disabled"):
+    for wl, pairs in (("summary", ("plugin/stock", "rtp-decode/disabled", "rtp-decode/stock-rtp")),
+                      ("filter", ("plugin/stock", "rtp-decode/disabled", "rtp-decode/stock-rtp")),
+                      ("fields", ("plugin/disabled", "disabled/stock", "rtp-decode/stock-rtp", "full/disabled"))):
+        for pair in pairs:
             assert re.search(rf"^\s+{wl} {pair}\s+[\d.]+ \(<= 1\.05\) info", out, re.M), f"{wl} {pair}"
+    # The fields workload's output: ciscouc's summaries are bytes the disabled run does not write.
+    m = re.search(r"ciscouc wrote ([\d.]+) MB more than the disabled run \((\d+) bytes per packet, (\d+) packets\)", out)
+    assert m, out[-3000:]
+    assert int(m.group(3)) == 3000 and 20 < int(m.group(2)) < 200
     assert re.search(r"ciscouc,conv listed \d+ conversations", out)
     assert ("All budgeted ratios within budget." in out) != ("OVER budget:" in out)

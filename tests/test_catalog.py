@@ -790,3 +790,34 @@ purpose = "SCCP"
     assert [str(e) for e in errors] == [
         f"{os.path.relpath(str(tmp_path / 'x.toml'))}: entry 'x.t1.r1': dst port 2001 does not appear in port_text "
         "'2000 / TCP' (record a port correction if the guide is wrong)"]
+
+
+# ---- The one-line summary's short purpose (generated into the tables)
+
+@pytest.mark.parametrize("text,expected", [
+    ("SQL", "SQL"),
+    ("Sends SNMP traps to a management station.", "Sends SNMP traps to a management station"),
+    ("Real-Time Protocol (RTP), Secure Real-Time Protocol (SRTP). (Note) Other devices use the full range.",
+     "Real-Time Protocol (RTP), Secure Real-Time Protocol (SRTP)"),
+    ("This port is used for communication between the subscriber and the publisher during installation.",
+     "This port is used for communication between the..."),
+    ("RTP(Real-Time Protocol), SRTP(Secure Real-Time Protocol) 참고 다른 디바이스들은 전체 범위를 사용",
+     "RTP(Real-Time Protocol), SRTP(Secure Real-Time Protocol)"),
+    ("Smart Licensing Service はライセンスの使用状 況を CSSM に送信し て、Unified CM が問題 であるかどうかを確認 します。",
+     "Smart Licensing Service はライセンスの使用状 況を CSSM..."),
+])
+def test_short_text(text, expected):
+    assert cc.short_text(text) == expected
+
+
+def test_short_purposes_fit_sixty_columns(catalog):
+    import unicodedata
+
+    def width(s):
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+    for e in catalog.entries:
+        for text in (e.purpose, e.purpose_original or e.purpose):
+            short = cc.short_text(text)
+            assert short and width(short) <= 60, (e.id, short)
+            # A prefix of the (whitespace-normalised) purpose, or one cut short with "...".
+            assert " ".join(text.split()).startswith(short.removesuffix("...").rstrip()), (e.id, short)

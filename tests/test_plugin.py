@@ -10,10 +10,12 @@ import os
 import random
 import re
 import struct
+import subprocess
 
 import pytest
 
 import pcapgen as pg
+from conftest import ROOT
 
 CONTRACT_FIELDS = ["ciscouc.purpose", "ciscouc.entry", "ciscouc.product", "ciscouc.from", "ciscouc.to",
                    "ciscouc.doc", "ciscouc.detected"]
@@ -291,13 +293,29 @@ def protocols(rows):
     ("tls_3804", "tls", "TLS", "tls-handshake"),
     ("h225_1820", "q931", "H.225", "h225-tpkt"),
     ("xmpp_5269", "xmpp", "XMPP", "xmpp-stream"),
-    ("rtp_run", "rtp", "RTP", "rtp-run"),
+    ("rtp_run", "data", "RTP", "rtp-run"),  # labelled RTP, left undecoded by default (ciscouc.rtp_decode)
 ])
 def test_heuristic_recognises_and_hands_to_stock_dissector(heuristic_capture, case, proto, detected, heuristic):
     rows = heuristic_capture[0][case]
     assert proto in protocols(rows), (case, [r["frame.protocols"] for r in rows])
     assert {r["ciscouc.detected"] for r in rows} == {detected}
     assert any(heuristic in r["ciscouc.heuristic"] for r in rows)
+
+
+def test_recognised_rtp_stays_udp_data_unless_rtp_decode(heuristic_capture, tshark):
+    """By default a recognised RTP run is labelled (detected RTP) but shown as
+    stock shows it, UDP data; with ciscouc.rtp_decode Wireshark's RTP
+    dissector decodes it from the confirming frame on."""
+    frames = [int(r["frame.number"]) for r in heuristic_capture[0]["rtp_run"]]
+    assert "rtp" not in protocols(heuristic_capture[0]["rtp_run"])
+    rows = tshark.fields(heuristic_capture[1], ["frame.number", "frame.protocols", "ciscouc.detected", "rtp.seq"],
+                         ["-o", "ciscouc.rtp_decode:TRUE"], two_pass=False)
+    by_frame = {int(r["frame.number"]): r for r in rows}
+    decoded = [n for n in frames if "rtp" in by_frame[n]["frame.protocols"].split(":")]
+    assert decoded and decoded == frames[frames.index(decoded[0]):], decoded
+    assert len(decoded) >= len(frames) - 4
+    assert [int(by_frame[n]["rtp.seq"]) for n in decoded] == [1000 + frames.index(n) for n in decoded]
+    assert all(by_frame[n]["ciscouc.detected"] == "RTP" for n in decoded)
 
 
 def test_stolen_ports_keep_their_stock_owner_for_other_payloads(heuristic_capture):
@@ -471,9 +489,25 @@ def test_recognised_rtp_is_set_up_once_per_stream(tshark):
     confirmed the run."""
     pcap = os.path.join(TEACHING, "telepresence.pcap")
     rows = tshark.fields(pcap, ["frame.number", "rtp.setup-method", "rtp.setup-frame", "ciscouc.heuristic"],
-                         ["-Y", "rtp && udp.port == 16384"], two_pass=False)
+                         ["-Y", "rtp && udp.port == 16384", "-o", "ciscouc.rtp_decode:TRUE"], two_pass=False)
     assert len(rows) > 100
     confirmed = [r for r in rows if r["ciscouc.heuristic"] == "rtp-run"]
     assert confirmed
     first = confirmed[0]["frame.number"]
     assert {(r["rtp.setup-method"], r["rtp.setup-frame"]) for r in rows} == {("ciscouc", first)}
+
+
+def test_cisco_uc_profile_decodes_recognised_rtp(heuristic_capture, tshark):
+    """The "Cisco UC" profile turns ciscouc.rtp_decode on: tshark -C reads it
+    without complaint and the recognised run is decoded as RTP."""
+    dest = os.path.join(tshark.home, ".config", "wireshark", "profiles")
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tools", "install_profile.py"), "--dest", dest],
+                   check=True, capture_output=True)
+    with open(os.path.join(dest, "Cisco UC", "preferences")) as f:
+        assert "ciscouc.rtp_decode: TRUE" in f.read().splitlines()
+    p = tshark.run(["-C", "Cisco UC", "-r", heuristic_capture[1], "-T", "fields", "-e", "frame.number",
+                    "-e", "frame.protocols"])
+    assert "pref" not in p.stderr.lower(), p.stderr
+    protos = dict(line.split("\t") for line in p.stdout.splitlines())
+    frames = [r["frame.number"] for r in heuristic_capture[0]["rtp_run"]]
+    assert sum("rtp" in protos[n].split(":") for n in frames) >= len(frames) - 4

@@ -567,10 +567,13 @@ def _random_udp_capture(path: str) -> tuple[str, set[int], set[int]]:
 def test_random_udp_payloads_are_never_rtp(tshark, workdir):
     pcap, random_frames, rtp_frames = _random_udp_capture(os.path.join(workdir, "random_udp.pcap"))
     assert len(random_frames) == 2000
-    rows = tshark.fields(pcap, ["frame.number", "frame.protocols", "ciscouc.heuristic", "ciscouc.purpose"])
+    # With ciscouc.rtp_decode, what the heuristic recognises is decoded as RTP.
+    rows = tshark.fields(pcap, ["frame.number", "frame.protocols", "ciscouc.heuristic", "ciscouc.purpose",
+                                "ciscouc.detected"], ["-o", "ciscouc.rtp_decode:TRUE"])
     by_frame = {int(r["frame.number"]): r for r in rows}
     assert set(by_frame) == random_frames | rtp_frames
-    rtp = sorted(n for n in random_frames if "rtp" in by_frame[n]["frame.protocols"].split(":"))
+    rtp = sorted(n for n in random_frames if "rtp" in by_frame[n]["frame.protocols"].split(":")
+                 or by_frame[n]["ciscouc.detected"] == "RTP")
     claimed = sorted(n for n in random_frames if by_frame[n]["ciscouc.heuristic"])
     assert not rtp, f"random payloads decoded as RTP: frames {rtp[:30]}"
     assert not claimed, f"random payloads claimed by a ciscouc heuristic: frames {claimed[:30]}"

@@ -335,7 +335,7 @@ def test_misbehaviour_raises_every_flag(tshark):
     assert {r["ip.src"] for r in internal.rows} == {"10.10.0.21", "10.10.0.22"}
     Conv(rows, "tcp", 2000).expect(["cucm-ja.t6.r3"], "SCCP", ["insecure"])
     Conv(rows, "udp", 67).expect(["cucm-ja.t2.r6", "cucm42-en.t2.r5"], "DHCP", ["not_recommended"])
-    Conv(rows, "tcp", 1433).expect(["cucm42-en.t1.r6"], "MSSQL", ["release_mismatch"], "1433: SQL [CallManager 4.2]")
+    Conv(rows, "tcp", 1433).expect(["cucm42-en.t1.r6"], "MSSQL", ["release_mismatch"], "1433: SQL [cucm42-en.t1.r6 +4]")
     conv = conv_rows(tshark, "misbehaviour.pcap", ["-o", "ciscouc.edition:cucm-current"])
     # Every conversation carries a flag, except the DHCP broadcast: a broadcast
     # alone does not show which server answers, so not_recommended waits for the

@@ -14,6 +14,7 @@ import dataclasses
 import os
 import re
 import tomllib
+import unicodedata
 from typing import Any
 
 CATALOG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "catalog")
@@ -145,6 +146,33 @@ class Entry:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.raw.get(key, default)
+
+
+# Note markers that end the part of a purpose cell worth a one-line summary
+# (English, Korean 참고, Japanese 注).
+_SUMMARY_BREAKS = (". ", "。", " (Note)", "(Note)", " 참고 ", "（注）", "(注)")
+
+
+def short_text(text: str, limit: int = 60) -> str:
+    """The purpose as a one-line summary: its first sentence, at most `limit`
+    display columns (East Asian wide characters count two), cut at a word
+    boundary where there is one, with "..." when cut. Deterministic."""
+    s = " ".join(text.split())
+    for mark in _SUMMARY_BREAKS:
+        i = s.find(mark)
+        if 0 < i:
+            s = s[:i]
+    s = s.rstrip(" .。")
+    widths = [2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s]
+    if sum(widths) <= limit:
+        return s
+    room, cut = limit - 3, 0
+    while cut < len(s) and sum(widths[:cut + 1]) <= room:
+        cut += 1
+    space = s.rfind(" ", 0, cut + 1)
+    if space > cut // 2:  # a word boundary not too far back
+        cut = space
+    return s[:cut].rstrip(" ,;:(") + "..."
 
 
 @dataclasses.dataclass

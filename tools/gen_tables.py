@@ -127,7 +127,8 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
         orig = e.purpose_original or e.purpose
         w(f"    {{{c_str(e.id)}, {doc_index[e.doc['id']]}, {c_str(t['number'])}, "
           f"{c_str(t.get('title_en', t['title']))}, {e.row}, {c_str(e.product)}, {c_str(e.release)}, "
-          f"{c_str(e.purpose)}, {c_str(orig)}, {c_str(e.port_text)}, "
+          f"{c_str(e.purpose)}, {c_str(orig)}, {c_str(cc.short_text(e.purpose))}, "
+          f"{c_str(cc.short_text(orig))}, {c_str(e.port_text)}, "
           f"{' | '.join(flags) if flags else '0'}, {pf}, {len(e.protocol)}, {sf}, "
           f"{len(secure_pairs) - sf}}},")
     w("};")

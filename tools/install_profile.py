@@ -4,7 +4,8 @@
   install_profile.py [--dest DIR] [--print]
 
 Columns for the documented purpose, the detected protocol and the flags;
-coloring rules for each flag; display-filter buttons for common questions.
+coloring rules for each flag; display-filter buttons for common questions;
+recognised RTP decoded as RTP (ciscouc.rtp_decode).
 As root it installs the global profile (<datadir>/profiles/Cisco UC, offered to
 every user) and root's personal one; as a user, the personal one
 (~/.config/wireshark/profiles/Cisco UC). Idempotent: files are rewritten.
@@ -56,7 +57,10 @@ def preferences() -> str:
     return ("# Cisco UC profile for the ciscouc plugin (tools/install_profile.py).\n"
             f"gui.column.format: {cols}\n"
             "ciscouc.labels: TRUE\n"
-            "ciscouc.info_column: FALSE\n")
+            "ciscouc.info_column: FALSE\n"
+            "# RTP that ciscouc recognises without SDP or Skinny setup is decoded as RTP\n"
+            "# (RTP Streams, VoIP Calls), at Wireshark's cost of ~100 bytes per RTP packet.\n"
+            "ciscouc.rtp_decode: TRUE\n")
 
 
 def recent() -> str:

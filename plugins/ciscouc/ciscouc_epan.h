@@ -23,10 +23,14 @@ extern int proto_ciscouc;
 extern int ciscouc_tap;
 extern int hf_heuristic;      // ciscouc.heuristic: the signature that recognised a packet
 extern gboolean pref_steal;   // try UC signatures first on ports of unrelated dissectors
+extern gboolean pref_rtp_decode;  // hand recognised RTP to Wireshark's RTP dissector
 
 // Per-packet payload evidence recorded by the sniffing port handler
 // (p_add_proto_data key; the value is the signature index + 1).
 constexpr guint32 kEvidenceKey = 1;
+// A packet of an RTP stream recognised by ciscouc_rtp_udp and left undecoded
+// (pinfo->pool proto data: the evidence lives only while the packet is dissected).
+constexpr guint32 kRtpSeenKey = 2;
 
 // Heuristic dissectors, stolen and sniffed ports, Decode As (heur-ciscouc.cpp).
 void init_heuristics();

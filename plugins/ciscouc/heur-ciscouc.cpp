@@ -25,6 +25,7 @@ namespace {
 
 std::vector<dissector_handle_t> heur_targets;  // the stock dissector of each signature
 dissector_handle_t rtp_handle;
+dissector_handle_t rtp_seen_handle;  // recognised RTP left undecoded (ciscouc.rtp_decode off)
 
 // ciscouc sits between TCP and the dissector it calls. Every dissector call
 // lowers pinfo->can_desegment by one, so without this the called dissector
@@ -78,8 +79,16 @@ bool documented_media_port(guint16 port) {
     return false;
 }
 
+// A recognised RTP stream, ciscouc.rtp_decode off: the payload stays UDP data,
+// as stock shows it, and the postdissector sees RTP as this packet's evidence.
+int dissect_rtp_seen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
+    if (!PINFO_FD_VISITED(pinfo)) p_add_proto_data(pinfo->pool, pinfo, proto_ciscouc, kRtpSeenKey, GUINT_TO_POINTER(1));
+    call_data_dissector(tvb, pinfo, tree);
+    return static_cast<int>(tvb_captured_length(tvb));
+}
+
 gboolean heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
-    if (!rtp_handle) return FALSE;
+    if (pref_rtp_decode && !rtp_handle) return FALSE;
     if (!documented_media_port(static_cast<guint16>(pinfo->srcport)) &&
         !documented_media_port(static_cast<guint16>(pinfo->destport)))
         return FALSE;
@@ -109,6 +118,14 @@ gboolean heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     RtpRun &run = forward ? r->fwd : r->rev;
     if (!PINFO_FD_VISITED(pinfo)) run.feed(h);
     if (!run.confirmed()) return FALSE;
+    proto_item_set_generated(proto_tree_add_string(tree, hf_heuristic, tvb, 0, 0, "rtp-run"));
+    if (!pref_rtp_decode) {
+        // Every later packet of the conversation goes straight to the
+        // evidence handler (UDP no longer tries every heuristic on it).
+        conversation_set_dissector(conv, rtp_seen_handle);
+        dissect_rtp_seen(tvb, pinfo, tree, data);
+        return TRUE;
+    }
     if (!PINFO_FD_VISITED(pinfo) && !r->announced) {
         // Set the stream up the way SDP and Skinny do (packet-rtp.h): RTP
         // then keeps one conversation record per direction and shows "Stream
@@ -122,7 +139,6 @@ gboolean heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
                         static_cast<int>(pinfo->destport), "ciscouc", pinfo->num, 0, nullptr);
     }
     conversation_set_dissector(conv, rtp_handle);
-    proto_item_set_generated(proto_tree_add_string(tree, hf_heuristic, tvb, 0, 0, "rtp-run"));
     call_dissector_with_data(rtp_handle, tvb, pinfo, tree, data);
     return TRUE;
 }
@@ -203,6 +219,8 @@ void init_heuristics() {
     heur_dissector_add("udp", heur_rtp, "RTP in documented UC media ranges, on evidence (ciscouc)",
                        "ciscouc_rtp_udp", proto_ciscouc, HEURISTIC_ENABLE);
     rtp_handle = find_dissector("rtp");
+    rtp_seen_handle = create_dissector_handle_with_name_and_description(
+        dissect_rtp_seen, proto_ciscouc, "ciscouc.rtp_seen", "CiscoUC: RTP recognised by payload, left undecoded");
 
     steal_tcp_handle = create_dissector_handle_with_name_and_description(
         dissect_stolen_tcp, proto_ciscouc, "ciscouc.tcp", "CiscoUC: UC signatures (SCCP, SIP, H.225, XMPP, TLS) over TCP");

@@ -26,6 +26,7 @@ int proto_ciscouc = -1;
 int ciscouc_tap = -1;
 int hf_heuristic = -1;
 gboolean pref_steal = TRUE;
+gboolean pref_rtp_decode = FALSE;
 
 namespace {
 
@@ -188,6 +189,8 @@ Detection detect(packet_info *pinfo, Transport t) {
     int evidence = -1;
     if (gpointer ev = p_get_proto_data(wmem_file_scope(), pinfo, proto_ciscouc, kEvidenceKey))
         evidence = protocol_by_key(kSignatures[GPOINTER_TO_UINT(ev) - 1].protocol);
+    static const int rtp = protocol_by_key("RTP");
+    if (p_get_proto_data(pinfo->pool, pinfo, proto_ciscouc, kRtpSeenKey)) evidence = rtp;
     if (!pinfo->layers) return d;
     bool after_transport = false;
     for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f; f = wmem_list_frame_next(f)) {
@@ -706,6 +709,13 @@ void register_protocol() {
                                    "On TCP 6000-6063 (X11), 1089-1091 (FF), 3804 (HiQnet) and UDP 2428 (actrace), "
                                    "hand SIP or TLS payloads to their dissectors before the port's stock owner",
                                    &pref_steal);
+    prefs_register_bool_preference(
+        m, "rtp_decode", "Decode recognised RTP with Wireshark's RTP dissector",
+        "RTP streams that ciscouc_rtp_udp recognises (no SDP or Skinny setup in the capture) are set up for "
+        "Wireshark's RTP dissector: RTP fields, RTP Streams and VoIP Calls then see them. Off: they are labelled "
+        "as RTP by ciscouc but shown as UDP data, as stock Wireshark shows them. Wireshark 4.0's RTP dissector "
+        "keeps about 100 bytes per decoded RTP packet until the file is closed.",
+        &pref_rtp_decode);
     static uat_field_t allow_fields[] = {
         UAT_FLD_CSTRING(allow, transport, "Transport", "tcp or udp"),
         UAT_FLD_CSTRING(allow, ports, "Ports", "A port or range, e.g. 5070 or 5065-5070"),

@@ -357,11 +357,28 @@ TEST(Rtp, RunNeedsConsistentPackets) {
     EXPECT_FALSE(bad.confirmed());
 }
 
-TEST(Summary, MentionsPortEditionAndCount) {
+TEST(Summary, MentionsPortEntryAndCount) {
     Label l = label_for(kUdp, 52000, 5060, Direction::kFirstPacket, proto("SIP"));
+    ASSERT_GT(l.candidates.size(), 1u);
     std::string s = summarize(l, false);
-    EXPECT_EQ(s.rfind("5060: ", 0), 0u) << s;
-    EXPECT_NE(s.find("more)"), std::string::npos) << s;
+    const Entry &e = kEntries[kFlows[l.candidates.front().flow].entry];
+    EXPECT_EQ(s, std::string("5060: ") + e.purpose_short + " [" + e.id + " +" +
+                     std::to_string(l.candidates.size() - 1) + "]");
+    // The short purpose is the start of the purpose, or its first sentence cut short.
+    std::string shrt = e.purpose_short;
+    if (shrt.size() >= 3 && shrt.compare(shrt.size() - 3, 3, "...") == 0) shrt.resize(shrt.size() - 3);
+    EXPECT_EQ(std::string(e.purpose).rfind(shrt, 0), 0u) << e.purpose;
+}
+
+TEST(Summary, ShortPurposesAreShortFirstSentences) {
+    for (size_t i = 0; i < kEntryCount; ++i) {
+        const Entry &e = kEntries[i];
+        std::string s = e.purpose_short;
+        EXPECT_FALSE(s.empty()) << e.id;
+        EXPECT_LE(s.size(), 60u) << e.id << ": " << s;  // English: one column per byte
+        EXPECT_EQ(s.find(". "), std::string::npos) << e.id << ": " << s;
+        EXPECT_LE(std::string(e.purpose_original_short).size(), 3u * 60u) << e.id;
+    }
 }
 
 TEST(Classify, TftpTransferLegIsLabelledFromThenEphemeralRows) {

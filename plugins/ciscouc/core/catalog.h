@@ -66,6 +66,8 @@ struct Entry {
     const char *release;
     const char *purpose;        // English
     const char *purpose_original;  // as printed (== purpose for English guides)
+    const char *purpose_short;     // first sentence, <= 60 columns (tools/ciscouc_catalog.py short_text)
+    const char *purpose_original_short;
     const char *port_text;
     uint32_t flags;             // EntryFlag bits
     uint16_t proto_first, proto_count;    // into kEntryProtocols

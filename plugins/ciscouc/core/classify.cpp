@@ -349,18 +349,15 @@ std::string summarize(const Label &label, bool original_language) {
     if (label.candidates.empty()) return std::string();
     const Candidate &c = label.candidates.front();
     const Entry &e = kEntries[kFlows[c.flow].entry];
-    std::string s = original_language ? e.purpose_original : e.purpose;
-    if (s.size() > 80) {
-        size_t cut = 77;
-        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
-        s = s.substr(0, cut) + "...";
-    }
+    // "2000: Skinny Client Control Protocol (SCCP) [cucm-ja.t6.r5 +7]": the
+    // port, the first use's short purpose, its catalog entry and how many
+    // other uses the port has. Short, because tshark writes it on every packet.
     std::string out = (label.from_transfer ? std::string("transfer leg after ") + kFlows[c.flow].ports
                                            : std::to_string(c.port)) +
-                      ": " + s + " [" + kDocuments[e.doc].edition + "]";
-    if (label.candidates.size() > 1) out += " (+" + std::to_string(label.candidates.size() - 1) + " more)";
-    if (c.catch_all) out += " (catch-all range)";
-    return out;
+                      ": " + (original_language ? e.purpose_original_short : e.purpose_short) + " [" + e.id;
+    if (label.candidates.size() > 1) out += " +" + std::to_string(label.candidates.size() - 1);
+    if (c.catch_all) out += ", catch-all range";
+    return out + "]";
 }
 
 }  // namespace ciscouc
