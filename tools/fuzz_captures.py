@@ -13,8 +13,9 @@
    mutations land in the payloads the heuristics read).
 3. Dissects each mutant twice with the stock tshark loading the sanitized
    plugin (the ASan runtime is LD_PRELOADed, since tshark itself is not
-   instrumented): `tshark -2 -V`, and `tshark -2 -T fields -e ciscouc.*` with
-   the ciscouc taps (-z ciscouc,conv -z ciscouc,tree).
+   instrumented): `tshark -2 -V` with default preferences, and `tshark -2
+   -o ciscouc.rtp_decode:TRUE -T fields -e ciscouc.*` with the ciscouc taps
+   (-z ciscouc,conv -z ciscouc,tree).
 4. Reports crashes (death by a signal), any AddressSanitizer or
    UndefinedBehaviorSanitizer report, hangs, "Dissector bug" or malformed
    packets that name ciscouc, and ciscouc warnings. Each finding's mutant is
@@ -242,8 +243,10 @@ class Runner:
             os.chmod(mutant, 0o644)  # tshark (nobody) reopens /dev/stdin by path
             runs = {
                 "-V": (["-2", "-V"], True),
-                "fields": (["-2", "-T", "fields", "-E", "occurrence=a", *sum([["-e", f] for f in FIELDS], []),
-                            "-z", "ciscouc,conv", "-z", "ciscouc,tree"], False),
+                # The other RTP path: recognised streams handed to Wireshark's RTP dissector.
+                "fields": (["-2", "-o", "ciscouc.rtp_decode:TRUE", "-T", "fields", "-E", "occurrence=a",
+                            *sum([["-e", f] for f in FIELDS], []), "-z", "ciscouc,conv", "-z", "ciscouc,tree"],
+                           False),
             }
             for name, (args, scan) in runs.items():
                 rc, stderr, suspicious, labelled = self.tshark(mutant, args, scan)
