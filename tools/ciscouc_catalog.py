@@ -153,6 +153,11 @@ class Entry:
 _SUMMARY_BREAKS = (". ", "。", " (Note)", "(Note)", " 참고 ", "（注）", "(注)")
 
 
+def display_width(s: str) -> int:
+    """Terminal columns: East Asian wide and fullwidth characters count two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
 def short_text(text: str, limit: int = 60) -> str:
     """The purpose as a one-line summary: its first sentence, at most `limit`
     display columns (East Asian wide characters count two), cut at a word
@@ -160,14 +165,16 @@ def short_text(text: str, limit: int = 60) -> str:
     s = " ".join(text.split())
     for mark in _SUMMARY_BREAKS:
         i = s.find(mark)
-        if 0 < i:
+        if i > 0:
             s = s[:i]
     s = s.rstrip(" .。")
-    widths = [2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s]
-    if sum(widths) <= limit:
+    if display_width(s) <= limit:
         return s
     room, cut = limit - 3, 0
-    while cut < len(s) and sum(widths[:cut + 1]) <= room:
+    for ch in s:
+        room -= display_width(ch)
+        if room < 0:
+            break
         cut += 1
     space = s.rfind(" ", 0, cut + 1)
     if space > cut // 2:  # a word boundary not too far back

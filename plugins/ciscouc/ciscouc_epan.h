@@ -25,12 +25,16 @@ extern int hf_heuristic;      // ciscouc.heuristic: the signature that recognise
 extern gboolean pref_steal;   // try UC signatures first on ports of unrelated dissectors
 extern gboolean pref_rtp_decode;  // hand recognised RTP to Wireshark's RTP dissector
 
-// Per-packet payload evidence recorded by the sniffing port handler
-// (p_add_proto_data key; the value is the signature index + 1).
+// Per-packet payload evidence: the vocabulary protocol a packet's payload
+// shows, recorded by a handler that does not decode it as that protocol (a
+// sniffed port; recognised RTP left undecoded) and read by the
+// postdissector. pinfo->pool proto data (it lives while the packet is
+// dissected); the value is the protocol index + 1; the first record wins.
 constexpr guint32 kEvidenceKey = 1;
-// A packet of an RTP stream recognised by ciscouc_rtp_udp and left undecoded
-// (pinfo->pool proto data: the evidence lives only while the packet is dissected).
-constexpr guint32 kRtpSeenKey = 2;
+inline void add_evidence(packet_info *pinfo, int protocol) {
+    if (protocol >= 0 && !p_get_proto_data(pinfo->pool, pinfo, proto_ciscouc, kEvidenceKey))
+        p_add_proto_data(pinfo->pool, pinfo, proto_ciscouc, kEvidenceKey, GINT_TO_POINTER(protocol + 1));
+}
 
 // Heuristic dissectors, stolen and sniffed ports, Decode As (heur-ciscouc.cpp).
 void init_heuristics();

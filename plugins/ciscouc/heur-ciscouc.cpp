@@ -82,7 +82,8 @@ bool documented_media_port(guint16 port) {
 // A recognised RTP stream, ciscouc.rtp_decode off: the payload stays UDP data,
 // as stock shows it, and the postdissector sees RTP as this packet's evidence.
 int dissect_rtp_seen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
-    if (!PINFO_FD_VISITED(pinfo)) p_add_proto_data(pinfo->pool, pinfo, proto_ciscouc, kRtpSeenKey, GUINT_TO_POINTER(1));
+    static const int rtp = protocol_by_key("RTP");
+    if (!PINFO_FD_VISITED(pinfo)) add_evidence(pinfo, rtp);
     call_data_dissector(tvb, pinfo, tree);
     return static_cast<int>(tvb_captured_length(tvb));
 }
@@ -165,9 +166,7 @@ int dissect_stolen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
         if (!on || !match_signature(kSignatures[sp.signature], bytes, len)) continue;
         if (sp.sniff) {
             // Evidence only: remember what the payload is, decode as usual.
-            if (!p_get_proto_data(wmem_file_scope(), pinfo, proto_ciscouc, kEvidenceKey))
-                p_add_proto_data(wmem_file_scope(), pinfo, proto_ciscouc, kEvidenceKey,
-                                 GUINT_TO_POINTER(sp.signature + 1));
+            add_evidence(pinfo, protocol_by_key(kSignatures[sp.signature].protocol));
             break;
         }
         if (pref_steal && hand_off(static_cast<int>(sp.signature), tvb, pinfo, tree, data))

@@ -187,10 +187,8 @@ Detection detect(packet_info *pinfo, Transport t) {
     // Payload evidence from a sniffed port outranks the protocol stack (the
     // SIP-over-TCP dissector calls anything on 5060 a SIP continuation).
     int evidence = -1;
-    if (gpointer ev = p_get_proto_data(wmem_file_scope(), pinfo, proto_ciscouc, kEvidenceKey))
-        evidence = protocol_by_key(kSignatures[GPOINTER_TO_UINT(ev) - 1].protocol);
-    static const int rtp = protocol_by_key("RTP");
-    if (p_get_proto_data(pinfo->pool, pinfo, proto_ciscouc, kRtpSeenKey)) evidence = rtp;
+    if (gpointer ev = p_get_proto_data(pinfo->pool, pinfo, proto_ciscouc, kEvidenceKey))
+        evidence = GPOINTER_TO_INT(ev) - 1;
     if (!pinfo->layers) return d;
     bool after_transport = false;
     for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f; f = wmem_list_frame_next(f)) {
