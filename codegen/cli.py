@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """catalog: check, search and compare the ciscouc port catalog.
 
   catalog validate [FILE ...]      check the catalog (all files, or the given ones)
@@ -9,14 +8,18 @@
 
 Options: --catalog DIR (default: the catalog/ folder next to this tool).
 Exit status: 0 success, 1 validation failed or nothing found, 2 usage error.
+
+Run as tools/catalog (or python3 -m codegen.cli from the repository root).
+Lookup prints a port's rows in the order the plugin lists them
+(codegen/ranking.py).
 """
 import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ciscouc_catalog as cc  # noqa: E402
-import ciscouc_conflicts  # noqa: E402
+from codegen import catalog as cc
+from codegen import conflicts as ciscouc_conflicts
+from codegen import ranking
 
 
 def cmd_validate(args) -> int:
@@ -90,9 +93,10 @@ def cmd_lookup(args) -> int:
     except ValueError as e:
         print(f"catalog lookup: {e}", file=sys.stderr)
         return 2
+    doc_index, flow_number = ranking.flow_numbers(cat)
     hits = []
     for ent in cat.entries:
-        for f in ent.flows:
+        for i, f in enumerate(ent.flows):
             if transport and transport not in f.transport and "unstated" not in f.transport:
                 continue
             if not set(f.transport) & {"tcp", "udp", "unstated"}:
@@ -100,14 +104,17 @@ def cmd_lookup(args) -> int:
             on_dst = f.dst.contains(port)
             on_src = f.src is not None and f.src.contains(port) and f.dst.keyword == "any"
             if on_dst or on_src:
-                hits.append((ent.facts["catch_all"], ent.doc["edition_rank"] * -1, ent.id, ent, f))
-    hits.sort(key=lambda h: (h[0], h[3].doc["id"], h[3].id))
+                spec = f.dst if on_dst else f.src
+                lo, hi = next((lo, hi) for lo, hi in spec.ranges if lo <= port <= hi)
+                key = ranking.rank_key(ent, lo, hi, flow_number[(ent.id, i)], doc_index)
+                hits.append((key, ent.facts["catch_all"], ent, f))
+    hits.sort(key=lambda h: h[0])
     what = f"{port}/{transport}" if transport else str(port)
     if not hits:
         print(f"{what}: not documented by any guide")
         return 1
     print(f"{what}: {len(hits)} documented use(s)")
-    for catch_all, _, _, ent, f in hits:
+    for _, catch_all, ent, f in hits:
         if catch_all:
             print("  [catch-all range: weak evidence]", file=out)
         describe(ent, f, out)

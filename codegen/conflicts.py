@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 import re
 
-import ciscouc_catalog as cc
+from codegen import catalog as cc
 
 
 def role_key(role: str) -> str:
