@@ -1,12 +1,14 @@
-#!/usr/bin/python3
 """Write a large, deterministic, realistic Cisco UC capture for benchmarking.
 
-    bench/make_capture.py OUT.pcap [--packets N] [--seed S]
+    /usr/bin/python3 -m bench.make_capture OUT.pcap [--packets N] [--seed S]
+
+(from the repository root, or with PYTHONPATH set to it)
 
 Classic pcap (Ethernet, microsecond timestamps), N packets (default
 1,000,000), fixed seed and fixed start time (2026-01-01 00:00:00 UTC), so the
-same arguments always give the same bytes. Written with struct only (no
-scapy): a million packets take about ten seconds.
+same arguments always give the same bytes. Written with the fast raw writer
+(captures/raw.py, struct only, no scapy): a million packets take about ten
+seconds.
 
 What is in it (a core switch SPAN port of a small site):
 
@@ -43,10 +45,10 @@ import os
 import random
 import struct
 import sys
-from array import array
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from g711 import linear_to_ulaw  # noqa: E402
+from captures.g711 import linear_to_ulaw
+from captures.raw import (ACK, FIN, PCAP_HEADER, PSH, RECORD_HEADER, SYN, aton, ip_words, tcp_frame,
+                          udp_frame, word_sum)
 
 BASE_TIME = 1767225600  # 2026-01-01 00:00:00 UTC
 DEFAULT_PACKETS = 1_000_000
@@ -54,39 +56,6 @@ DEFAULT_SEED = 20260101
 CALL_SLOTS = 60           # concurrent calls (about 48 in media at any time)
 WEB_SESSIONS_PER_S = 42.0  # tuned so that ~25% of the packets are not RTP
 MSS = 1448
-LITTLE = sys.byteorder == "little"
-
-# ---------------------------------------------------------------- checksums
-
-
-def _fold(s: int) -> int:
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
-
-
-def word_sum(b: bytes) -> int:
-    """Sum of the big-endian 16-bit words of b (not folded)."""
-    if len(b) & 1:
-        b += b"\0"
-    s = sum(array("H", b))
-    if LITTLE:  # one's complement sums are byte-order independent (RFC 1071)
-        s = _fold(s)
-        s = ((s & 0xFF) << 8) | (s >> 8)
-    return s
-
-
-def checksum(s: int) -> int:
-    return ~_fold(s) & 0xFFFF
-
-
-def ip_words(ip: bytes) -> int:
-    return (ip[0] << 8 | ip[1]) + (ip[2] << 8 | ip[3])
-
-
-def aton(a: str) -> bytes:
-    return bytes(int(x) for x in a.split("."))
-
 
 # ---------------------------------------------------------------- hosts
 
@@ -123,39 +92,6 @@ class Host:
     @property
     def addr(self) -> str:
         return ".".join(str(x) for x in self.ip)
-
-
-# ---------------------------------------------------------------- frames
-
-IP_HDR = struct.Struct(">BBHHHBBH4s4s")
-UDP_HDR = struct.Struct(">HHHH")
-TCP_HDR = struct.Struct(">HHIIBBHHH")
-
-
-def ip_frame(src: Host, dst: Host, proto: int, l4: bytes, tos: int = 0, ttl: int = 64) -> bytes:
-    total = 20 + len(l4)
-    hdr = IP_HDR.pack(0x45, tos, total, src.next_id(), 0x4000, ttl, proto, 0, src.ip, dst.ip)
-    c = checksum(word_sum(hdr))
-    return dst.mac + src.mac + b"\x08\x00" + hdr[:10] + struct.pack(">H", c) + hdr[12:] + l4
-
-
-def udp_frame(src: Host, sport: int, dst: Host, dport: int, payload: bytes, tos: int = 0) -> bytes:
-    ulen = 8 + len(payload)
-    pseudo = ip_words(src.ip) + ip_words(dst.ip) + 17 + ulen
-    c = checksum(pseudo + sport + dport + ulen + word_sum(payload)) or 0xFFFF
-    return ip_frame(src, dst, 17, UDP_HDR.pack(sport, dport, ulen, c) + payload, tos)
-
-
-FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
-
-
-def tcp_frame(src: Host, sport: int, dst: Host, dport: int, seq: int, ack: int, flags: int,
-              payload: bytes = b"", window: int = 64240, options: bytes = b"", tos: int = 0) -> bytes:
-    off = (20 + len(options)) // 4
-    hdr = TCP_HDR.pack(sport, dport, seq, ack, off << 4, flags, window, 0, 0) + options
-    tlen = len(hdr) + len(payload)
-    c = checksum(ip_words(src.ip) + ip_words(dst.ip) + 6 + tlen + word_sum(hdr) + word_sum(payload))
-    return ip_frame(src, dst, 6, hdr[:16] + struct.pack(">H", c) + hdr[18:] + payload, tos)
 
 
 class TcpConn:
@@ -963,7 +899,7 @@ class Sched:
     def run(self, out, count: int) -> int:
         heap = self.heap
         pop, push = heapq.heappop, heapq.heappush
-        rec = struct.Struct("<IIII").pack
+        rec = RECORD_HEADER.pack
         buf: list[bytes] = []
         written = 0
         last = 0
@@ -1013,7 +949,7 @@ def generate(path: str, packets: int = DEFAULT_PACKETS, seed: int = DEFAULT_SEED
     sched.add(web_spawner(world, sched, WEB_SESSIONS_PER_S))
     tmp = path + ".tmp"
     with open(tmp, "wb", buffering=1 << 20) as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        f.write(PCAP_HEADER)
         written = sched.run(f, packets)
     os.replace(tmp, path)
     info = {"packets": written, "rtp": world.rtp_count[0], "bytes": os.path.getsize(path)}

@@ -1,11 +1,10 @@
-#!/usr/bin/python3
 """Benchmark tshark with the ciscouc plugin against stock tshark.
 
-    bench/run.py [--packets N] [--runs K] [--capture FILE] [--strict] [--breakdown] [--no-ndpi]
+    /usr/bin/python3 -m bench.run [--packets N] [--runs K] [--capture FILE] [--strict] [--breakdown] [--no-ndpi]
 
-Generates (or reuses, from bench/out/) a deterministic capture with
-bench/make_capture.py, then times the same tshark workloads in these
-configurations, alternating them run by run, K runs each:
+Run from the repository root (or with PYTHONPATH set to it). Generates (or
+reuses, from bench/out/) a deterministic capture with bench/make_capture.py,
+then times the same tshark workloads in these configurations, alternating them run by run, K runs each:
 
   plugin     ciscouc loaded and enabled, default preferences (WIRESHARK_PLUGIN_DIR = the build's
              plugin folder)
@@ -61,9 +60,9 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 OUT = os.path.join(BENCH, "out")
 BUILD = os.environ.get("CISCOUC_BUILD", os.path.join(ROOT, "build"))
-sys.path.insert(0, BENCH)
 
-import make_capture  # noqa: E402
+from bench import make_capture
+from captures import g711, raw
 
 HEURISTICS = ["ciscouc_sccp_tcp", "ciscouc_mgcp_udp", "ciscouc_h225_tcp", "ciscouc_ras_udp",
               "ciscouc_xmpp_tcp", "ciscouc_rtp_udp"]
@@ -140,9 +139,12 @@ def measure(cmd: list[str], env: dict | None, stdin_path: str | None = None, std
 # ---------------------------------------------------------------- capture
 
 def capture_for(packets: int, seed: int) -> tuple[str, dict]:
-    """The cached capture for these parameters (and this version of make_capture.py)."""
-    with open(make_capture.__file__, "rb") as f:
-        gen = hashlib.sha256(f.read()).hexdigest()[:10]
+    """The cached capture for these parameters (and this version of make_capture.py and its writer)."""
+    h = hashlib.sha256()
+    for module in (make_capture, raw, g711):
+        with open(module.__file__, "rb") as f:
+            h.update(f.read())
+    gen = h.hexdigest()[:10]
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, f"uc-{packets}-s{seed}-g{gen}.pcap")
     meta = path[:-5] + ".json"

@@ -1,5 +1,5 @@
 """ITU-T G.711 mu-law encoding (integer only), shared by the capture generators
-(tests/pcapgen.py for teaching and test captures, bench/make_capture.py)."""
+(captures/pcap.py for teaching and test captures, bench/make_capture.py)."""
 
 
 def linear_to_ulaw(sample: int) -> int:

@@ -1,14 +1,15 @@
-#!/usr/bin/python3
 """Build the ciscouc teaching captures (deterministic, classic pcap).
 
-  make_captures.py --out DIR          write every capture into DIR
-  make_captures.py --check DIR        regenerate into a temporary folder and
-                                      compare byte for byte with DIR
-  make_captures.py --out DIR --check  the same, for DIR
-  make_captures.py --out DIR NAME...  only the named captures
+  python3 -m captures.make_captures --out DIR          write every capture into DIR
+  python3 -m captures.make_captures --check DIR        regenerate into a temporary folder
+                                                       and compare byte for byte with DIR
+  python3 -m captures.make_captures --out DIR --check  the same, for DIR
+  python3 -m captures.make_captures --out DIR NAME...  only the named captures
+
+Run from the repository root (or with PYTHONPATH set to it).
 
 Exit status: 0 success (or identical), 1 files differ or are missing,
-2 usage error. Every packet has a fixed timestamp (from pcapgen.BASE_TIME,
+2 usage error. Every packet has a fixed timestamp (from captures.pcap.BASE_TIME,
 2026-01-01 00:00:00 UTC), fixed addresses and fixed payloads: no randomness.
 See captures/README.md for what each capture teaches.
 """
@@ -20,28 +21,15 @@ import shutil
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
+from scapy.all import BOOTP, DHCP, IP, UDP, Ether  # type: ignore
 
-from scapy.all import BOOTP, DHCP, IP, UDP, Ether  # type: ignore  # noqa: E402
-
-import pcapgen as pg  # noqa: E402
+from captures import pcap as pg
+from captures.pcap import Capture
 
 
-class Capture(pg.Capture):
-    """pcapgen.Capture with the clock kept in whole microseconds, so that
-    timestamps read 0.373000 rather than 0.372999 after many small gaps."""
-
-    def __init__(self):
-        super().__init__(pg.BASE_TIME, 0.001)
-        self._us = 0
-
-    def _add(self, pkt, gap=None):
-        self._us += round((self.step if gap is None else gap) * 1_000_000)
-        self.t = pg.BASE_TIME + self._us / 1_000_000
-        pkt.time = self.t
-        self.packets.append(pkt)
-        return pkt
+def new_capture() -> Capture:
+    """A teaching capture: 1 ms steps on a clock kept in whole microseconds."""
+    return Capture(pg.BASE_TIME, 0.001, whole_microseconds=True)
 
 
 # ---- The lab network (documentation addresses inside 10.10.0.0/16)
@@ -97,7 +85,7 @@ def _tftp_config(mac: str) -> bytes:
 def sccp_phone_call() -> Capture:
     """The setup.sh demo: an SCCP phone fetches its configuration by TFTP,
     registers over TCP 2000, goes off hook and talks to another phone."""
-    c = Capture()
+    c = new_capture()
     mac = "001E7A3C5D21"
     phone_tftp, cucm_tftp = 49152, 37001
     # 1. TFTP: RRQ to the well-known port 69, the data comes back from an ephemeral port.
@@ -146,7 +134,7 @@ def _sip_headers(via: str, branch: str, frm: str, to: str, call_id: str, cseq: s
 def sip_phone_call() -> Capture:
     """A SIP phone registers (with digest challenge) and calls another SIP
     phone through Unified CM; RTP flows on the ports the SDP offered."""
-    c = Capture()
+    c = new_capture()
     a, b, cm = SIP_PHONE_A, SIP_PHONE_B, CUCM_PUB
     ua = "User-Agent: Cisco-CP8841/14.2.1"
     srv = "Server: Cisco-CUCM15.0"
@@ -237,7 +225,7 @@ def _mgcp_sdp(addr: str, port: int) -> str:
 def mgcp_gateway() -> Capture:
     """An MGCP gateway with a backhauled PRI: MGCP on UDP 2427, the PRI's
     Q.931 backhauled on TCP 2428, then RTP between the gateway and a phone."""
-    c = Capture()
+    c = new_capture()
     gw, cm = MGCP_GW, CUCM_PUB
     ep_all = "S0/SU0/DS1-0/*@hq-gw.example.com"
     ep = "S0/SU0/DS1-0/1@hq-gw.example.com"
@@ -289,7 +277,7 @@ def _backhaul(kind: int, body: bytes) -> bytes:
 def h323_gateway() -> Capture:
     """An H.323 gateway registers with a gatekeeper (RAS, UDP 1719) and places
     a PSTN call to Unified CM over H.225/Q.931 (TCP 1720), then RTP."""
-    c = Capture()
+    c = new_capture()
     gw, gk, cm = H323_GW, GATEKEEPER, CUCM_PUB
     ras_port = 50100
     c.udp(gw, ras_port, gk, 1719, pg.h225_ras_rrq(257, (gw, 1720), (gw, ras_port), "HQ-GW-H323"))
@@ -320,7 +308,7 @@ def h323_gateway() -> Capture:
 def cucm_intracluster() -> Capture:
     """Publisher and subscriber talking to each other: SDL, database,
     RIS, HTTPS between nodes, SFTP/SSH, NTP, plus SNMP from a management station."""
-    c = Capture()
+    c = new_capture()
     pub, sub = CUCM_PUB, CUCM_SUB
     # SDL signalling between the CallManager services (TCP 8002).
     c.tcp_handshake(sub, 40112, pub, 8002)
@@ -356,19 +344,19 @@ def cucm_intracluster() -> Capture:
     # SNMP: the management station polls the publisher (UDP 161) and receives a trap (UDP 162).
     sys_descr = bytes.fromhex("2b06010201010100")
     c.udp(NMS, 50161, pub, 161, pg.snmp_get("public", 4242, sys_descr), gap=0.1)
-    c.udp(pub, 161, NMS, 50161, pg.snmp_get("public", 4242, sys_descr, pg._ber_str(
+    c.udp(pub, 161, NMS, 50161, pg.snmp_get("public", 4242, sys_descr, pg.ber_str(
         "Hardware:VMware, 2 vCPU, OS:Linux, Product:Cisco Unified Communications Manager, Version 15.0.1")),
         gap=0.002)
     c.udp(pub, 50162, NMS, 162, pg.snmp_trap_v2(
         "public", 7, 12345600, bytes.fromhex("2b06010401090901130200010001"),  # ccmCallManagerFailed-style OID
-        [(bytes.fromhex("2b06010401090901130100010001"), pg._ber_str("CallManager service restarted"))]), gap=0.3)
+        [(bytes.fromhex("2b06010401090901130100010001"), pg.ber_str("CallManager service restarted"))]), gap=0.3)
     return c
 
 
 def imp_xmpp() -> Capture:
     """IM and Presence: XMPP clients (TCP 5222), federation (TCP 5269), SIP
     from Unified CM (TCP 5060, and 5070 for on-a-call presence), LDAP 389."""
-    c = Capture()
+    c = new_capture()
     # XMPP clients (Jabber) open streams to the IM and Presence server.
     for i, client in enumerate((XMPP_CLIENT_1, XMPP_CLIENT_2)):
         port = 52001 + i
@@ -437,7 +425,7 @@ def _soap(action: str, body: str) -> bytes:
 def telepresence() -> Capture:
     """A CTS codec and CTS-Manager: SOAP over HTTP 8080 and 8081, HTTPS 8444
     and 9501, SIP over TLS 5061 and CAPF 3804 to Unified CM, then media."""
-    c = Capture()
+    c = new_capture()
     # CTS -> CTS-Manager, HTTP 8080: meeting schedule and status (XML/SOAP).
     c.tcp_handshake(CTS, 41080, CTS_MANAGER, 8080)
     body = _soap("getMeetingList", "<deviceName>CTS-HQ-3000</deviceName><days>1</days>")
@@ -475,7 +463,7 @@ def telepresence() -> Capture:
 
 def misbehaviour() -> Capture:
     """One capture in which every ciscouc flag fires at least once."""
-    c = Capture()
+    c = new_capture()
     cm = CUCM_PUB
     # unexpected_port: SIP on UDP 6000, from an ephemeral source port.
     c.udp("10.10.1.41", 51060, cm, 6000, pg.sip_message("REGISTER sip:10.10.0.11:6000 SIP/2.0", [

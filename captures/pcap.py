@@ -2,34 +2,58 @@
 
 Every packet gets a fixed timestamp; TCP conversations can start with a real
 three-way handshake (so the listener is known) or in mid-stream (so it is
-not). Used by tests/ and captures/make_captures.py.
+not). Used by captures/make_captures.py (the teaching captures), tests/,
+qa/ (fuzz corpus, valgrind check). For volume, see captures/raw.py.
 """
 from __future__ import annotations
 
 import os
 import struct
-import sys
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from g711 import linear_to_ulaw  # noqa: E402
 
 from scapy.all import IP, TCP, UDP, Ether, Raw, wrpcap  # type: ignore
+
+from captures.g711 import linear_to_ulaw
 
 BASE_TIME = 1767225600.0  # 2026-01-01 00:00:00 UTC
 
 
 class Capture:
-    def __init__(self, start: float = BASE_TIME, step: float = 0.001):
+    """Packets at start + step, + step, ... (or + gap). With whole_microseconds
+    the clock is kept as an integer count of microseconds, so timestamps read
+    0.373000 rather than 0.372999 after many small gaps (the teaching captures)."""
+
+    def __init__(self, start: float = BASE_TIME, step: float = 0.001, whole_microseconds: bool = False):
         self.packets = []
+        self.start = start
         self.t = start
         self.step = step
+        self._us = 0 if whole_microseconds else None
         self._seq: dict[tuple, int] = {}
 
     def _add(self, pkt, gap: float | None = None):
-        self.t += self.step if gap is None else gap
-        pkt.time = round(self.t, 6)
+        if self._us is None:
+            self.t += self.step if gap is None else gap
+            pkt.time = round(self.t, 6)
+        else:
+            self._us += round((self.step if gap is None else gap) * 1_000_000)
+            self.t = self.start + self._us / 1_000_000
+            pkt.time = self.t
         self.packets.append(pkt)
         return pkt
+
+    def add_frame(self, pkt, gap=None):
+        """Append any scapy frame (a broadcast, a non-TCP/UDP packet) at the next timestamp."""
+        return self._add(pkt, gap)
+
+    def tcp_ack(self, src, sport, dst, dport, gap=None):
+        """A bare ACK (no payload) acknowledging everything the peer sent so far."""
+        return self._tcp(src, sport, dst, dport, "A", b"", gap=gap)
+
+    def tcp_close(self, client, cport, server, sport, gap=None):
+        """Orderly close: FIN/ACK from the client, FIN/ACK from the server, last ACK."""
+        self._tcp(client, cport, server, sport, "FA", b"", syn=True, gap=gap)
+        self._tcp(server, sport, client, cport, "FA", b"", syn=True)
+        self._tcp(client, cport, server, sport, "A", b"")
 
     def udp(self, src, sport, dst, dport, payload: bytes = b"", gap=None):
         return self._add(Ether(src="00:00:5e:00:53:01", dst="00:00:5e:00:53:02") /
@@ -159,28 +183,6 @@ def http_get(host: str, path: str = "/") -> bytes:
 
 
 # ---- Additions for the teaching captures (captures/make_captures.py)
-
-def _capture_add_frame(self, pkt, gap=None):
-    """Append any scapy frame (a broadcast, a non-TCP/UDP packet) at the next timestamp."""
-    return self._add(pkt, gap)
-
-
-def _capture_tcp_ack(self, src, sport, dst, dport, gap=None):
-    """A bare ACK (no payload) acknowledging everything the peer sent so far."""
-    return self._tcp(src, sport, dst, dport, "A", b"", gap=gap)
-
-
-def _capture_tcp_close(self, client, cport, server, sport, gap=None):
-    """Orderly close: FIN/ACK from the client, FIN/ACK from the server, last ACK."""
-    self._tcp(client, cport, server, sport, "FA", b"", syn=True, gap=gap)
-    self._tcp(server, sport, client, cport, "FA", b"", syn=True)
-    self._tcp(client, cport, server, sport, "A", b"")
-
-
-Capture.add_frame = _capture_add_frame
-Capture.tcp_ack = _capture_tcp_ack
-Capture.tcp_close = _capture_tcp_close
-
 
 def rtp_call(cap: Capture, a: str, aport: int, b: str, bport: int, packets: int = 100,
              ssrc_a: int = 0x1A2B3C01, ssrc_b: int = 0x1A2B3C02, seq_a: int = 1000, seq_b: int = 20000,
@@ -538,35 +540,35 @@ def _ber_int(value: int, tag: int = 0x02) -> bytes:
     return _ber(tag, raw)
 
 
-def _ber_str(text: str | bytes, tag: int = 0x04) -> bytes:
+def ber_str(text: str | bytes, tag: int = 0x04) -> bytes:
     return _ber(tag, text.encode() if isinstance(text, str) else text)
 
 
 def ldap_bind_request(msg_id: int, dn: str, password: str) -> bytes:
     """LDAPv3 simple bindRequest (RFC 4511)."""
-    op = _ber(0x60, _ber_int(3) + _ber_str(dn) + _ber_str(password, 0x80))
+    op = _ber(0x60, _ber_int(3) + ber_str(dn) + ber_str(password, 0x80))
     return _ber(0x30, _ber_int(msg_id) + op)
 
 
 def ldap_result(msg_id: int, app_tag: int, code: int = 0) -> bytes:
     """An LDAPResult-shaped response (bindResponse 0x61, searchResDone 0x65)."""
-    op = _ber(app_tag, _ber(0x0A, bytes([code])) + _ber_str("") + _ber_str(""))
+    op = _ber(app_tag, _ber(0x0A, bytes([code])) + ber_str("") + ber_str(""))
     return _ber(0x30, _ber_int(msg_id) + op)
 
 
 def ldap_search_request(msg_id: int, base: str, attr: str, value: str, attributes: list[str]) -> bytes:
     """searchRequest: wholeSubtree, equalityMatch (attr=value), the listed attributes."""
-    flt = _ber(0xA3, _ber_str(attr) + _ber_str(value))
-    attrs = _ber(0x30, b"".join(_ber_str(a) for a in attributes))
-    op = _ber(0x63, _ber_str(base) + _ber(0x0A, b"\x02") + _ber(0x0A, b"\x00") + _ber_int(0) + _ber_int(0) +
+    flt = _ber(0xA3, ber_str(attr) + ber_str(value))
+    attrs = _ber(0x30, b"".join(ber_str(a) for a in attributes))
+    op = _ber(0x63, ber_str(base) + _ber(0x0A, b"\x02") + _ber(0x0A, b"\x00") + _ber_int(0) + _ber_int(0) +
               _ber(0x01, b"\x00") + flt + attrs)
     return _ber(0x30, _ber_int(msg_id) + op)
 
 
 def ldap_search_entry(msg_id: int, dn: str, attributes: list[tuple[str, str]]) -> bytes:
     """searchResEntry with one value per attribute."""
-    attrs = b"".join(_ber(0x30, _ber_str(k) + _ber(0x31, _ber_str(v))) for k, v in attributes)
-    op = _ber(0x64, _ber_str(dn) + _ber(0x30, attrs))
+    attrs = b"".join(_ber(0x30, ber_str(k) + _ber(0x31, ber_str(v))) for k, v in attributes)
+    op = _ber(0x64, ber_str(dn) + _ber(0x30, attrs))
     return _ber(0x30, _ber_int(msg_id) + op)
 
 
@@ -590,7 +592,7 @@ def snmp_get(community: str, request_id: int, oid: bytes, response_value: bytes 
     varbind = _ber(0x30, _ber(0x06, oid) + value)
     pdu = _ber(0xA2 if response_value is not None else 0xA0,
                _ber_int(request_id) + _ber_int(0) + _ber_int(0) + _ber(0x30, varbind))
-    return _ber(0x30, _ber_int(1) + _ber_str(community) + pdu)
+    return _ber(0x30, _ber_int(1) + ber_str(community) + pdu)
 
 
 def snmp_trap_v2(community: str, request_id: int, uptime: int, trap_oid: bytes,
@@ -601,7 +603,7 @@ def snmp_trap_v2(community: str, request_id: int, uptime: int, trap_oid: bytes,
     for oid, val in varbinds:
         vbs += _ber(0x30, _ber(0x06, oid) + val)
     pdu = _ber(0xA7, _ber_int(request_id) + _ber_int(0) + _ber_int(0) + _ber(0x30, vbs))
-    return _ber(0x30, _ber_int(1) + _ber_str(community) + pdu)
+    return _ber(0x30, _ber_int(1) + ber_str(community) + pdu)
 
 
 def ssh_banner(software: str) -> bytes:
