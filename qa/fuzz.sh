@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Build the libFuzzer targets of the ciscouc core (fuzz/) with clang and run
+# Build the libFuzzer targets of the ciscouc core (qa/fuzz/) with clang and run
 # each for a while; exit 1 if any target crashes, leaks or breaks an invariant.
 #
-#   tools/fuzz.sh                      every target, 30 s each
-#   tools/fuzz.sh --seconds 600        longer
-#   tools/fuzz.sh --target fuzz_rtp --seconds 3600 -- -jobs=2 -workers=2
+#   qa/fuzz.sh                      every target, 30 s each
+#   qa/fuzz.sh --seconds 600        longer
+#   qa/fuzz.sh --target fuzz_rtp --seconds 3600 -- -jobs=2 -workers=2
 #                                      one target, an hour, two processes;
 #                                      anything after -- goes to libFuzzer
 #
 # Longer campaigns: pass a bigger --seconds, or run a target by hand:
-#   build-fuzz/fuzz/fuzz_classify -max_total_time=86400 build-fuzz/corpus/fuzz_classify fuzz/corpus/fuzz_classify
+#   build-fuzz/fuzz/fuzz_classify -max_total_time=86400 build-fuzz/corpus/fuzz_classify qa/fuzz/corpus/fuzz_classify
 # The working corpus grows in build-fuzz/corpus/<target> (kept between runs);
 # crashing inputs are written to build-fuzz/artifacts/<target>/. Reproduce one
 # with: build-fuzz/fuzz/<target> build-fuzz/artifacts/<target>/crash-...
-# Interesting new seeds can be copied into fuzz/corpus/<target>/ (keep them tiny).
+# Interesting new seeds can be copied into qa/fuzz/corpus/<target>/ (keep them tiny).
 #
 # Environment: CXX (default clang++), CISCOUC_FUZZ_BUILD (default build-fuzz).
 set -euo pipefail
@@ -53,7 +53,7 @@ cmake --build "$BUILD" --target fuzzers -j"$(nproc)"
 status=0
 for t in "${TARGETS[@]}"; do
   bin="$BUILD/fuzz/$t"
-  seeds="$ROOT/fuzz/corpus/$t"
+  seeds="$ROOT/qa/fuzz/corpus/$t"
   work="$BUILD/corpus/$t"
   art="$BUILD/artifacts/$t"
   if [ ! -x "$bin" ]; then echo "fuzz.sh: no fuzz target $t" >&2; exit 2; fi

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Mutate real captures and dissect them with an ASan/UBSan build of the plugin.
 
-    tools/fuzz_captures.py                         every capture, 3 seeds each
-    tools/fuzz_captures.py --seeds 2 --max-files 6 --time-budget 60   (bounded, CI)
+    qa/fuzz_captures.py                         every capture, 3 seeds each
+    qa/fuzz_captures.py --seeds 2 --max-files 6 --time-budget 60   (bounded, CI)
 
 1. Builds the plugin with -DCISCOUC_SANITIZE=ON into build-asan (gcc;
    AddressSanitizer + UndefinedBehaviorSanitizer, UB is fatal).

@@ -1,13 +1,12 @@
-#!/usr/bin/python3
 """Memory checks of the ciscouc plugin inside a stock tshark.
 
-    tools/valgrind_check.py                    both checks, normal build (build/)
-    tools/valgrind_check.py --skip-growth      memcheck only
-    tools/valgrind_check.py --skip-memcheck    RSS growth only
+    python3 -m qa.valgrind_check                    both checks, normal build (build/)
+    python3 -m qa.valgrind_check --skip-growth      memcheck only
+    python3 -m qa.valgrind_check --skip-memcheck    RSS growth only
 
 1. memcheck: valgrind --tool=memcheck on `tshark -2 -V -z ciscouc,conv -z ciscouc,tree`
    over a small capture
-   (captures/sip-phone-call.pcap, or one built with tests/pcapgen.py when the
+   (captures/sip-phone-call.pcap, or one built with captures/pcap.py when the
    teaching captures are absent). Wireshark's wmem is switched to plain malloc
    (WIRESHARK_DEBUG_WMEM_OVERRIDE=simple, G_SLICE=always-malloc) so that
    valgrind sees every allocation. Reported as findings: "definitely lost"
@@ -80,8 +79,7 @@ def small_capture(workdir: str, generate: bool = False) -> str:
     teaching = os.path.join(ROOT, "captures", "sip-phone-call.pcap")
     if os.path.exists(teaching) and not generate:
         return teaching
-    sys.path.insert(0, os.path.join(ROOT, "tests"))
-    import pcapgen as g  # needs python3-scapy
+    from captures import pcap as g  # needs python3-scapy
     cap = g.Capture()
     a, b, cucm = "10.10.1.31", "10.10.1.32", "10.10.0.11"
     cap.udp(a, 5060, cucm, 5060, g.sip("REGISTER", "sip:10.10.0.11", a, 5060))

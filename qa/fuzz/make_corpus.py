@@ -1,25 +1,23 @@
-#!/usr/bin/python3
-"""Write the seed corpora of the ciscouc fuzz targets (fuzz/corpus/<target>/).
+"""Write the seed corpora of the ciscouc fuzz targets (qa/fuzz/corpus/<target>/).
 
-The seeds are tiny realistic payloads built with tests/pcapgen.py (the same
+The seeds are tiny realistic payloads built with captures/pcap.py (the same
 builders the tshark tests use): Skinny, SIP, MGCP, TPKT/Q.931, H.225 RAS,
 TLS, XMPP, HTTP and RTP, plus classifier inputs in fuzz_classify's layout.
 The files are checked in; rerun this script only to regenerate them:
 
-    /usr/bin/python3 fuzz/make_corpus.py
+    /usr/bin/python3 -m qa.fuzz.make_corpus     (from the repository root)
 """
 from __future__ import annotations
 
 import os
 import shutil
 import struct
-import sys
 import tomllib
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
+from captures import pcap as g  # needs python3-scapy, like the tests
 
-import pcapgen as g  # noqa: E402  (needs python3-scapy, like the tests)
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def signatures() -> dict[str, bytes]:
@@ -60,9 +58,9 @@ def rtp_runs() -> dict[str, bytes]:
 
 
 def classify() -> dict[str, bytes]:
-    # The layout documented at the top of fuzz/fuzz_classify.cpp. Protocol
+    # The layout documented at the top of qa/fuzz/fuzz_classify.cpp. Protocol
     # bytes are vocabulary index + 1 (the generator keeps vocabulary order).
-    with open(os.path.join(os.path.dirname(HERE), "catalog", "vocabulary.toml"), "rb") as f:
+    with open(os.path.join(ROOT, "catalog", "vocabulary.toml"), "rb") as f:
         keys = list(tomllib.load(f)["protocols"].keys())
 
     def p(key: str) -> int:
