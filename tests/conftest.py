@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import pytest
@@ -20,8 +19,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("CISCOUC_BUILD", os.path.join(ROOT, "build"))
 SHARED_CAPTURES = os.environ.get("CISCOUC_SHARED_CAPTURES",
                                  os.path.normpath(os.path.join(ROOT, "..", "shared", "captures")))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 
 def pytest_configure(config):

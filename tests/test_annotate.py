@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-import pcapgen as pg
+from captures import pcap as pg
 from conftest import ROOT
 
 ANNOTATE = os.path.join(ROOT, "tools", "annotate.py")

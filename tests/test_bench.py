@@ -10,15 +10,16 @@ import re
 import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH = os.path.join(ROOT, "bench")
+MAKE_CAPTURE = ["/usr/bin/python3", "-m", "bench.make_capture"]  # run from ROOT
+RUN = ["/usr/bin/python3", "-m", "bench.run"]
 
 
 def test_capture_generator_is_deterministic(workdir):
     digests = []
     for i in range(2):
         out = os.path.join(workdir, f"bench-{i}.pcap")
-        subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "make_capture.py"), out, "--packets", "3000"],
-                       check=True, capture_output=True)
+        subprocess.run([*MAKE_CAPTURE, out, "--packets", "3000"],
+                       check=True, capture_output=True, cwd=ROOT)
         with open(out, "rb") as f:
             digests.append(hashlib.sha256(f.read()).hexdigest())
     assert digests[0] == digests[1]
@@ -26,10 +27,10 @@ def test_capture_generator_is_deterministic(workdir):
 
 def test_bench_prints_every_budgeted_ratio(workdir):
     cap = os.path.join(workdir, "bench-small.pcap")
-    subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "make_capture.py"), cap, "--packets", "3000"],
-                   check=True, capture_output=True)
-    p = subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "run.py"), "--capture", cap, "--runs", "1",
-                        "--no-ndpi"], capture_output=True, text=True, timeout=600)
+    subprocess.run([*MAKE_CAPTURE, cap, "--packets", "3000"],
+                   check=True, capture_output=True, cwd=ROOT)
+    p = subprocess.run([*RUN, "--capture", cap, "--runs", "1",
+                        "--no-ndpi"], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     out = p.stdout
     for wl in ("read", "summary", "filter"):

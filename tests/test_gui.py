@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-import pcapgen as pg
+from captures import pcap as pg
 from conftest import BUILD, ROOT
 
 NEEDED = {"Xvfb": "xvfb", "wireshark": "wireshark-qt", "xdotool": "xdotool", "import": "imagemagick",

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-import pcapgen as pg
+from captures import pcap as pg
 from conftest import ROOT
 
 CONTRACT_FIELDS = ["ciscouc.purpose", "ciscouc.entry", "ciscouc.product", "ciscouc.from", "ciscouc.to",

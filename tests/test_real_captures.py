@@ -136,7 +136,7 @@ def _load_catalog():
     global _catalog
     with _catalog_lock:
         if _catalog is None:
-            import ciscouc_catalog  # tools/, on sys.path through conftest
+            from codegen import catalog as ciscouc_catalog
             _catalog = ciscouc_catalog.load_or_die()
     return _catalog
 
@@ -538,7 +538,7 @@ def _random_udp_capture(path: str) -> tuple[str, set[int], set[int]]:
     the documented media range 16384-32767, half outside, half of the payloads
     starting like RTP version 2; plus one real RTP stream (the positive control).
     Returns the path, the frame numbers of random packets and those of real RTP."""
-    import pcapgen as pg
+    from captures import pcap as pg
     rng = random.Random(0x5EED2026)
     cap = pg.Capture()
     random_frames: set[int] = set()

@@ -1,10 +1,10 @@
 """Robustness: bounded runs of the fuzzers, the sanitizers and valgrind.
 
-The full tools run as long as you like (tools/fuzz.sh --seconds N,
-tools/fuzz_captures.py, tools/valgrind_check.py); here each is bounded so the
+The full tools run as long as you like (qa/fuzz.sh --seconds N,
+qa/fuzz_captures.py, python3 -m qa.valgrind_check); here each is bounded so the
 file stays within a few minutes on two cores:
 
-(a) the libFuzzer targets of the core (fuzz/), 10 s each, when clang++ with
+(a) the libFuzzer targets of the core (qa/fuzz/), 10 s each, when clang++ with
     libFuzzer is installed;
 (b) mutated captures (editcap -E) through tshark with the plugin built with
     AddressSanitizer + UndefinedBehaviorSanitizer: 2 seeds over 8 captures,
@@ -68,7 +68,7 @@ def test_core_fuzzers_bounded():
     why = _libfuzzer_available()
     if why:
         pytest.skip(f"libFuzzer fuzzers skipped: {why}")
-    p, elapsed = _run(["bash", os.path.join(ROOT, "tools", "fuzz.sh"), "--seconds", "10"], timeout=600,
+    p, elapsed = _run(["bash", os.path.join(ROOT, "qa", "fuzz.sh"), "--seconds", "10"], timeout=600,
                       env={"CISCOUC_FUZZ_BUILD": BUILD + "-fuzz"})
     assert p.returncode == 0, f"a fuzz target failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
     for target in ("fuzz_signatures", "fuzz_rtp", "fuzz_classify"):
@@ -90,7 +90,7 @@ def test_asan_capture_fuzz_bounded():
             pytest.skip(f"{tool} is not installed")
     if not _has_captures():
         pytest.skip("no teaching captures (captures/) and no ../shared/captures: nothing to mutate")
-    p, elapsed = _run([PYTHON, os.path.join(ROOT, "tools", "fuzz_captures.py"), "--seeds", "2", "--max-files", "8",
+    p, elapsed = _run([PYTHON, os.path.join(ROOT, "qa", "fuzz_captures.py"), "--seeds", "2", "--max-files", "8",
                        "--time-budget", "60", "--timeout", "120", "--build", BUILD + "-asan"], timeout=900)
     assert p.returncode == 0, f"findings in mutated captures:\n{p.stdout[-6000:]}\n{p.stderr[-3000:]}"
     assert "no findings" in p.stdout
@@ -102,7 +102,7 @@ def test_asan_capture_fuzz_bounded():
 def test_valgrind_memcheck_small_capture():
     if not shutil.which("valgrind"):
         pytest.skip("valgrind is not installed")
-    p, elapsed = _run([PYTHON, os.path.join(ROOT, "tools", "valgrind_check.py"), "--build", BUILD,
+    p, elapsed = _run([PYTHON, "-m", "qa.valgrind_check", "--build", BUILD,
                        "--skip-growth"], timeout=900)
     assert p.returncode == 0, f"valgrind findings in ciscouc.so:\n{p.stdout[-6000:]}\n{p.stderr[-3000:]}"
     assert "errors in ciscouc.so: 0" in p.stdout, p.stdout
@@ -110,6 +110,6 @@ def test_valgrind_memcheck_small_capture():
 
 @pytest.mark.slow
 def test_memory_overhead_grows_at_most_linearly():
-    p, elapsed = _run([PYTHON, os.path.join(ROOT, "tools", "valgrind_check.py"), "--build", BUILD,
+    p, elapsed = _run([PYTHON, "-m", "qa.valgrind_check", "--build", BUILD,
                        "--skip-memcheck", "--conversations", "3000"], timeout=600)
     assert p.returncode == 0, f"plugin memory grows faster than linearly:\n{p.stdout[-4000:]}\n{p.stderr[-2000:]}"

@@ -16,11 +16,11 @@ import sys
 import pytest
 from scapy.all import UDP, rdpcap  # type: ignore
 
-import pcapgen
+from captures import pcap
 from conftest import ROOT, readable_tmpdir
 
 CAPTURES = os.path.join(ROOT, "captures")
-MAKE = os.path.join(CAPTURES, "make_captures.py")
+MAKE = [sys.executable, "-m", "captures.make_captures"]  # run from ROOT
 NAMES = ["sccp-phone-call.pcap", "sip-phone-call.pcap", "mgcp-gateway.pcap", "h323-gateway.pcap",
          "cucm-intracluster.pcap", "imp-xmpp.pcap", "telepresence.pcap", "misbehaviour.pcap"]
 FLAGS = ["unexpected_port", "protocol_mismatch", "internal_only", "insecure", "not_recommended", "release_mismatch"]
@@ -41,22 +41,22 @@ def path(name: str) -> str:
 @pytest.fixture(scope="module")
 def regenerated():
     out = readable_tmpdir("ciscouc-teaching-")
-    p = subprocess.run([sys.executable, MAKE, "--out", out], capture_output=True, text=True)
+    p = subprocess.run([*MAKE, "--out", out], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 0, p.stderr
     return out
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_committed_capture_is_reproducible(regenerated, name):
-    assert os.path.exists(path(name)), f"{name} is not committed: run captures/make_captures.py --out captures"
+    assert os.path.exists(path(name)), f"{name} is not committed: run python3 -m captures.make_captures --out captures"
     with open(path(name), "rb") as a, open(os.path.join(regenerated, name), "rb") as b:
         assert a.read() == b.read(), f"{name} differs from a fresh build: regenerate and commit it"
 
 
 def test_check_mode_agrees():
-    p = subprocess.run([sys.executable, MAKE, "--check", CAPTURES], capture_output=True, text=True)
+    p = subprocess.run([*MAKE, "--check", CAPTURES], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 0, p.stdout + p.stderr
-    p = subprocess.run([sys.executable, MAKE, "--out", CAPTURES, "--check"], capture_output=True, text=True)
+    p = subprocess.run([*MAKE, "--out", CAPTURES, "--check"], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 0, p.stdout + p.stderr
 
 
@@ -66,7 +66,7 @@ def test_check_mode_reports_a_difference(tmp_path):
             (tmp_path / name).write_bytes(f.read())
     (tmp_path / "imp-xmpp.pcap").write_bytes((tmp_path / "imp-xmpp.pcap").read_bytes() + b"\0")
     os.remove(tmp_path / "telepresence.pcap")
-    p = subprocess.run([sys.executable, MAKE, "--check", str(tmp_path)], capture_output=True, text=True)
+    p = subprocess.run([*MAKE, "--check", str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 1
     assert "imp-xmpp.pcap" in p.stdout and "telepresence.pcap" in p.stdout
     assert "sccp-phone-call.pcap" not in p.stdout
@@ -80,8 +80,8 @@ def test_capture_is_small_classic_pcap_with_fixed_times(name):
         magic, major, minor = struct.unpack("<IHH", f.read(8))
     assert (magic, major, minor) == (0xA1B2C3D4, 2, 4)  # classic pcap, microseconds
     packets = rdpcap(path(name))
-    assert pcapgen.BASE_TIME < float(packets[0].time) < pcapgen.BASE_TIME + 1
-    assert float(packets[-1].time) < pcapgen.BASE_TIME + 60
+    assert pcap.BASE_TIME < float(packets[0].time) < pcap.BASE_TIME + 1
+    assert float(packets[-1].time) < pcap.BASE_TIME + 60
 
 
 # ---- Media: consistent G.711 RTP streams (checked on the bytes, independent of dissection)
