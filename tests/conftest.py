@@ -21,6 +21,11 @@ SHARED_CAPTURES = os.environ.get("CISCOUC_SHARED_CAPTURES",
                                  os.path.normpath(os.path.join(ROOT, "..", "shared", "captures")))
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-baselines", action="store_true", default=False,
+                     help="rewrite tests/baseline/ from the current build instead of comparing (test_baseline.py)")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: builds or runs for tens of seconds (fuzzers, sanitizers, valgrind); "
                             "deselect with -m 'not slow'")
