@@ -39,7 +39,7 @@ fi
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 cmake --install "$BUILD"
-/usr/bin/python3 captures/make_captures.py --out captures --check >/dev/null 2>&1 || /usr/bin/python3 captures/make_captures.py --out captures
+/usr/bin/python3 -m captures.make_captures --out captures --check >/dev/null 2>&1 || /usr/bin/python3 -m captures.make_captures --out captures
 /usr/bin/python3 tools/install_profile.py
 
 demo=captures/sccp-phone-call.pcap
