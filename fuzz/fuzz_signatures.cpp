@@ -1,4 +1,4 @@
-// Fuzz the payload-signature interpreter (core/heuristics.cpp).
+// Fuzz the payload-signature interpreter (core/signatures.cpp).
 //
 // Every signature of heuristics/signatures.toml is matched against the input
 // (libFuzzer hands it over in a heap buffer of exactly `size` bytes, so ASan
@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "fuzz_common.h"
-#include "heuristics.h"
+#include "signatures.h"
 
 using namespace ciscouc;
 

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 
 import pytest
 
@@ -22,6 +23,16 @@ SHARED_CAPTURES = os.environ.get("CISCOUC_SHARED_CAPTURES",
                                  os.path.normpath(os.path.join(ROOT, "..", "shared", "captures")))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+
+
+def flag_names() -> list[str]:
+    """The plugin's flags, in their enum order (catalog/vocabulary.toml [flags.NAME])."""
+    with open(os.path.join(ROOT, "catalog", "vocabulary.toml"), "rb") as f:
+        return list(tomllib.load(f)["flags"])
+
+
+FLAG_NAMES = flag_names()
 
 
 def pytest_configure(config):

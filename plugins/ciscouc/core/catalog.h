@@ -106,6 +106,13 @@ struct DetectName {
     uint16_t protocol;      // index into kProtocols
 };
 
+// A detected protocol renamed on one transport (vocabulary [transport_remap]):
+// Wireshark's "h225" on UDP is RAS.
+struct ProtocolRemap {
+    Transport transport;
+    uint16_t from, to;  // indices into kProtocols
+};
+
 // Generated tables (tools/gen_tables.py).
 extern const Document kDocuments[];
 extern const size_t kDocumentCount;
@@ -129,6 +136,17 @@ extern const size_t kIpProtoCount;
 extern const DetectName kDetectNames[];
 extern const size_t kDetectNameCount;
 extern const char kCatalogDigest[];
+// Wireshark filter names of layers that carry the application protocol and
+// never are it (vocabulary [carriers]).
+extern const char *const kCarrierLayers[];
+extern const size_t kCarrierLayerCount;
+extern const ProtocolRemap kProtocolRemaps[];
+extern const size_t kProtocolRemapCount;
+extern const int kProtocolRtp;  // index of RTP in kProtocols
+
+// The protocol `p` (index or -1) as detected on transport t, after
+// [transport_remap].
+int remap_protocol(Transport t, int p);
 
 // A view of candidate flow indices.
 struct FlowSpan {
