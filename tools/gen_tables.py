@@ -244,6 +244,10 @@ def build_plugin_tables(voc: dict, heuristics_path: str) -> tuple[str, str]:
                 if k not in proto_index:
                     fail(f"{vpath}: [transport_remap.{tr}] {src} = '{dst}': '{k}' is not a protocol")
             remaps.append((tr, proto_index[src], proto_index[dst]))
+    cucm = voc.get("unified_cm", {}).get("evidence", [])
+    for k in cucm:
+        if k not in proto_index:
+            fail(f"{vpath}: [unified_cm] evidence: '{k}' is not a protocol")
     with open(heuristics_path, "rb") as fh:
         heur = tomllib.load(fh).get("heuristic", [])
     if not heur:
@@ -287,6 +291,8 @@ def build_plugin_tables(voc: dict, heuristics_path: str) -> tuple[str, str]:
     w += ["};", f"const size_t kCarrierLayerCount = {len(carriers)};\n", "const ProtocolRemap kProtocolRemaps[] = {"]
     w += [f"    {{{'kTcp' if t == 'tcp' else 'kUdp'}, {a}, {b}}}," for t, a, b in remaps] or ["    {kTransportNone, 0, 0},"]
     w += ["};", f"const size_t kProtocolRemapCount = {len(remaps)};\n"]
+    w += ["const uint16_t kUnifiedCmEvidence[] = {" + ", ".join(str(proto_index[k]) for k in cucm or ["RTP"]) + "};",
+          f"const size_t kUnifiedCmEvidenceCount = {len(cucm)};\n"]
     for key in ("RTP",):
         if key not in proto_index:
             fail(f"{vpath}: the plugin needs protocol '{key}'")

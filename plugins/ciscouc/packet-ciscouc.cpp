@@ -64,6 +64,8 @@ std::string facts_text(const Entry &e) {
 // formatted only into a tree that lists it.
 struct EntryTexts {
     std::string doc, facts;
+    bool translated;   // the guide is not in English: show the purpose as printed
+    bool has_release;  // the guide states a release
 };
 std::vector<EntryTexts> entry_texts;
 
@@ -75,6 +77,8 @@ void build_entry_texts() {
         entry_texts[i].doc = std::string(d.title_en) + ", table " + e.table + " \"" + e.table_title + "\", row " +
                              std::to_string(e.row);
         entry_texts[i].facts = facts_text(e);
+        entry_texts[i].translated = strcmp(d.language, "en") != 0;
+        entry_texts[i].has_release = strcmp(e.release, "unstated") != 0;
     }
 }
 
@@ -106,9 +110,9 @@ void add_use(proto_tree *tree, tvbuff_t *tvb, Conversation *st, guint i) {
         proto_item_set_generated(proto_tree_add_boolean(sub, hf_catch_all, tvb, 0, 0, TRUE));
         return;
     }
-    if (strcmp(d.language, "en") != 0) add(hf_purpose_original, e.purpose_original);
+    if (texts.translated) add(hf_purpose_original, e.purpose_original);
     add(hf_edition, d.edition);
-    if (strcmp(e.release, "unstated") != 0) add(hf_release, e.release);
+    if (texts.has_release) add(hf_release, e.release);
     add(hf_ports, f.ports);
     if (!texts.facts.empty()) add(hf_facts, texts.facts.c_str());
 }

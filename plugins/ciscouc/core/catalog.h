@@ -143,6 +143,9 @@ extern const size_t kCarrierLayerCount;
 extern const ProtocolRemap kProtocolRemaps[];
 extern const size_t kProtocolRemapCount;
 extern const int kProtocolRtp;  // index of RTP in kProtocols
+// UC signalling that shows its listener to be a Unified CM (vocabulary [unified_cm]).
+extern const uint16_t kUnifiedCmEvidence[];
+extern const size_t kUnifiedCmEvidenceCount;
 
 // The protocol `p` (index or -1) as detected on transport t, after
 // [transport_remap].

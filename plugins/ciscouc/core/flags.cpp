@@ -244,8 +244,9 @@ FlagResult evaluate_flags(const FlagInput &in) {
 
 bool label_shows_unified_cm(const Label &label, int detected) {
     if (detected < 0 || !label.listener_port) return false;
-    const std::string key = kProtocols[detected].key;
-    if (key != "SCCP" && key != "MGCP" && key != "H.225" && key != "RAS") return false;
+    if (std::find(kUnifiedCmEvidence, kUnifiedCmEvidence + kUnifiedCmEvidenceCount, detected) ==
+        kUnifiedCmEvidence + kUnifiedCmEvidenceCount)
+        return false;
     for (const Candidate &c : label.candidates)
         if (c.detected_match && !c.catch_all && listener_is_unified_cm_role(kFlows[c.flow])) return true;
     return false;
