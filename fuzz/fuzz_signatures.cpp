@@ -32,7 +32,7 @@ void check_any(Transport t, const uint8_t *d, size_t n) {
 // sniffed_for agrees with the sniff rows of kStealPorts.
 void check_sniffed(Transport t, uint16_t port) {
     for (size_t i = 0; i < kSignatureCount; ++i) {
-        bool got = sniffed_for(t, port, kSignatures[i].protocol);
+        bool got = sniffed_for(t, port, kSignatures[i].protocol_index);
         bool want = false;
         for (size_t k = 0; k < kStealPortCount && !want; ++k) {
             const StealPort &sp = kStealPorts[k];

@@ -25,7 +25,7 @@ namespace epan {
 int proto_ciscouc = -1;
 int ciscouc_tap = -1;
 int hf_heuristic = -1;
-Settings settings = {TRUE, -1, FALSE, 0, FALSE, {}, kDetailsConversation, TRUE, FALSE};
+Settings settings;
 
 namespace {
 

@@ -36,15 +36,15 @@ extern int hf_heuristic;  // ciscouc.heuristic: the signature that recognised a 
 // The ciscouc preferences (registered in packet-ciscouc.cpp).
 enum DetailLevel : gint { kDetailsFull = 0, kDetailsCompact = 1, kDetailsConversation = 2 };
 struct Settings {
-    gboolean labels;                 // label conversations
-    gint edition;                    // preferred edition group, -1 all
-    gboolean only_preferred;         // hide other editions' rows
-    gint language;                   // 0 English, 1 the guide's language
-    gboolean info_column;            // append [UC: ...] to Info
-    gboolean flag[kFlagCount];       // each flag on or off: use flag_on()
-    gint details;                    // DetailLevel
-    gboolean steal;                  // try UC signatures first on ports of unrelated dissectors
-    gboolean rtp_decode;             // hand recognised RTP to Wireshark's RTP dissector
+    gboolean labels = TRUE;                  // label conversations
+    gint edition = -1;                       // preferred edition group, -1 all
+    gboolean only_preferred = FALSE;         // hide other editions' rows
+    gint language = 0;                       // 0 English, 1 the guide's language
+    gboolean info_column = FALSE;            // append [UC: ...] to Info
+    gboolean flag[kFlagCount] = {};          // each flag on or off (all on at registration): use flag_on()
+    gint details = kDetailsConversation;     // DetailLevel
+    gboolean steal = TRUE;                   // try UC signatures first on ports of unrelated dissectors
+    gboolean rtp_decode = FALSE;             // hand recognised RTP to Wireshark's RTP dissector
     bool flag_on(Flag f) const { return flag[flag_index(f)] != FALSE; }
     Prefs core() const {
         Prefs p;

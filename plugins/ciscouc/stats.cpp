@@ -113,8 +113,45 @@ void conv_init(const char *, void *) {
     }
 }
 
-// ---- Stats trees. Their state lives per tree instance (keyed by the
-// stats_tree): a second window on the same tree has its own counts.
+// ---- Stats trees. Their state lives per tree instance (a slot claimed by the
+// stats_tree in its init callback, released in its cleanup): a second window
+// on the same tree has its own counts. Fixed slots: claiming one allocates
+// nothing.
+template <typename State, size_t N = 16>
+class PerTree {
+public:
+    // The instance's fresh state (init also runs when the tree is reset).
+    State *claim(const stats_tree *st) {
+        Slot *s = find_slot(st);
+        if (!s) s = find_slot(nullptr);
+        if (!s) return nullptr;
+        s->owner = st;
+        s->state = State();
+        return &s->state;
+    }
+    State *find(const stats_tree *st) {
+        Slot *s = st ? find_slot(st) : nullptr;
+        return s ? &s->state : nullptr;
+    }
+    void release(const stats_tree *st) {
+        if (Slot *s = st ? find_slot(st) : nullptr) {
+            s->owner = nullptr;
+            s->state = State();
+        }
+    }
+
+private:
+    struct Slot {
+        const stats_tree *owner = nullptr;
+        State state;
+    };
+    Slot *find_slot(const stats_tree *st) {
+        for (Slot &s : slots_)
+            if (s.owner == st) return &s;
+        return nullptr;
+    }
+    Slot slots_[N];
+};
 std::string purpose_text(const Conversation &c, size_t width) {
     const Entry *e = c.best_entry();
     if (!e) return "(no documented purpose)";
@@ -129,10 +166,15 @@ struct SummaryTree {
     };
     std::map<const Conversation *, Counted> seen;
 };
-std::map<const stats_tree *, SummaryTree> summary_trees;
+PerTree<SummaryTree> summary_trees;
 
 void tree_init(stats_tree *st) {
-    SummaryTree &t = summary_trees[st] = SummaryTree();
+    SummaryTree *state = summary_trees.claim(st);
+    if (!state) {
+        ws_warning("ciscouc: too many open Cisco UC summary trees");
+        return;
+    }
+    SummaryTree &t = *state;
     t.packets = stats_tree_create_node(st, "Packets by product and purpose", 0, STAT_DT_INT, TRUE);
     t.convs = stats_tree_create_node(st, "Conversations by product and purpose", 0, STAT_DT_INT, TRUE);
     t.detected = stats_tree_create_node(st, "Conversations by detected protocol", 0, STAT_DT_INT, TRUE);
@@ -141,9 +183,9 @@ void tree_init(stats_tree *st) {
 
 tap_packet_status tree_packet(stats_tree *st, packet_info *, epan_dissect_t *, const void *data, tap_flags_t) {
     const auto *info = static_cast<const ciscouc_tap_info *>(data);
-    auto tree = summary_trees.find(st);
-    if (!info || !info->conv || tree == summary_trees.end()) return TAP_PACKET_DONT_REDRAW;
-    SummaryTree &t = tree->second;
+    SummaryTree *tree = summary_trees.find(st);
+    if (!info || !info->conv || !tree) return TAP_PACKET_DONT_REDRAW;
+    SummaryTree &t = *tree;
     const Conversation &c = *info->conv;
     const Entry *e = c.best_entry();
     std::string product = e ? e->product : "(undocumented)", purpose = purpose_text(c, 100);
@@ -175,7 +217,7 @@ tap_packet_status tree_packet(stats_tree *st, packet_info *, epan_dissect_t *, c
     return TAP_PACKET_REDRAW;
 }
 
-void tree_cleanup(stats_tree *st) { summary_trees.erase(st); }
+void tree_cleanup(stats_tree *st) { summary_trees.release(st); }
 
 // ---- Conversations as a stats tree: the GUI's counterpart of -z ciscouc,conv
 // (Statistics > Cisco UC port usage > Conversations; tshark -z ciscouc_conv,tree).
@@ -183,10 +225,15 @@ struct ConversationTree {
     int root = -1;
     std::map<const Conversation *, std::string> names;
 };
-std::map<const stats_tree *, ConversationTree> conversation_trees;
+PerTree<ConversationTree> conversation_trees;
 
 void conv_tree_init(stats_tree *st) {
-    ConversationTree &t = conversation_trees[st] = ConversationTree();
+    ConversationTree *state = conversation_trees.claim(st);
+    if (!state) {
+        ws_warning("ciscouc: too many open Cisco UC conversation trees");
+        return;
+    }
+    ConversationTree &t = *state;
     t.root = stats_tree_create_node(st, "Conversations (client -> listener | documented purpose | flags)", 0,
                                     STAT_DT_INT, TRUE);
 }
@@ -194,9 +241,9 @@ void conv_tree_init(stats_tree *st) {
 tap_packet_status conv_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *, const void *data,
                                    tap_flags_t) {
     const auto *info = static_cast<const ciscouc_tap_info *>(data);
-    auto tree = conversation_trees.find(st);
-    if (!info || !info->conv || tree == conversation_trees.end()) return TAP_PACKET_DONT_REDRAW;
-    ConversationTree &t = tree->second;
+    ConversationTree *tree = conversation_trees.find(st);
+    if (!info || !info->conv || !tree) return TAP_PACKET_DONT_REDRAW;
+    ConversationTree &t = *tree;
     const Conversation &c = *info->conv;
     auto it = t.names.find(&c);
     if (it == t.names.end()) {
@@ -215,7 +262,7 @@ tap_packet_status conv_tree_packet(stats_tree *st, packet_info *pinfo, epan_diss
     return TAP_PACKET_REDRAW;
 }
 
-void conv_tree_cleanup(stats_tree *st) { conversation_trees.erase(st); }
+void conv_tree_cleanup(stats_tree *st) { conversation_trees.release(st); }
 
 }  // namespace
 
