@@ -1,6 +1,6 @@
 """Load heuristics/signatures.toml and compile it into C++ tables.
 
-The generated tables are interpreted by plugins/ciscouc/core/heuristics.cpp.
+The generated tables are interpreted by plugins/ciscouc/core/signatures.cpp.
 Unknown check types, keys or values are errors naming the signature: the
 generator fails hard rather than emit a matcher that silently does nothing.
 """
@@ -118,8 +118,8 @@ def _bytes_lit(b: bytes) -> str:
     return '"' + "".join(f"\\{x:03o}" for x in b) + '"'
 
 
-def generate(sigs: list[dict]) -> str:
-    """C++ tables for core/heuristics.cpp."""
+def generate(sigs: list[dict], protocol_index: dict[str, int]) -> str:
+    """C++ tables for core/signatures.cpp; protocol_index: vocabulary key -> index."""
     checks, values, sig_lines, steal = [], [], [], []
     for s in sigs:
         first = len(checks)
@@ -167,10 +167,12 @@ def generate(sigs: list[dict]) -> str:
                 tr, _, rng = p.partition(":")
                 lo, _, hi = rng.partition("-")
                 steal.append(f"    {{{len(sig_lines)}, {'kTcp' if tr == 'tcp' else 'kUdp'}, {lo}, {hi or lo}, {sniff}}},")
-        sig_lines.append(f"    {{\"{s['name']}\", \"{s['protocol']}\", static_cast<uint8_t>({TRANSPORTS[s['transport']]}), "
+        if s["protocol"] not in protocol_index:
+            raise SignatureError(f"signature '{s['name']}': unknown protocol '{s['protocol']}'")
+        sig_lines.append(f"    {{\"{s['name']}\", \"{s['protocol']}\", {protocol_index[s['protocol']]}, static_cast<uint8_t>({TRANSPORTS[s['transport']]}), "
                          f"\"{s['dissector']}\", {s['min_length']}, {first}, {len(checks) - first}, "
                          f"{'true' if s.get('evidence_only') else 'false'}}},")
-    out = ['#include "heuristics.h"\n', "namespace ciscouc {\n",
+    out = ['#include "signatures.h"\n', "namespace ciscouc {\n",
            "const Check kChecks[] = {", *checks, "};",
            "const uint32_t kCheckValues[] = {" + ", ".join(str(v) for v in (values or [0])) + "};",
            "const Signature kSignatures[] = {", *sig_lines, "};",

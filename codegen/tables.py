@@ -11,6 +11,7 @@ import argparse
 import hashlib
 import os
 import sys
+import tomllib
 
 from codegen import catalog as cc
 from codegen import port_reference
@@ -190,6 +191,109 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ---- Plugin tables: flag metadata, heuristic registrations, carrier layers,
+# transport remaps (catalog/vocabulary.toml, heuristics/signatures.toml).
+FLAG_KEYS = {"summary", "title", "preference", "severity", "group", "colour_filter", "colour_order",
+             "foreground", "background"}
+FLAG_SEVERITIES = {"note": "FlagSeverity::kNote", "warn": "FlagSeverity::kWarn"}
+FLAG_GROUPS = {"protocol": "FlagGroup::kProtocol", "security": "FlagGroup::kSecurity"}
+HEURISTIC_KEYS = {"short_name", "display_name", "transport", "protocol", "rtp_run"}
+
+
+def _camel(name: str) -> str:
+    return "".join(p.capitalize() for p in name.split("_"))
+
+
+def build_plugin_tables(voc: dict, heuristics_path: str) -> tuple[str, str]:
+    """The generated header (Flag enum, counts) and the plugin tables' source."""
+    vpath = "catalog/vocabulary.toml"
+    flags = voc.get("flags")
+    if not isinstance(flags, dict) or not flags:
+        fail(f"{vpath}: no [flags.NAME] sections")
+    if len(flags) > 32:
+        fail(f"{vpath}: more than 32 flags do not fit ciscouc's flag bits")
+    for name, f in flags.items():
+        where = f"{vpath}: [flags.{name}]"
+        if not name.replace("_", "").isalnum() or not name.islower():
+            fail(f"{where}: a flag name is lower_case_with_underscores")
+        for k in sorted(set(f) - FLAG_KEYS):
+            fail(f"{where}: unknown key '{k}'")
+        for k in sorted(FLAG_KEYS - set(f)):
+            fail(f"{where}: missing '{k}'")
+        if f["severity"] not in FLAG_SEVERITIES:
+            fail(f"{where}: severity must be one of {', '.join(sorted(FLAG_SEVERITIES))}")
+        if f["group"] not in FLAG_GROUPS:
+            fail(f"{where}: group must be one of {', '.join(sorted(FLAG_GROUPS))}")
+    protocols = list(voc["protocols"].keys())
+    proto_index = {k: i for i, k in enumerate(protocols)}
+    carriers = voc.get("carriers", {}).get("wireshark", [])
+    if not isinstance(carriers, list) or not all(isinstance(c, str) and c for c in carriers):
+        fail(f"{vpath}: [carriers] wireshark must be a list of filter names")
+    remaps = []
+    for tr, table in sorted(voc.get("transport_remap", {}).items()):
+        if tr not in ("tcp", "udp"):
+            fail(f"{vpath}: [transport_remap.{tr}]: transport must be tcp or udp")
+        for src, dst in table.items():
+            for k in (src, dst):
+                if k not in proto_index:
+                    fail(f"{vpath}: [transport_remap.{tr}] {src} = '{dst}': '{k}' is not a protocol")
+            remaps.append((tr, proto_index[src], proto_index[dst]))
+    cucm = voc.get("unified_cm", {}).get("evidence", [])
+    for k in cucm:
+        if k not in proto_index:
+            fail(f"{vpath}: [unified_cm] evidence: '{k}' is not a protocol")
+    with open(heuristics_path, "rb") as fh:
+        heur = tomllib.load(fh).get("heuristic", [])
+    if not heur:
+        fail(f"{heuristics_path}: no [[heuristic]] tables")
+    names = set()
+    for n, h in enumerate(heur):
+        where = f"{heuristics_path}: heuristic '{h.get('short_name', f'#{n + 1}')}'"
+        for k in sorted(set(h) - HEURISTIC_KEYS):
+            fail(f"{where}: unknown key '{k}'")
+        for k in ("short_name", "display_name", "transport", "protocol"):
+            if k not in h:
+                fail(f"{where}: missing '{k}'")
+        if h["short_name"] in names:
+            fail(f"{where}: duplicate short_name")
+        names.add(h["short_name"])
+        if h["transport"] not in ("tcp", "udp"):
+            fail(f"{where}: transport must be tcp or udp")
+        if h["protocol"] not in proto_index:
+            fail(f"{where}: unknown protocol '{h['protocol']}'")
+
+    hdr = ["#pragma once\n", "#include <cstddef>", "#include <cstdint>\n", "namespace ciscouc {\n",
+           "// Flags in the order of the [flags.NAME] sections; the value is the flag's bit.",
+           "enum class Flag : uint8_t {"]
+    hdr += [f"    k{_camel(n)} = {i}," for i, n in enumerate(flags)]
+    hdr += ["};", f"constexpr int kFlagCount = {len(flags)};"]
+    hdr += [f"constexpr uint32_t kFlag{_camel(n)} = 1u << {i};" for i, n in enumerate(flags)]
+    hdr += [f"constexpr size_t kHeuristicCount = {len(heur)};", "\n}  // namespace ciscouc"]
+
+    w = ['#include "catalog.h"', '#include "flags.h"', '#include "signatures.h"\n', "namespace ciscouc {\n",
+         "const FlagInfo kFlagInfo[] = {"]
+    for n, f in flags.items():
+        w.append(f"    {{{c_str(n)}, {c_str(f['summary'])}, {c_str(f['title'])}, {c_str(f['preference'])}, "
+                 f"{FLAG_SEVERITIES[f['severity']]}, {FLAG_GROUPS[f['group']]}}},")
+    w += ["};\n", "const HeuristicInfo kHeuristics[] = {"]
+    for h in heur:
+        w.append(f"    {{{c_str(h['short_name'])}, {c_str(h['display_name'])}, "
+                 f"{'kTcp' if h['transport'] == 'tcp' else 'kUdp'}, {proto_index[h['protocol']]}, "
+                 f"{'true' if h.get('rtp_run') else 'false'}}},")
+    w += ["};\n", "const char *const kCarrierLayers[] = {"]
+    w += [f"    {c_str(c)}," for c in carriers] or ["    nullptr,"]
+    w += ["};", f"const size_t kCarrierLayerCount = {len(carriers)};\n", "const ProtocolRemap kProtocolRemaps[] = {"]
+    w += [f"    {{{'kTcp' if t == 'tcp' else 'kUdp'}, {a}, {b}}}," for t, a, b in remaps] or ["    {kTransportNone, 0, 0},"]
+    w += ["};", f"const size_t kProtocolRemapCount = {len(remaps)};\n"]
+    w += ["const uint16_t kUnifiedCmEvidence[] = {" + ", ".join(str(proto_index[k]) for k in cucm or ["RTP"]) + "};",
+          f"const size_t kUnifiedCmEvidenceCount = {len(cucm)};\n"]
+    for key in ("RTP",):
+        if key not in proto_index:
+            fail(f"{vpath}: the plugin needs protocol '{key}'")
+    w += [f"const int kProtocolRtp = {proto_index['RTP']};", "\n}  // namespace ciscouc"]
+    return "\n".join(hdr) + "\n", "\n".join(w) + "\n"
+
+
 def _rank(item, doc_index) -> tuple:
     lo, hi, fi, e = item
     return ranking.rank_key(e, lo, hi, fi, doc_index)
@@ -246,6 +350,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out-catalog", required=True)
     ap.add_argument("--out-heuristics", required=True)
     ap.add_argument("--out-ports", help="also write the port reference (Markdown) into this folder")
+    ap.add_argument("--out-plugin-header", help="the generated header (Flag enum, table sizes)")
+    ap.add_argument("--out-plugin-tables", help="the plugin tables (flags, heuristics, carriers)")
     args = ap.parse_args(argv[1:])
     if args.expect is not None:
         have = {os.path.realpath(p) for p in cc.catalog_files(args.catalog)}
@@ -265,7 +371,12 @@ def main(argv=None) -> int:
         fail(str(e))
     files = cc.catalog_files(args.catalog) + [os.path.join(args.catalog, cc.VOCABULARY), args.heuristics]
     write_if_changed(args.out_catalog, BANNER + build_catalog(cat, digest_of(files)))
-    write_if_changed(args.out_heuristics, BANNER + ch.generate(sigs))
+    protocol_index = {k: i for i, k in enumerate(cat.vocabulary["protocols"])}
+    write_if_changed(args.out_heuristics, BANNER + ch.generate(sigs, protocol_index))
+    if args.out_plugin_header and args.out_plugin_tables:
+        hdr, tables = build_plugin_tables(cat.vocabulary, args.heuristics)
+        write_if_changed(args.out_plugin_header, BANNER + hdr)
+        write_if_changed(args.out_plugin_tables, BANNER + tables)
     if args.out_ports:
         port_reference.write(cat, args.out_ports)
     return 0

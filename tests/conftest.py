@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import tomllib
 
 import pytest
 
@@ -24,6 +25,16 @@ SHARED_CAPTURES = os.environ.get("CISCOUC_SHARED_CAPTURES",
 def pytest_addoption(parser):
     parser.addoption("--update-baselines", action="store_true", default=False,
                      help="rewrite tests/baseline/ from the current build instead of comparing (test_baseline.py)")
+
+
+
+def flag_names() -> list[str]:
+    """The plugin's flags, in their enum order (catalog/vocabulary.toml [flags.NAME])."""
+    with open(os.path.join(ROOT, "catalog", "vocabulary.toml"), "rb") as f:
+        return list(tomllib.load(f)["flags"])
+
+
+FLAG_NAMES = flag_names()
 
 
 def pytest_configure(config):

@@ -15,15 +15,14 @@ import subprocess
 import pytest
 
 from captures import pcap as pg
-from conftest import ROOT
+from conftest import FLAG_NAMES, ROOT
 
 CONTRACT_FIELDS = ["ciscouc.purpose", "ciscouc.entry", "ciscouc.product", "ciscouc.from", "ciscouc.to",
                    "ciscouc.doc", "ciscouc.detected"]
 MORE_FIELDS = ["ciscouc.summary", "ciscouc.listener_port", "ciscouc.direction", "ciscouc.purpose_original",
                "ciscouc.edition", "ciscouc.release", "ciscouc.ports", "ciscouc.catch_all", "ciscouc.facts",
                "ciscouc.flags", "ciscouc.heuristic", "ciscouc.use", "ciscouc.ip_proto", "ciscouc.uses_frame"]
-EXPERT_FIELDS = ["ciscouc.unexpected_port", "ciscouc.protocol_mismatch", "ciscouc.internal_only",
-                 "ciscouc.insecure", "ciscouc.not_recommended", "ciscouc.release_mismatch"]
+EXPERT_FIELDS = [f"ciscouc.{name}" for name in FLAG_NAMES]
 FIELDS = ["frame.number", "frame.protocols"] + CONTRACT_FIELDS + MORE_FIELDS
 
 

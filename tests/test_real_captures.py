@@ -38,8 +38,7 @@ import conftest
 CAPTURES = conftest.SHARED_CAPTURES
 INVENTORY = os.path.join(CAPTURES, "INVENTORY.md")
 
-FLAG_NAMES = ["unexpected_port", "protocol_mismatch", "internal_only", "insecure", "not_recommended",
-              "release_mismatch"]
+FLAG_NAMES = conftest.FLAG_NAMES
 PI_ERROR = 0x00800000  # _ws.expert.severity of an error (epan/proto.h PI_ERROR)
 
 # Fields of the plugin run, one row per frame (all occurrences joined by '|').

@@ -17,13 +17,13 @@ import pytest
 from scapy.all import UDP, rdpcap  # type: ignore
 
 from captures import pcap
-from conftest import ROOT, readable_tmpdir
+from conftest import FLAG_NAMES, ROOT, readable_tmpdir
 
 CAPTURES = os.path.join(ROOT, "captures")
 MAKE = [sys.executable, "-m", "captures.make_captures"]  # run from ROOT
 NAMES = ["sccp-phone-call.pcap", "sip-phone-call.pcap", "mgcp-gateway.pcap", "h323-gateway.pcap",
          "cucm-intracluster.pcap", "imp-xmpp.pcap", "telepresence.pcap", "misbehaviour.pcap"]
-FLAGS = ["unexpected_port", "protocol_mismatch", "internal_only", "insecure", "not_recommended", "release_mismatch"]
+FLAGS = FLAG_NAMES
 FIELDS = ["frame.number", "ip.proto", "ip.src", "ip.dst", "frame.protocols", "tcp.flags.syn", "tcp.flags.ack",
           "ciscouc.listener_port", "ciscouc.summary", "ciscouc.entry", "ciscouc.purpose", "ciscouc.detected",
           "ciscouc.flags", "ciscouc.heuristic", "rtp.ssrc", "rtp.setup-method",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tomllib
 
 PROFILE = "Cisco UC"
 
@@ -30,16 +31,33 @@ COLUMNS = [
 WIDTHS = {"%m": 50, "%t": 90, "%s": 110, "%d": 110, "%p": 70, "%Cus:ciscouc.summary:0:R": 430,
           "%Cus:ciscouc.detected:0:R": 70, "%Cus:ciscouc.flags:0:R": 140, "%L": 55, "%i": 400}
 
-COLORS = [
-    ("ciscouc: internal-only port between hosts", "ciscouc.internal_only", (255, 255, 255), (164, 0, 0)),
-    ("ciscouc: protocol mismatch", "ciscouc.flags contains \"protocol_mismatch\"", (0, 0, 0), (255, 128, 128)),
-    ("ciscouc: unexpected port", "ciscouc.flags contains \"unexpected_port\"", (0, 0, 0), (255, 190, 110)),
-    ("ciscouc: insecure variant", "ciscouc.flags contains \"insecure\"", (0, 0, 0), (255, 240, 150)),
-    ("ciscouc: not recommended", "ciscouc.flags contains \"not_recommended\"", (0, 0, 0), (230, 200, 255)),
-    ("ciscouc: release mismatch", "ciscouc.flags contains \"release_mismatch\"", (0, 0, 0), (200, 220, 255)),
+# The flags' rules come first, from catalog/vocabulary.toml [flags.NAME]
+# (title, colour_filter, colour_order, foreground, background); these follow.
+VOCABULARY = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "catalog", "vocabulary.toml")
+OTHER_COLORS = [
     ("ciscouc: catch-all range only", "ciscouc.catch_all && !(ciscouc.catch_all == 0)", (80, 80, 80), (235, 235, 235)),
     ("ciscouc: documented UC conversation", "ciscouc.entry", (0, 0, 0), (215, 240, 215)),
 ]
+
+
+def flag_colors(path: str = VOCABULARY) -> list[tuple[str, str, tuple, tuple]]:
+    """(name, filter, foreground, background) of each flag's colouring rule, in colour_order."""
+    path = os.path.normpath(path)
+    try:
+        with open(path, "rb") as f:
+            flags = tomllib.load(f).get("flags", {})
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise SystemExit(f"install_profile: {path}: {e}")
+    rules = []
+    for name, f in flags.items():
+        try:
+            rules.append((f["colour_order"], f"ciscouc: {f['title']}", f["colour_filter"],
+                          tuple(f["foreground"]), tuple(f["background"])))
+        except KeyError as e:
+            raise SystemExit(f"install_profile: {path}: [flags.{name}] lacks {e}")
+    if not rules:
+        raise SystemExit(f"install_profile: {path}: no [flags.NAME] sections")
+    return [r[1:] for r in sorted(rules)]
 
 BUTTONS = [
     ("UC flagged", "ciscouc.flags", "Conversations with any ciscouc flag"),
@@ -72,7 +90,7 @@ def recent() -> str:
 def colorfilters() -> str:
     def rgb(c):
         return ",".join(str(v * 257) for v in c)
-    lines = [f"@{n}@{f}@[{rgb(bg)}][{rgb(fg)}]" for n, f, fg, bg in COLORS]
+    lines = [f"@{n}@{f}@[{rgb(bg)}][{rgb(fg)}]" for n, f, fg, bg in flag_colors() + OTHER_COLORS]
     return "# Cisco UC coloring rules (ciscouc)\n" + "\n".join(lines) + "\n"
 
 

@@ -2,7 +2,7 @@
 //
 // plugin_version, plugin_want_major/minor and plugin_register must have C
 // linkage and default visibility, or Wireshark's loader does not find them.
-#include "ciscouc_epan.h"
+#include "packet-ciscouc.h"
 
 #include <epan/proto.h>
 

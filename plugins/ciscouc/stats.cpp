@@ -2,7 +2,7 @@
 //   tshark -q -z ciscouc,conv   one row per conversation
 //   tshark -q -z ciscouc,tree   packets and conversations by product, purpose and flag
 // The tree is a stats_tree, so it also appears under Statistics in the GUI.
-#include "ciscouc_epan.h"
+#include "conversation.h"
 
 #include <epan/stat_tap_ui.h>
 #include <epan/stats_tree.h>
@@ -25,11 +25,11 @@ struct ConvRow {
     guint16 listener = 0;
     guint64 packets = 0, bytes = 0;
     double first = 0, last = 0;
-    const void *state = nullptr;
+    const Conversation *conv = nullptr;
 };
 
 struct ConvTable {
-    std::map<const void *, ConvRow> rows;
+    std::map<const Conversation *, ConvRow> rows;
     guint64 next = 0;
 };
 
@@ -49,21 +49,21 @@ void conv_reset(void *p) {
 tap_packet_status conv_packet(void *p, packet_info *pinfo, epan_dissect_t *, const void *data, tap_flags_t) {
     auto *t = static_cast<ConvTable *>(p);
     const auto *info = static_cast<const ciscouc_tap_info *>(data);
-    if (!info || !info->state) return TAP_PACKET_DONT_REDRAW;
+    if (!info || !info->conv) return TAP_PACKET_DONT_REDRAW;
     double ts = nstime_to_sec(&pinfo->rel_ts);
-    auto it = t->rows.find(info->state);
+    auto it = t->rows.find(info->conv);
     if (it == t->rows.end()) {
         ConvRow r;
         r.order = t->next++;
-        r.state = info->state;
-        r.tcp = state_transport_tcp(info->state);
+        r.conv = info->conv;
+        r.tcp = info->conv->tcp();
         r.client = endpoint(&pinfo->src, pinfo->srcport);
         r.server = endpoint(&pinfo->dst, pinfo->destport);
         r.first = ts;
-        it = t->rows.emplace(info->state, r).first;
+        it = t->rows.emplace(info->conv, r).first;
     }
     ConvRow &r = it->second;
-    guint16 listener = state_listener(info->state);
+    guint16 listener = info->conv->listener_port;
     // Orient the row so that the listener is on the right.
     if (r.packets == 0 && listener && listener == pinfo->srcport && listener != pinfo->destport)
         std::swap(r.client, r.server);
@@ -83,19 +83,18 @@ void conv_draw(void *p) {
     printf("Cisco UC conversations (ciscouc): %zu\n", rows.size());
     printf("Client\tServer\tTransport\tListener\tPackets\tBytes\tFirst\tLast\tDetected\tFlags\tProduct\tEntry\tPurpose\tOther uses\n");
     for (const ConvRow *r : rows) {
-        guint n = 0;
-        const Candidate *c = state_candidates(r->state, &n);
+        const Conversation &c = *r->conv;
+        guint n = c.cand_count;
         const char *product = "", *entry = "";
         std::string purpose;
-        if (n) {
-            const Entry &e = kEntries[kFlows[c[0].flow].entry];
-            product = e.product;
-            entry = e.id;
-            purpose = std::string(c[0].catch_all ? "(catch-all range) " : "") + e.purpose;
+        if (const Entry *e = c.best_entry()) {
+            product = e->product;
+            entry = e->id;
+            purpose = std::string(c.cand[0].catch_all ? "(catch-all range) " : "") + e->purpose;
         }
         printf("%s\t%s\t%s\t%u\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%.6f\t%.6f\t%s\t%s\t%s\t%s\t%s\t%u\n",
                r->client.c_str(), r->server.c_str(), r->tcp ? "tcp" : "udp", r->listener, r->packets, r->bytes,
-               r->first, r->last, state_detected(r->state), flag_list(state_flags(r->state)).c_str(), product,
+               r->first, r->last, c.detected_name(), flag_list(c.flags).c_str(), product,
                entry, purpose.c_str(), n ? n - 1 : 0);
     }
     printf("================================================================================\n");
@@ -114,102 +113,156 @@ void conv_init(const char *, void *) {
     }
 }
 
-// ---- stats tree
-int st_packets = -1, st_convs = -1, st_flags = -1, st_detected = -1;
-struct Counted {
-    guint32 flags = 0;
-    bool detected = false;
+// ---- Stats trees. Their state lives per tree instance (a slot claimed by the
+// stats_tree in its init callback, released in its cleanup): a second window
+// on the same tree has its own counts. Fixed slots: claiming one allocates
+// nothing.
+template <typename State, size_t N = 16>
+class PerTree {
+public:
+    // The instance's fresh state (init also runs when the tree is reset).
+    State *claim(const stats_tree *st) {
+        Slot *s = find_slot(st);
+        if (!s) s = find_slot(nullptr);
+        if (!s) return nullptr;
+        s->owner = st;
+        s->state = State();
+        return &s->state;
+    }
+    State *find(const stats_tree *st) {
+        Slot *s = st ? find_slot(st) : nullptr;
+        return s ? &s->state : nullptr;
+    }
+    void release(const stats_tree *st) {
+        if (Slot *s = st ? find_slot(st) : nullptr) {
+            s->owner = nullptr;
+            s->state = State();
+        }
+    }
+
+private:
+    struct Slot {
+        const stats_tree *owner = nullptr;
+        State state;
+    };
+    Slot *find_slot(const stats_tree *st) {
+        for (Slot &s : slots_)
+            if (s.owner == st) return &s;
+        return nullptr;
+    }
+    Slot slots_[N];
 };
-std::map<const void *, Counted> tree_seen;
+std::string purpose_text(const Conversation &c, size_t width) {
+    const Entry *e = c.best_entry();
+    if (!e) return "(no documented purpose)";
+    return (c.cand[0].catch_all ? "(catch-all range) " : "") + std::string(e->purpose).substr(0, width);
+}
+
+struct SummaryTree {
+    int packets = -1, convs = -1, flags = -1, detected = -1;  // node ids
+    struct Counted {
+        guint32 flags = 0;
+        bool detected = false;
+    };
+    std::map<const Conversation *, Counted> seen;
+};
+PerTree<SummaryTree> summary_trees;
 
 void tree_init(stats_tree *st) {
-    st_packets = stats_tree_create_node(st, "Packets by product and purpose", 0, STAT_DT_INT, TRUE);
-    st_convs = stats_tree_create_node(st, "Conversations by product and purpose", 0, STAT_DT_INT, TRUE);
-    st_detected = stats_tree_create_node(st, "Conversations by detected protocol", 0, STAT_DT_INT, TRUE);
-    st_flags = stats_tree_create_node(st, "Conversations by flag", 0, STAT_DT_INT, TRUE);
-    tree_seen.clear();
+    SummaryTree *state = summary_trees.claim(st);
+    if (!state) {
+        ws_warning("ciscouc: too many open Cisco UC summary trees");
+        return;
+    }
+    SummaryTree &t = *state;
+    t.packets = stats_tree_create_node(st, "Packets by product and purpose", 0, STAT_DT_INT, TRUE);
+    t.convs = stats_tree_create_node(st, "Conversations by product and purpose", 0, STAT_DT_INT, TRUE);
+    t.detected = stats_tree_create_node(st, "Conversations by detected protocol", 0, STAT_DT_INT, TRUE);
+    t.flags = stats_tree_create_node(st, "Conversations by flag", 0, STAT_DT_INT, TRUE);
 }
 
 tap_packet_status tree_packet(stats_tree *st, packet_info *, epan_dissect_t *, const void *data, tap_flags_t) {
     const auto *info = static_cast<const ciscouc_tap_info *>(data);
-    if (!info || !info->state) return TAP_PACKET_DONT_REDRAW;
-    guint n = 0;
-    const Candidate *c = state_candidates(info->state, &n);
-    std::string product = "(undocumented)", purpose = "(no documented purpose)";
-    if (n) {
-        const Entry &e = kEntries[kFlows[c[0].flow].entry];
-        product = e.product;
-        purpose = (c[0].catch_all ? "(catch-all range) " : "") + std::string(e.purpose).substr(0, 100);
-    }
+    SummaryTree *tree = summary_trees.find(st);
+    if (!info || !info->conv || !tree) return TAP_PACKET_DONT_REDRAW;
+    SummaryTree &t = *tree;
+    const Conversation &c = *info->conv;
+    const Entry *e = c.best_entry();
+    std::string product = e ? e->product : "(undocumented)", purpose = purpose_text(c, 100);
     tick_stat_node(st, "Packets by product and purpose", 0, TRUE);
-    int pid = tick_stat_node(st, product.c_str(), st_packets, TRUE);
+    int pid = tick_stat_node(st, product.c_str(), t.packets, TRUE);
     tick_stat_node(st, purpose.c_str(), pid, FALSE);
-    auto ins = tree_seen.emplace(info->state, Counted());
-    Counted &counted = ins.first->second;
+    auto ins = t.seen.emplace(&c, SummaryTree::Counted());
+    SummaryTree::Counted &counted = ins.first->second;
     if (ins.second) {
         tick_stat_node(st, "Conversations by product and purpose", 0, TRUE);
-        int cid = tick_stat_node(st, product.c_str(), st_convs, TRUE);
+        int cid = tick_stat_node(st, product.c_str(), t.convs, TRUE);
         tick_stat_node(st, purpose.c_str(), cid, FALSE);
     }
     // Detected protocol and flags are counted once per conversation, at the
     // first packet where they are known.
-    const char *det = state_detected(info->state);
-    if (!counted.detected && det && *det) {
+    const char *det = c.detected_name();
+    if (!counted.detected && *det) {
         counted.detected = true;
         tick_stat_node(st, "Conversations by detected protocol", 0, TRUE);
-        tick_stat_node(st, det, st_detected, FALSE);
+        tick_stat_node(st, det, t.detected, FALSE);
     }
-    guint32 fresh = state_flags(info->state) & ~counted.flags;
+    guint32 fresh = c.flags & ~counted.flags;
     for (int b = 0; b < kFlagCount; ++b) {
-        if (!(fresh & (1u << b))) continue;
+        if (!(fresh & flag_bit(flag_at(b)))) continue;
         tick_stat_node(st, "Conversations by flag", 0, TRUE);
-        tick_stat_node(st, flag_name(b), st_flags, FALSE);
+        tick_stat_node(st, kFlagInfo[b].name, t.flags, FALSE);
     }
     counted.flags |= fresh;
     return TAP_PACKET_REDRAW;
 }
 
-void tree_cleanup(stats_tree *) { tree_seen.clear(); }
+void tree_cleanup(stats_tree *st) { summary_trees.release(st); }
 
 // ---- Conversations as a stats tree: the GUI's counterpart of -z ciscouc,conv
 // (Statistics > Cisco UC port usage > Conversations; tshark -z ciscouc_conv,tree).
-int st_conv_root = -1;
-std::map<const void *, std::string> conv_names;
+struct ConversationTree {
+    int root = -1;
+    std::map<const Conversation *, std::string> names;
+};
+PerTree<ConversationTree> conversation_trees;
 
 void conv_tree_init(stats_tree *st) {
-    st_conv_root = stats_tree_create_node(st, "Conversations (client -> listener | documented purpose | flags)", 0,
-                                          STAT_DT_INT, TRUE);
-    conv_names.clear();
+    ConversationTree *state = conversation_trees.claim(st);
+    if (!state) {
+        ws_warning("ciscouc: too many open Cisco UC conversation trees");
+        return;
+    }
+    ConversationTree &t = *state;
+    t.root = stats_tree_create_node(st, "Conversations (client -> listener | documented purpose | flags)", 0,
+                                    STAT_DT_INT, TRUE);
 }
 
 tap_packet_status conv_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *, const void *data,
                                    tap_flags_t) {
     const auto *info = static_cast<const ciscouc_tap_info *>(data);
-    if (!info || !info->state) return TAP_PACKET_DONT_REDRAW;
-    auto it = conv_names.find(info->state);
-    if (it == conv_names.end()) {
-        guint n = 0;
-        const Candidate *c = state_candidates(info->state, &n);
+    ConversationTree *tree = conversation_trees.find(st);
+    if (!info || !info->conv || !tree) return TAP_PACKET_DONT_REDRAW;
+    ConversationTree &t = *tree;
+    const Conversation &c = *info->conv;
+    auto it = t.names.find(&c);
+    if (it == t.names.end()) {
         std::string client = endpoint(&pinfo->src, pinfo->srcport), server = endpoint(&pinfo->dst, pinfo->destport);
-        guint16 listener = state_listener(info->state);
+        guint16 listener = c.listener_port;
         if (listener && listener == pinfo->srcport && listener != pinfo->destport) std::swap(client, server);
-        std::string purpose = "(no documented purpose)";
-        if (n) {
-            const Entry &e = kEntries[kFlows[c[0].flow].entry];
-            purpose = (c[0].catch_all ? "(catch-all range) " : "") + std::string(e.purpose).substr(0, 80) + " [" +
-                      e.id + "]";
-        }
-        std::string flags = flag_list(state_flags(info->state));
-        std::string name = std::string(state_transport_tcp(info->state) ? "tcp " : "udp ") + client + " -> " +
-                           server + " | " + purpose + (flags.empty() ? "" : " | " + flags);
-        it = conv_names.emplace(info->state, name).first;
+        std::string purpose = purpose_text(c, 80);
+        if (const Entry *e = c.best_entry()) purpose += std::string(" [") + e->id + "]";
+        std::string flags = flag_list(c.flags);
+        std::string name = std::string(c.tcp() ? "tcp " : "udp ") + client + " -> " + server + " | " + purpose +
+                           (flags.empty() ? "" : " | " + flags);
+        it = t.names.emplace(&c, name).first;
     }
     tick_stat_node(st, "Conversations (client -> listener | documented purpose | flags)", 0, TRUE);
-    tick_stat_node(st, it->second.c_str(), st_conv_root, FALSE);
+    tick_stat_node(st, it->second.c_str(), t.root, FALSE);
     return TAP_PACKET_REDRAW;
 }
 
-void conv_tree_cleanup(stats_tree *) { conv_names.clear(); }
+void conv_tree_cleanup(stats_tree *st) { conversation_trees.release(st); }
 
 }  // namespace
 

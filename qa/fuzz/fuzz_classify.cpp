@@ -1,4 +1,4 @@
-// Fuzz the classifier, the flag rules and the summary (core/classify.cpp)
+// Fuzz the classifier, the flag rules and the summary (core/classify.cpp, core/flags.cpp)
 // over the real catalog tables, and the catalog lookups (core/catalog.cpp).
 //
 // Input layout (missing bytes read as 0), so seeds stay readable:
@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "classify.h"
+#include "flags.h"
 #include "fuzz_common.h"
 
 using namespace ciscouc;

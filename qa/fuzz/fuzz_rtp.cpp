@@ -1,5 +1,5 @@
 // Fuzz the RTP header check and the RTP run consistency state machine
-// (core/heuristics.cpp parse_rtp, RtpRun).
+// (core/rtp.cpp parse_rtp, RtpRun).
 //
 // The whole input is parsed as one RTP packet. Then it is read as a run of
 // packets, each a length byte followed by that many bytes (the last one
@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "fuzz_common.h"
-#include "heuristics.h"
+#include "rtp.h"
 
 using namespace ciscouc;
 

@@ -1,4 +1,4 @@
-// Fuzz the payload-signature interpreter (core/heuristics.cpp).
+// Fuzz the payload-signature interpreter (core/signatures.cpp).
 //
 // Every signature of heuristics/signatures.toml is matched against the input
 // (libFuzzer hands it over in a heap buffer of exactly `size` bytes, so ASan
@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "fuzz_common.h"
-#include "heuristics.h"
+#include "signatures.h"
 
 using namespace ciscouc;
 
@@ -32,7 +32,7 @@ void check_any(Transport t, const uint8_t *d, size_t n) {
 // sniffed_for agrees with the sniff rows of kStealPorts.
 void check_sniffed(Transport t, uint16_t port) {
     for (size_t i = 0; i < kSignatureCount; ++i) {
-        bool got = sniffed_for(t, port, kSignatures[i].protocol);
+        bool got = sniffed_for(t, port, kSignatures[i].protocol_index);
         bool want = false;
         for (size_t k = 0; k < kStealPortCount && !want; ++k) {
             const StealPort &sp = kStealPorts[k];

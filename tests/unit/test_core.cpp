@@ -10,7 +10,9 @@
 
 #include "catalog.h"
 #include "classify.h"
-#include "heuristics.h"
+#include "flags.h"
+#include "rtp.h"
+#include "signatures.h"
 
 using namespace ciscouc;
 
@@ -175,7 +177,7 @@ TEST(Flags, SipOn5060IsExpectedButOnUdp6000Unexpected) {
     EXPECT_FALSE(flags_for(kUdp, 52000, 5060, Direction::kFirstPacket, proto("SIP")).flags & kFlagUnexpectedPort);
     FlagResult r = flags_for(kUdp, 5060, 6000, Direction::kFirstPacket, proto("SIP"));
     EXPECT_TRUE(r.flags & kFlagUnexpectedPort);
-    EXPECT_NE(r.reason[0].find("SIP on 6000/udp"), std::string::npos) << r.reason[0];
+    EXPECT_NE(r.reason_for(Flag::kUnexpectedPort).find("SIP on 6000/udp"), std::string::npos) << r.reason_for(Flag::kUnexpectedPort);
 }
 
 TEST(Flags, SccpOnTcp3000AndH225On1820AreUnexpected) {
@@ -204,7 +206,7 @@ TEST(Flags, InternalOnlyBetweenHostsButNotOnLoopback) {
 TEST(Flags, InsecureWhereASecureCounterpartIsDocumented) {
     FlagResult r = flags_for(kTcp, 52000, 2000, Direction::kHandshake, proto("SCCP"));
     EXPECT_TRUE(r.flags & kFlagInsecure);
-    EXPECT_NE(r.reason[3].find("2443"), std::string::npos) << r.reason[3];
+    EXPECT_NE(r.reason_for(Flag::kInsecure).find("2443"), std::string::npos) << r.reason_for(Flag::kInsecure);
     EXPECT_TRUE(flags_for(kTcp, 52000, 2748, Direction::kHandshake, -1).flags & kFlagInsecure);
     EXPECT_FALSE(flags_for(kTcp, 52000, 2443, Direction::kHandshake, proto("TLS")).flags & kFlagInsecure);
 }
@@ -246,7 +248,7 @@ TEST(Flags, CleartextOnAPortDocumentedOnlyForTheSecureForm) {
     // IM and Presence 5062: SIP TLS mutual authentication only.
     FlagResult r = flags_for(kTcp, 52000, 5062, Direction::kHandshake, proto("SIP"));
     EXPECT_TRUE(r.flags & kFlagInsecure);
-    EXPECT_NE(r.reason[3].find("only for its secure form"), std::string::npos) << r.reason[3];
+    EXPECT_NE(r.reason_for(Flag::kInsecure).find("only for its secure form"), std::string::npos) << r.reason_for(Flag::kInsecure);
 }
 
 TEST(Classify, PayloadEvidencePicksTheDocumentedSideAgainstAnEphemeralPort) {
@@ -396,4 +398,28 @@ TEST(Flags, RowsNamingNoProtocolAreNotContradictedByUnexpectedPort) {
     EXPECT_FALSE(flags_for(kTcp, 52000, 5070, Direction::kHandshake, proto("SIP")).flags & kFlagUnexpectedPort);
     // A catch-all range alone is no documentation.
     EXPECT_TRUE(flags_for(kTcp, 52000, 3000, Direction::kHandshake, proto("SIP")).flags & kFlagUnexpectedPort);
+}
+
+TEST(Flags, TableFollowsTheEnum) {
+    // kFlagInfo and the Flag enum are generated together from vocabulary.toml [flags.NAME].
+    EXPECT_STREQ(flag_info(Flag::kUnexpectedPort).name, "unexpected_port");
+    EXPECT_STREQ(flag_info(Flag::kInsecure).name, "insecure");
+    EXPECT_EQ(flag_info(Flag::kInternalOnly).group, FlagGroup::kSecurity);
+    EXPECT_EQ(flag_info(Flag::kProtocolMismatch).severity, FlagSeverity::kWarn);
+    EXPECT_EQ(flag_info(Flag::kReleaseMismatch).severity, FlagSeverity::kNote);
+    EXPECT_EQ(flag_list(kFlagUnexpectedPort | kFlagInsecure), "unexpected_port,insecure");
+    for (int i = 0; i < kFlagCount; ++i) {
+        EXPECT_EQ(flag_bit(flag_at(i)), 1u << i);
+        EXPECT_STRNE(kFlagInfo[i].summary, "");
+        EXPECT_STRNE(kFlagInfo[i].preference, "");
+    }
+}
+
+TEST(Signatures, ProtocolIndexResolvedByTheGenerator) {
+    for (size_t i = 0; i < kSignatureCount; ++i)
+        EXPECT_EQ(kSignatures[i].protocol_index, protocol_by_key(kSignatures[i].protocol)) << kSignatures[i].name;
+    for (size_t i = 0; i < kHeuristicCount; ++i) EXPECT_GE(kHeuristics[i].protocol, 0) << kHeuristics[i].short_name;
+    EXPECT_EQ(kProtocolRtp, protocol_by_key("RTP"));
+    EXPECT_EQ(remap_protocol(kUdp, protocol_by_key("H.225")), protocol_by_key("RAS"));
+    EXPECT_EQ(remap_protocol(kTcp, protocol_by_key("H.225")), protocol_by_key("H.225"));
 }

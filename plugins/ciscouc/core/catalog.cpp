@@ -83,4 +83,10 @@ bool entry_protocol_unknown(const Entry &e) {
     return false;
 }
 
+int remap_protocol(Transport t, int p) {
+    for (size_t i = 0; i < kProtocolRemapCount; ++i)
+        if (kProtocolRemaps[i].transport == t && kProtocolRemaps[i].from == p) return kProtocolRemaps[i].to;
+    return p;
+}
+
 }  // namespace ciscouc

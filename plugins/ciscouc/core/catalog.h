@@ -1,7 +1,7 @@
 // ciscouc core: the catalog as compiled tables, and their lookup.
 //
 // The tables themselves (kDocuments, kEntries, kFlows, kSegments...) are
-// written by tools/gen_tables.py into the build tree from catalog/*.toml; this
+// written by codegen/tables.py (python3 -m codegen) into the build tree from catalog/*.toml; this
 // header only declares their shape. Like Wireshark's services-data.c, data and
 // logic never mix: lookups are binary searches over sorted generated arrays.
 //
@@ -66,7 +66,7 @@ struct Entry {
     const char *release;
     const char *purpose;        // English
     const char *purpose_original;  // as printed (== purpose for English guides)
-    const char *purpose_short;     // first sentence, <= 60 columns (tools/ciscouc_catalog.py short_text)
+    const char *purpose_short;     // first sentence, <= 60 columns (codegen/catalog.py short_text)
     const char *purpose_original_short;
     const char *port_text;
     uint32_t flags;             // EntryFlag bits
@@ -106,7 +106,14 @@ struct DetectName {
     uint16_t protocol;      // index into kProtocols
 };
 
-// Generated tables (tools/gen_tables.py).
+// A detected protocol renamed on one transport (vocabulary [transport_remap]):
+// Wireshark's "h225" on UDP is RAS.
+struct ProtocolRemap {
+    Transport transport;
+    uint16_t from, to;  // indices into kProtocols
+};
+
+// Generated tables (codegen/tables.py).
 extern const Document kDocuments[];
 extern const size_t kDocumentCount;
 extern const EditionGroup kEditionGroups[];
@@ -129,6 +136,20 @@ extern const size_t kIpProtoCount;
 extern const DetectName kDetectNames[];
 extern const size_t kDetectNameCount;
 extern const char kCatalogDigest[];
+// Wireshark filter names of layers that carry the application protocol and
+// never are it (vocabulary [carriers]).
+extern const char *const kCarrierLayers[];
+extern const size_t kCarrierLayerCount;
+extern const ProtocolRemap kProtocolRemaps[];
+extern const size_t kProtocolRemapCount;
+extern const int kProtocolRtp;  // index of RTP in kProtocols
+// UC signalling that shows its listener to be a Unified CM (vocabulary [unified_cm]).
+extern const uint16_t kUnifiedCmEvidence[];
+extern const size_t kUnifiedCmEvidenceCount;
+
+// The protocol `p` (index or -1) as detected on transport t, after
+// [transport_remap].
+int remap_protocol(Transport t, int p);
 
 // A view of candidate flow indices.
 struct FlowSpan {

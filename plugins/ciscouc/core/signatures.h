@@ -1,11 +1,13 @@
 // ciscouc core: payload signatures (heuristics/signatures.toml) and the
 // interpreter that matches them. No epan header: fuzzed and unit-tested alone.
+// The RTP run check, which data cannot express, is in rtp.h.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "catalog.h"
+#include "plugin_tables.h"
 
 namespace ciscouc {
 
@@ -25,6 +27,7 @@ struct Check {
 struct Signature {
     const char *name;
     const char *protocol;   // vocabulary key
+    int16_t protocol_index; // index into kProtocols (resolved by the generator)
     uint8_t transports;     // Transport bits
     const char *dissector;  // Wireshark dissector to hand the payload to
     uint32_t min_length;
@@ -56,33 +59,23 @@ bool match_signature(const Signature &s, const uint8_t *data, size_t len);
 // that matches, or -1.
 int match_any(Transport t, const uint8_t *data, size_t len);
 
-// Is port `port` of transport t sniffed for evidence of `protocol`?
-bool sniffed_for(Transport t, uint16_t port, const char *protocol);
-
-// RTP: version 2 header sanity for one packet (RFC 3550 section 5.1).
-struct RtpHeader {
-    uint8_t payload_type;
-    uint16_t seq;
-    uint32_t timestamp;
-    uint32_t ssrc;
+// A heuristic dissector the plugin registers (heuristics/signatures.toml
+// [[heuristic]]): it tries the signatures of `protocol`, or the RTP run
+// checker (core/rtp.h) when rtp_run.
+struct HeuristicInfo {
+    const char *short_name;    // "ciscouc_sccp_tcp", the heuristic's preference name
+    const char *display_name;  // shown in Enabled Protocols
+    Transport transport;
+    int16_t protocol;          // index into kProtocols
+    bool rtp_run;
 };
-bool parse_rtp(const uint8_t *data, size_t len, RtpHeader *out);
+extern const HeuristicInfo kHeuristics[];  // kHeuristicCount entries (plugin_tables.h)
 
-// Consistency of a run of RTP packets in one direction: the same SSRC,
-// sequence numbers advancing by small steps, timestamps not going backwards
-// by much. Fed packet by packet; confirmed() after `kRtpRunNeeded` in a row.
-class RtpRun {
-public:
-    static constexpr int kRtpRunNeeded = 4;
-    // Returns true when this packet keeps the run consistent.
-    bool feed(const RtpHeader &h);
-    bool confirmed() const { return good_ >= kRtpRunNeeded; }
-    int good() const { return good_; }
+// First heuristic signature of `protocol` (index) for this transport that
+// matches, or -1.
+int match_protocol(Transport t, int protocol, const uint8_t *data, size_t len);
 
-private:
-    bool have_ = false;
-    RtpHeader last_{};
-    int good_ = 0;
-};
+// Is port `port` of transport t sniffed for evidence of `protocol` (index)?
+bool sniffed_for(Transport t, uint16_t port, int protocol);
 
 }  // namespace ciscouc

@@ -1,0 +1,255 @@
+// ciscouc core: the flag rules, one function per flag, run from a table in
+// Flag order (a rule sees the flags raised before it).
+#include "flags.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace ciscouc {
+
+std::string flag_list(uint32_t flags) {
+    std::string s;
+    for (int b = 0; b < kFlagCount; ++b)
+        if (flags & flag_bit(flag_at(b))) s += (s.empty() ? "" : ",") + std::string(kFlagInfo[b].name);
+    return s;
+}
+
+namespace {
+
+// What every rule reads: the input and facts derived from it once.
+struct RuleContext {
+    const FlagInput &in;
+    const Label &label;
+    std::vector<const Candidate *> specific;  // the label's candidates that are not catch-all
+    std::string port;                         // "5060/tcp": the listener's port, or the server's
+    bool detected_any;                        // a protocol was recognised (vocabulary or not)
+};
+
+std::string describe(const Candidate &c) {
+    const Flow &f = kFlows[c.flow];
+    const Entry &e = kEntries[f.entry];
+    return std::string(e.id) + " (" + kDocuments[e.doc].edition + ", table " + e.table + " row " +
+           std::to_string(e.row) + ": " + f.from + " -> " + f.to + ")";
+}
+
+std::string proto_name(const FlagInput &in) {
+    if (in.detected >= 0) return kProtocols[in.detected].key;
+    return in.detected_other ? in.detected_other : "";
+}
+
+bool listener_is_unified_cm_role(const Flow &f) { return std::string(f.to).rfind("Unified CM", 0) == 0; }
+
+// A rule returns true when its flag holds, with the reason in *why.
+using Rule = bool (*)(const RuleContext &cx, FlagResult *r, std::string *why);
+
+// unexpected_port: a UC signalling protocol where no specific row documents it.
+bool unexpected_port(const RuleContext &cx, FlagResult *, std::string *why) {
+    const FlagInput &in = cx.in;
+    if (in.detected < 0 || !kProtocols[in.detected].uc || in.site_allowed) return false;
+    bool documented = cx.label.from_transfer;
+    // A specific row documents the protocol, or names none the payload
+    // could contradict (IM and Presence 5070 "used on a call
+    // configuration"): either way the port is explained.
+    auto check_port = [&](uint16_t p) {
+        for (uint16_t f : lookup_port(in.transport, p)) {
+            const Entry &e = kEntries[kFlows[f].entry];
+            if (!(e.flags & kCatchAll) && (entry_has_protocol(e, in.detected) || entry_protocol_unknown(e)))
+                documented = true;
+        }
+    };
+    check_port(in.server_port);
+    if (cx.label.direction == Direction::kUnknown || cx.label.direction == Direction::kInferred)
+        check_port(in.client_port);
+    if (documented) return false;
+    std::string compared;
+    for (const Candidate *c : cx.specific) compared += (compared.empty() ? "" : "; ") + describe(*c);
+    *why = std::string(kProtocols[in.detected].key) + " on " + cx.port + ": no guide documents " +
+           kProtocols[in.detected].key + " on this port and transport" +
+           (compared.empty() ? " (the port is not in the catalog)" : " (rows compared: " + compared + ")") +
+           (cx.label.candidates.size() > cx.specific.size() ? "; catch-all ranges do not count" : "");
+    return true;
+}
+
+// protocol_mismatch: a documented port carrying a recognisably different
+// protocol (not raised on top of an earlier flag).
+bool protocol_mismatch(const RuleContext &cx, FlagResult *r, std::string *why) {
+    const FlagInput &in = cx.in;
+    if (!cx.detected_any || cx.specific.empty()) return false;
+    bool compatible = false, comparable = false;
+    for (const Candidate *c : cx.specific) {
+        const Entry &e = kEntries[kFlows[c->flow].entry];
+        if (entry_protocol_unknown(e)) continue;
+        comparable = true;
+        if (in.detected >= 0 && entry_has_protocol(e, in.detected)) compatible = true;
+        if (entry_mentions_wireshark_name(e, in.detected_other)) compatible = true;
+        // A protocol carried inside the first one (SMB in NBSS on 445).
+        for (size_t p = 0; p < kProtocolCount && !compatible; ++p)
+            if (in.seen.has(static_cast<int>(p)) && entry_has_protocol(e, static_cast<int>(p))) compatible = true;
+    }
+    // Generic carriers (TLS, HTTP) are not evidence against a row that
+    // names a protocol they may carry; entry_has_protocol covers those.
+    if (!comparable || compatible || r->flags) return false;
+    std::string expected;
+    for (const Candidate *c : cx.specific) {
+        const Entry &e = kEntries[kFlows[c->flow].entry];
+        for (uint16_t i = 0; i < e.proto_count; ++i) {
+            std::string k = kProtocols[kEntryProtocols[e.proto_first + i]].key;
+            if (expected.find(k) == std::string::npos) expected += (expected.empty() ? "" : ", ") + k;
+        }
+    }
+    *why = proto_name(in) + " on " + cx.port + ", where the guides document " + expected +
+           " (first row: " + describe(*cx.specific.front()) + ")";
+    return true;
+}
+
+// internal_only: between two hosts on a port every matching row keeps local.
+bool internal_only(const RuleContext &cx, FlagResult *, std::string *why) {
+    if (cx.in.same_host || cx.specific.empty()) return false;
+    bool all_internal = std::all_of(cx.specific.begin(), cx.specific.end(), [](const Candidate *c) {
+        return (kEntries[kFlows[c->flow].entry].flags & (kLocalhostOnly | kInternal)) != 0;
+    });
+    if (!all_internal) return false;
+    const Entry &e = kEntries[kFlows[cx.specific.front()->flow].entry];
+    *why = "traffic between two hosts on " + cx.port + ", which the guides call " +
+           ((e.flags & kLocalhostOnly) ? "localhost-only" : "internal") + " (" + describe(*cx.specific.front()) +
+           "); no row documents it across hosts";
+    return true;
+}
+
+// insecure: a cleartext payload where a secure counterpart is documented,
+// or on a port documented only for the secure variant. It needs a payload
+// (a SYN scan is not cleartext), none that is encrypted, and no later TLS
+// (STARTTLS upgrades a cleartext start).
+// Protocols Wireshark cannot decode (CTI/QBE on 2748) count as cleartext
+// when a payload was seen and it was not TLS.
+bool insecure(const RuleContext &cx, FlagResult *, std::string *why) {
+    const FlagInput &in = cx.in;
+    bool cleartext = !in.tls_seen && ((in.detected >= 0 && !kProtocols[in.detected].secure) ||
+                                      (in.detected < 0 && !in.detected_other && in.payload_seen));
+    if (!cleartext || !cx.label.listener_port) return false;
+    for (const Candidate *c : cx.specific) {
+        if (in.detected >= 0 && !c->detected_match) continue;
+        const Entry &e = kEntries[kFlows[c->flow].entry];
+        for (uint16_t i = 0; i < e.secure_count; ++i) {
+            const SecurePair &p = kSecurePairs[e.secure_first + i];
+            if (p.plain != cx.label.listener_port) continue;
+            *why = "cleartext " + proto_name(in) + " on " + cx.port + "; " + kDocuments[e.doc].edition +
+                   " documents the secure counterpart " + std::to_string(p.secure) + " (" + kEntries[p.target].id +
+                   ", compared with " + e.id + ")";
+            return true;
+        }
+    }
+    // Every row that documents the protocol here documents only its secure form.
+    bool any = false, all_secure = true;
+    const Candidate *first = nullptr;
+    for (const Candidate *c : cx.specific) {
+        if (in.detected < 0 || !c->detected_match) continue;
+        const Entry &e = kEntries[kFlows[c->flow].entry];
+        any = true;
+        first = first ? first : c;
+        for (uint16_t i = 0; i < e.proto_count; ++i)
+            if (!kProtocols[kEntryProtocols[e.proto_first + i]].secure) all_secure = false;
+    }
+    if (!any || !all_secure) return false;
+    *why = "cleartext " + proto_name(in) + " on " + cx.port + ", which the guides document only for its secure form (" +
+           describe(*first) + ")";
+    return true;
+}
+
+// not_recommended: a use the guide says Cisco does not recommend. It fires
+// when every matching row advises against it, or when a matching row
+// advises against Unified CM in that listener role (DNS or DHCP server)
+// and the listener is evidenced to be a Unified CM (it listens for SCCP,
+// MGCP or H.225 elsewhere in the capture). DNS queries to an ordinary DNS
+// server stay quiet: TelePresence and IM and Presence document them plainly.
+bool not_recommended(const RuleContext &cx, FlagResult *r, std::string *why) {
+    const FlagInput &in = cx.in;
+    const Candidate *bad = nullptr, *bad_cucm = nullptr;
+    bool plain = false;
+    for (const Candidate *c : cx.specific) {
+        if (in.detected >= 0 && !c->detected_match) continue;
+        const Entry &e = kEntries[kFlows[c->flow].entry];
+        if (e.flags & kNotRecommended) {
+            bad = bad ? bad : c;
+            if (listener_is_unified_cm_role(kFlows[c->flow])) bad_cucm = bad_cucm ? bad_cucm : c;
+        } else {
+            plain = true;
+        }
+    }
+    const Candidate *which = (bad && !plain) ? bad : (bad_cucm && in.listener_is_unified_cm) ? bad_cucm : nullptr;
+    r->not_recommended_pending = bad_cucm && !which;
+    if (!which) return false;
+    const Entry &e = kEntries[kFlows[which->flow].entry];
+    *why = "Cisco does not recommend this use: " + std::string(e.purpose) + " (" + describe(*which) + ")" +
+           (which == bad_cucm && plain ? "; the listener is a Unified CM (it listens for UC signalling in this capture)"
+                                       : "");
+    return true;
+}
+
+// release_mismatch: documented only for another edition of the preferred product.
+bool release_mismatch(const RuleContext &cx, FlagResult *, std::string *why) {
+    const FlagInput &in = cx.in;
+    if (in.prefs.edition_group < 0 || cx.specific.empty()) return false;
+    const char *product = kEditionGroups[in.prefs.edition_group].product;
+    bool same_product = false, in_pref = false;
+    const Candidate *other = nullptr;
+    for (const Candidate *c : cx.specific) {
+        const Entry &e = kEntries[kFlows[c->flow].entry];
+        if (std::string(e.product) != product) continue;
+        same_product = true;
+        if (c->preferred) in_pref = true;
+        else if (!other) other = c;
+    }
+    if (!same_product || in_pref || !other) return false;
+    *why = cx.port + " is documented for " + kDocuments[kEntries[kFlows[other->flow].entry].doc].edition +
+           " but not for the preferred " + kEditionGroups[in.prefs.edition_group].name + " (" + describe(*other) + ")";
+    return true;
+}
+
+// The flag table: every Flag (vocabulary [flags.NAME]) has its rule here.
+struct FlagRule {
+    Flag flag;
+    Rule rule;
+};
+constexpr FlagRule kRules[] = {
+    {Flag::kUnexpectedPort, unexpected_port}, {Flag::kProtocolMismatch, protocol_mismatch},
+    {Flag::kInternalOnly, internal_only},     {Flag::kInsecure, insecure},
+    {Flag::kNotRecommended, not_recommended}, {Flag::kReleaseMismatch, release_mismatch},
+};
+static_assert(sizeof kRules / sizeof kRules[0] == kFlagCount, "every flag in vocabulary.toml needs a rule");
+constexpr bool rules_in_flag_order() {
+    for (int i = 0; i < kFlagCount; ++i)
+        if (flag_index(kRules[i].flag) != i) return false;
+    return true;
+}
+static_assert(rules_in_flag_order(), "kRules must follow the order of the [flags.NAME] sections");
+
+}  // namespace
+
+FlagResult evaluate_flags(const FlagInput &in) {
+    FlagResult r;
+    RuleContext cx{in, *in.label, {}, {}, in.detected >= 0 || in.detected_other != nullptr};
+    for (const Candidate &c : cx.label.candidates)
+        if (!c.catch_all) cx.specific.push_back(&c);
+    cx.port = std::to_string(cx.label.listener_port ? cx.label.listener_port : in.server_port) +
+              (in.transport == kTcp ? "/tcp" : "/udp");
+    for (const FlagRule &fr : kRules) {
+        std::string why;
+        if (!fr.rule(cx, &r, &why)) continue;
+        r.flags |= flag_bit(fr.flag);
+        r.reason[flag_index(fr.flag)] = std::move(why);
+    }
+    return r;
+}
+
+bool label_shows_unified_cm(const Label &label, int detected) {
+    if (detected < 0 || !label.listener_port) return false;
+    if (std::find(kUnifiedCmEvidence, kUnifiedCmEvidence + kUnifiedCmEvidenceCount, detected) ==
+        kUnifiedCmEvidence + kUnifiedCmEvidenceCount)
+        return false;
+    for (const Candidate &c : label.candidates)
+        if (c.detected_match && !c.catch_all && listener_is_unified_cm_role(kFlows[c.flow])) return true;
+    return false;
+}
+
+}  // namespace ciscouc

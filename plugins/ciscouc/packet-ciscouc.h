@@ -1,0 +1,98 @@
+// ciscouc: the epan layer's shared declarations (the plugin's support
+// header, like the profinet plugin's packet-pn.h).
+//
+//   packet-ciscouc.cpp  fields, expert info, preferences, registration, the postdissector's tree
+//   conversation.cpp    per-conversation state and evidence (conversation.h)
+//   detect.cpp          which protocols a frame's layers show (detect.h)
+//   heur-ciscouc.cpp    heuristic dissectors and RTP recognition
+//   ports.cpp           owned (stolen) and sniffed ports, Decode As
+//   allowlist.cpp       the site allow-list UAT (allowlist.h)
+//   stats.cpp           -z ciscouc,conv and the stats trees
+//   plugin.cpp          the plugin entry points
+#pragma once
+
+#include <wireshark.h>
+#include <epan/packet.h>
+#include <epan/conversation.h>
+#include <epan/expert.h>
+#include <epan/prefs.h>
+#include <epan/uat.h>
+#include <epan/tap.h>
+#include <epan/proto_data.h>
+#include <epan/addr_resolv.h>
+#include <epan/to_str.h>
+#include <epan/dissectors/packet-tcp.h>
+
+#include "core/classify.h"
+#include "core/flags.h"
+
+namespace ciscouc {
+namespace epan {
+
+extern int proto_ciscouc;
+extern int ciscouc_tap;
+extern int hf_heuristic;  // ciscouc.heuristic: the signature that recognised a packet
+
+// The ciscouc preferences (registered in packet-ciscouc.cpp).
+enum DetailLevel : gint { kDetailsFull = 0, kDetailsCompact = 1, kDetailsConversation = 2 };
+struct Settings {
+    gboolean labels = TRUE;                  // label conversations
+    gint edition = -1;                       // preferred edition group, -1 all
+    gboolean only_preferred = FALSE;         // hide other editions' rows
+    gint language = 0;                       // 0 English, 1 the guide's language
+    gboolean info_column = FALSE;            // append [UC: ...] to Info
+    gboolean flag[kFlagCount] = {};          // each flag on or off (all on at registration): use flag_on()
+    gint details = kDetailsConversation;     // DetailLevel
+    gboolean steal = TRUE;                   // try UC signatures first on ports of unrelated dissectors
+    gboolean rtp_decode = FALSE;             // hand recognised RTP to Wireshark's RTP dissector
+    bool flag_on(Flag f) const { return flag[flag_index(f)] != FALSE; }
+    Prefs core() const {
+        Prefs p;
+        p.edition_group = edition;
+        p.only_preferred = only_preferred;
+        return p;
+    }
+};
+extern Settings settings;
+
+// Per-packet payload evidence: the vocabulary protocol a packet's payload
+// shows, recorded by a handler that does not decode it as that protocol (a
+// sniffed port; recognised RTP left undecoded) and read by the
+// postdissector. pinfo->pool proto data (it lives while the packet is
+// dissected); the value is the protocol index + 1; the first record wins.
+constexpr guint32 kEvidenceKey = 1;
+inline void add_evidence(packet_info *pinfo, int protocol) {
+    if (protocol >= 0 && !p_get_proto_data(pinfo->pool, pinfo, proto_ciscouc, kEvidenceKey))
+        p_add_proto_data(pinfo->pool, pinfo, proto_ciscouc, kEvidenceKey, GINT_TO_POINTER(protocol + 1));
+}
+inline int packet_evidence(packet_info *pinfo) {
+    gpointer ev = p_get_proto_data(pinfo->pool, pinfo, proto_ciscouc, kEvidenceKey);
+    return ev ? GPOINTER_TO_INT(ev) - 1 : -1;
+}
+
+// heur-ciscouc.cpp: heuristic dissectors and RTP recognition.
+void register_heuristics();  // at registration: file-scoped maps
+void init_heuristics();      // at handoff: stock handles, heur_dissector_add
+// Hand the payload to the stock dissector of signature `sig` (-1: FALSE).
+gboolean hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
+// ciscouc sits between TCP and the dissector it calls: keep reassembly possible.
+inline void transparent_for_reassembly(packet_info *pinfo) {
+    // Every dissector call lowers pinfo->can_desegment by one, so without this
+    // the called dissector (SIP over TCP, Skinny, Q.931/TPKT) could no longer
+    // ask TCP to reassemble.
+    pinfo->can_desegment = pinfo->saved_can_desegment;
+}
+
+// ports.cpp: owned and sniffed ports, Decode As.
+const char *steal_ports_description();  // the try_uc_first help text, from the steal-port table
+void register_ports();
+
+// stats.cpp
+void register_stats();
+
+// packet-ciscouc.cpp
+void register_protocol();
+void register_handoff();
+
+}  // namespace epan
+}  // namespace ciscouc

@@ -1,0 +1,139 @@
+// ciscouc: ports where ciscouc stands in front of a stock dissector (the
+// steal-port table from heuristics/signatures.toml `ports` / `sniff_ports`).
+// On owned ports (X11 on 6000-6063, Foundation Fieldbus on 1089-1091, HiQnet
+// on 3804, actrace on UDP 2428) the UC signatures listed for the port run
+// first, then the stock owner; on sniffed ports (SIP over TCP, XMPP) the
+// signatures only record evidence and the stock dissector decodes as usual.
+// Decode As... CiscoUC on any other port tries every UC signature there.
+#include "packet-ciscouc.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/signatures.h"
+
+namespace ciscouc {
+namespace epan {
+namespace {
+
+struct StolenPort {
+    Transport t;
+    guint16 port;
+    dissector_handle_t original;
+};
+std::vector<StolenPort> stolen;
+dissector_handle_t steal_tcp_handle, steal_udp_handle;
+
+int dissect_stolen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, Transport t) {
+    guint16 ports[2] = {static_cast<guint16>(pinfo->destport), static_cast<guint16>(pinfo->srcport)};
+    guint len = tvb_captured_length(tvb);
+    const guint8 *bytes = len ? tvb_get_ptr(tvb, 0, len) : nullptr;
+    for (size_t i = 0; i < kStealPortCount && bytes; ++i) {
+        const StealPort &sp = kStealPorts[i];
+        if (sp.transport != t) continue;
+        bool on = (ports[0] >= sp.lo && ports[0] <= sp.hi) || (ports[1] >= sp.lo && ports[1] <= sp.hi);
+        if (!on || !match_signature(kSignatures[sp.signature], bytes, len)) continue;
+        if (sp.sniff) {
+            // Evidence only: remember what the payload is, decode as usual.
+            add_evidence(pinfo, kSignatures[sp.signature].protocol_index);
+            break;
+        }
+        if (settings.steal && hand_off(static_cast<int>(sp.signature), tvb, pinfo, tree, data))
+            return tvb_captured_length(tvb);
+    }
+    bool owned_port = false;
+    for (guint16 p : ports)
+        for (const StolenPort &s : stolen) {
+            if (s.t != t || s.port != p) continue;
+            owned_port = true;
+            if (s.original) {
+                transparent_for_reassembly(pinfo);
+                return call_dissector_only(s.original, tvb, pinfo, tree, data);
+            }
+        }
+    // Chosen with Decode As on any other port: try every UC signature.
+    if (!owned_port && bytes && hand_off(match_any(t, bytes, len), tvb, pinfo, tree, data))
+        return tvb_captured_length(tvb);
+    return 0;
+}
+
+int dissect_stolen_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+    return dissect_stolen(tvb, pinfo, tree, data, kTcp);
+}
+int dissect_stolen_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+    return dissect_stolen(tvb, pinfo, tree, data, kUdp);
+}
+
+void add_once(std::vector<std::string> *v, const std::string &s) {
+    if (std::find(v->begin(), v->end(), s) == v->end()) v->push_back(s);
+}
+
+std::string join(const std::vector<std::string> &v, const char *sep, const char *last) {
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) out += (i == 0 ? "" : i + 1 == v.size() ? last : sep) + v[i];
+    return out;
+}
+
+// "SCCP, SIP, H.225, XMPP, TLS": the protocols of the signatures Decode As tries on t.
+std::string signature_protocols(Transport t) {
+    std::vector<std::string> keys;
+    for (size_t i = 0; i < kSignatureCount; ++i)
+        if ((kSignatures[i].transports & t) && !kSignatures[i].evidence_only) add_once(&keys, kSignatures[i].protocol);
+    return join(keys, ", ", ", ");
+}
+
+}  // namespace
+
+const char *steal_ports_description() {
+    // "On TCP 6000-6063, 1089-1091, 3804 and UDP 2428, hand SIP or TLS payloads
+    // ...": written from the steal-port table (its owned, not sniffed, ports).
+    static std::string text;
+    if (!text.empty()) return text.c_str();
+    std::vector<std::string> per_transport, protocols;
+    for (Transport t : {kTcp, kUdp}) {
+        std::vector<std::string> ranges;
+        for (size_t i = 0; i < kStealPortCount; ++i) {
+            const StealPort &sp = kStealPorts[i];
+            if (sp.sniff || sp.transport != t) continue;
+            add_once(&ranges, sp.lo == sp.hi ? std::to_string(sp.lo) : std::to_string(sp.lo) + "-" + std::to_string(sp.hi));
+            add_once(&protocols, kSignatures[sp.signature].protocol);
+        }
+        if (!ranges.empty()) per_transport.push_back(std::string(t == kTcp ? "TCP " : "UDP ") + join(ranges, ", ", ", "));
+    }
+    text = "On " + join(per_transport, ", ", " and ") + ", hand " + join(protocols, ", ", " or ") +
+           " payloads to their dissectors before the port's stock owner";
+    return text.c_str();
+}
+
+void register_ports() {
+    static const std::string tcp_text = "CiscoUC: UC signatures (" + signature_protocols(kTcp) + ") over TCP";
+    static const std::string udp_text = "CiscoUC: UC signatures (" + signature_protocols(kUdp) + ") over UDP";
+    steal_tcp_handle = create_dissector_handle_with_name_and_description(dissect_stolen_tcp, proto_ciscouc, "ciscouc.tcp",
+                                                                         tcp_text.c_str());
+    steal_udp_handle = create_dissector_handle_with_name_and_description(dissect_stolen_udp, proto_ciscouc, "ciscouc.udp",
+                                                                         udp_text.c_str());
+    // Decode As... CiscoUC on any port tries the UC signatures there.
+    dissector_add_for_decode_as("tcp.port", steal_tcp_handle);
+    dissector_add_for_decode_as("udp.port", steal_udp_handle);
+    dissector_table_t tcp_port = find_dissector_table("tcp.port");
+    dissector_table_t udp_port = find_dissector_table("udp.port");
+    for (size_t i = 0; i < kStealPortCount; ++i) {
+        const StealPort &sp = kStealPorts[i];
+        dissector_table_t table = sp.transport == kTcp ? tcp_port : udp_port;
+        dissector_handle_t mine = sp.transport == kTcp ? steal_tcp_handle : steal_udp_handle;
+        for (guint p = sp.lo; p <= sp.hi; ++p) {
+            Transport t = static_cast<Transport>(sp.transport);
+            bool known = std::any_of(stolen.begin(), stolen.end(),
+                                     [&](const StolenPort &s) { return s.t == t && s.port == p; });
+            if (known) continue;
+            dissector_handle_t original = dissector_get_uint_handle(table, p);
+            if (original == mine) continue;
+            stolen.push_back(StolenPort{t, static_cast<guint16>(p), original});
+            dissector_add_uint(sp.transport == kTcp ? "tcp.port" : "udp.port", p, mine);
+        }
+    }
+}
+
+}  // namespace epan
+}  // namespace ciscouc
