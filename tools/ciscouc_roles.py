@@ -8,7 +8,8 @@ bits once, at build time, so the plugin compares bits, never strings.
 from __future__ import annotations
 
 ROLE_KEYS = {"name", "catalog", "catalog_prefixes"}
-MAX_ROLES = 32  # RoleSet is a uint32_t
+MAX_ROLES = 31  # RoleSet is a uint32_t; bit 31 is kAnyHost
+ANY_HOST_BIT = 1 << 31
 
 
 class RoleError(Exception):
@@ -16,7 +17,14 @@ class RoleError(Exception):
 
 
 def load(vocabulary: dict, path: str = "catalog/vocabulary.toml") -> list[dict]:
-    """The roles in file order, validated: [{key, name, catalog, prefixes}]."""
+    """The roles in file order, validated: [{key, name, catalog, prefixes}]; the
+    [any_host] names come last as the entry with key None."""
+    any_host = vocabulary.get("any_host", {})
+    if not isinstance(any_host, dict) or set(any_host) - {"catalog"}:
+        raise RoleError(f"{path}: [any_host] takes only 'catalog'")
+    wild = any_host.get("catalog", [])
+    if not isinstance(wild, list) or not all(isinstance(s, str) and s for s in wild):
+        raise RoleError(f"{path}: any_host.catalog must be a list of non-empty strings")
     roles = vocabulary.get("roles")
     if not isinstance(roles, dict) or not roles:
         raise RoleError(f"{path}: no [roles.*] sections")
@@ -36,7 +44,11 @@ def load(vocabulary: dict, path: str = "catalog/vocabulary.toml") -> list[dict]:
         for what, v in (("catalog", names), ("catalog_prefixes", prefixes)):
             if not isinstance(v, list) or not all(isinstance(s, str) and s for s in v):
                 raise RoleError(f"{path}: roles.{key}: '{what}' must be a list of non-empty strings")
+        for n in names:
+            if n in wild:
+                raise RoleError(f"{path}: roles.{key}: '{n}' is also in [any_host]")
         out.append({"key": key, "name": r["name"], "catalog": names, "prefixes": prefixes})
+    out.append({"key": None, "name": None, "catalog": wild, "prefixes": []})
     return out
 
 
@@ -46,12 +58,17 @@ def bits(roles: list[dict], catalog_name: str | None) -> int:
         return 0
     b = 0
     for i, r in enumerate(roles):
+        if r["key"] is None:
+            if catalog_name in r["catalog"]:
+                return ANY_HOST_BIT
+            continue
         if catalog_name in r["catalog"] or any(catalog_name.startswith(p) for p in r["prefixes"]):
             b |= 1 << i
     return b
 
 
 def generate(roles: list[dict], c_str) -> str:
+    roles = [r for r in roles if r["key"] is not None]
     lines = ["const Role kRoles[] = {"]
     for r in roles:
         lines.append(f"    {{{c_str(r['key'])}, {c_str(r['name'])}}},")

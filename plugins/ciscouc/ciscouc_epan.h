@@ -15,6 +15,19 @@
 #include <epan/dissectors/packet-tcp.h>
 
 #include "core/classify.h"
+#include "core/roles.h"
+
+#include <string>
+
+// Version bridges (field_info's value became a pointer in Wireshark 4.2; the
+// telephony stats group was renamed).
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 2)
+#define CISCOUC_FVALUE(fi) ((fi)->value)
+#define CISCOUC_STAT_GROUP REGISTER_TELEPHONY_GROUP_UNSORTED
+#else
+#define CISCOUC_FVALUE(fi) (&(fi)->value)
+#define CISCOUC_STAT_GROUP REGISTER_STAT_GROUP_TELEPHONY
+#endif
 
 namespace ciscouc {
 namespace epan {
@@ -44,6 +57,19 @@ struct ciscouc_tap_info {
     const void *state;  // the conversation's state (stable for the file)
 };
 
+// Host roles (hosts.cpp): the capture's host table, fed from the UC
+// dissectors' fields.
+void hosts_register();
+void hosts_handoff(dissector_handle_t postdissector);
+// Apply what this packet's fields say about its sender and receiver; true
+// when a host showed a new role. to_server: the packet goes to the listener.
+bool observe_hosts(packet_info *pinfo, proto_tree *tree, bool to_server, bool sccp, bool ras);
+void add_host_role(const address *a, int role, int protocol, guint32 frame);
+RoleSet host_roles(const address *a);
+std::string host_key(const address *a);  // the host table's key for an address
+RoleSet host_roles_by_key(const std::string &key);
+guint32 host_roles_generation();
+
 void register_protocol();
 void register_handoff();
 void register_stats();
@@ -53,6 +79,14 @@ guint32 state_flags(const void *state);
 const char *state_detected(const void *state);
 guint16 state_listener(const void *state);
 bool state_transport_tcp(const void *state);
+const char *state_claim(const void *state);          // "confirmed", "possible" or ""
+const char *state_evidence_detail(const void *state);
+RoleSet state_client_roles(const void *state);       // roles of the row's client (sender) host
+RoleSet state_server_roles(const void *state);
+bool state_shown(const void *state);                 // the first row is shown as the purpose (ciscouc.claims)
+// Bring a conversation's label up to date with the host table (a role
+// learnt after its last packet), as the stats do before they draw.
+void state_refresh(const void *state);
 
 }  // namespace epan
 }  // namespace ciscouc

@@ -17,7 +17,12 @@
 #include <vector>
 
 #include "core/classify.h"
+#include "core/evidence.h"
 #include "core/heuristics.h"
+
+extern "C" {  // packet-rtp.h has no C++ guard
+#include <epan/dissectors/packet-rtp.h>
+}
 
 namespace ciscouc {
 namespace epan {
@@ -33,7 +38,8 @@ namespace {
 int hf_summary = -1, hf_listener_port = -1, hf_direction = -1, hf_detected = -1, hf_use = -1,
     hf_purpose = -1, hf_purpose_original = -1, hf_entry = -1, hf_product = -1, hf_from = -1,
     hf_to = -1, hf_doc = -1, hf_edition = -1, hf_release = -1, hf_ports = -1, hf_catch_all = -1,
-    hf_facts = -1, hf_flags = -1, hf_ip_proto = -1, hf_uses_frame = -1;
+    hf_facts = -1, hf_flags = -1, hf_ip_proto = -1, hf_uses_frame = -1, hf_evidence = -1, hf_evidence_detail = -1,
+    hf_client_role = -1, hf_server_role = -1, hf_possible = -1;
 int ett_ciscouc = -1, ett_use = -1;
 
 expert_field ei_flag[kFlagCount];
@@ -49,6 +55,8 @@ gboolean pref_flag[kFlagCount] = {TRUE, TRUE, TRUE, TRUE, TRUE, TRUE};
 // `tshark -V`, `tshark -T fields` and the packet details pane build).
 enum { kDetailsFull = 0, kDetailsCompact = 1, kDetailsConversation = 2 };
 gint pref_details = kDetailsConversation;
+// Which documented uses are shown as the conversation's purpose (evidence.h).
+gint pref_claims = static_cast<gint>(ClaimsMode::kConfirmed);
 std::vector<enum_val_t> edition_enum;
 
 dissector_handle_t postdissector_handle;
@@ -199,6 +207,9 @@ Detection detect(packet_info *pinfo, Transport t) {
             continue;
         }
         if (!after_transport || id < 0 || static_cast<size_t>(id) >= proto_class.size()) continue;
+        // ciscouc's own layers (this postdissector; a heuristic that handed
+        // the payload on) are not the packet's payload: a SYN carries none.
+        if (id == proto_ciscouc) continue;
         d.payload = true;
         if (id == proto_tls || id == proto_ssl) d.tls = true;
         gint16 c = proto_class[id];
@@ -229,25 +240,6 @@ Detection detect(packet_info *pinfo, Transport t) {
     return d;
 }
 
-// Hosts evidenced to be a Unified CM: listeners of SCCP, MGCP or H.225 rows
-// whose listener is Unified CM (file-scoped; keys are address strings).
-wmem_map_t *cucm_hosts = nullptr;
-
-bool host_is_cucm(const address *a) {
-    if (!cucm_hosts || !a || a->type == AT_NONE) return false;
-    gchar *key = address_to_str(nullptr, a);
-    bool yes = wmem_map_contains(cucm_hosts, key);
-    wmem_free(nullptr, key);
-    return yes;
-}
-
-void mark_cucm_host(const address *a) {
-    if (!a || a->type == AT_NONE) return;
-    if (!cucm_hosts) cucm_hosts = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
-    gchar *key = address_to_str(wmem_file_scope(), a);
-    if (!wmem_map_contains(cucm_hosts, key)) wmem_map_insert(cucm_hosts, key, GINT_TO_POINTER(1));
-}
-
 // Per-conversation state, file-scoped (freed with the file, rebuilt on
 // re-dissection). Plain data: wmem owns it.
 struct ConvState {
@@ -270,6 +262,15 @@ struct ConvState {
     ProtocolSet seen;
     bool tls_seen, payload_seen;
     bool nr_pending;  // not_recommended waits for evidence that the listener is a Unified CM
+    // Evidence (evidence.h): the first row's claim and what shows it.
+    Claim claim;
+    bool shown;  // the first row is the purpose shown (summary, column, Info)
+    const char *evidence_detail;
+    RoleSet client_roles, server_roles;  // of the hosts at client_port / server_port
+    guint32 roles_generation;            // host_roles_generation() when last labelled
+    int media_protocol;                  // signalling that set this stream up, or -1
+    guint32 media_frame;
+    guint32 payload_frame;               // frame whose payload showed `detected`
     guint16 inspected;  // packets whose layers were inspected (bounded: kInspectPackets)
     guint32 first_frame;  // the conversation's first frame
     guint32 label_frame;  // the frame whose evidence decided the current label
@@ -285,6 +286,58 @@ Prefs current_prefs() {
 void relabel(ConvState *st, guint32 frame) {
     Label label = classify(st->transport, st->client_port, st->server_port, st->direction, st->detected,
                            current_prefs());
+    // The listener of UC signalling documented to a Unified CM is one.
+    const address *listener0 = label.listener_port == 0                 ? nullptr
+                               : label.listener_port == st->server_port ? &st->server_addr
+                                                                        : &st->client_addr;
+    if (listener0 && label_shows_unified_cm(label, st->detected)) {
+        static const int unified_cm = role_by_key("unified_cm");
+        add_host_role(listener0, unified_cm, st->detected, frame);
+    }
+    st->client_roles = host_roles(&st->client_addr);
+    st->server_roles = host_roles(&st->server_addr);
+    st->roles_generation = host_roles_generation();
+    EvidenceInput ev;
+    ev.transport = st->transport;
+    ev.client_port = st->client_port;
+    ev.server_port = st->server_port;
+    ev.client_roles = st->client_roles;
+    ev.server_roles = st->server_roles;
+    ev.detected = st->detected;
+    ev.detected_other = st->detected_other;
+    ev.seen = st->seen;
+    ev.payload_seen = st->payload_seen;
+    ev.payload_frame = st->payload_frame;
+    ev.media_protocol = st->media_protocol;
+    ev.media_frame = st->media_frame;
+    ClaimsMode mode = static_cast<ClaimsMode>(pref_claims);
+    Assessment as = assess(&label, ev, mode);
+    if (label.empty() && st->media_protocol >= 0 && st->direction != Direction::kUnknown) {
+        // Media that signalling set up has no listener: the first packet's
+        // destination may be the end no media row documents (RTP to 6000).
+        label = classify(st->transport, st->client_port, st->server_port, Direction::kUnknown, st->detected,
+                         current_prefs());
+        as = assess(&label, ev, mode);
+    }
+    // Signalled media on ports no guide documents is still media: confirmed,
+    // with no row to cite.
+    bool bare_media = label.empty() && st->media_protocol >= 0;
+    if (bare_media) {
+        as.claim = Claim::kConfirmed;
+        as.basis = Basis::kMedia;
+    }
+    st->claim = as.claim;
+    st->evidence_detail = bare_media ? wmem_strdup(wmem_file_scope(), media_text(ev).c_str())
+                          : as.rows.empty()
+                              ? nullptr
+                              : wmem_strdup(wmem_file_scope(),
+                                            evidence_text(label.candidates.front(), as.rows.front(), ev).c_str());
+    // Flags are raised on confirmed rows only (unexpected_port reads the
+    // payload, not the rows).
+    Label confirmed = label;
+    confirmed.candidates.clear();
+    for (size_t i = 0; i < as.rows.size(); ++i)
+        if (as.rows[i].claim == Claim::kConfirmed) confirmed.candidates.push_back(label.candidates[i]);
     guint n = static_cast<guint>(label.candidates.size());
     if (n > st->cand_capacity) {  // file-scoped memory: grow only, never per packet
         st->cand = wmem_alloc_array(wmem_file_scope(), Candidate, n);
@@ -295,21 +348,28 @@ void relabel(ConvState *st, guint32 frame) {
     st->label_frame = frame;
     st->listener_port = label.listener_port;
     st->label_direction = label.direction;
-    st->summary = label.empty() ? nullptr : wmem_strdup(wmem_file_scope(), summarize(label, pref_language == 1).c_str());
+    // Media is named by the signalling that set it up, not by the range row's text.
+    std::string media = as.basis == Basis::kMedia && st->evidence_detail ? std::string(st->evidence_detail) : std::string();
+    st->summary = bare_media ? wmem_strdup(wmem_file_scope(), (std::to_string(st->server_port) + ": " + media +
+                                                               " [no guide documents this port]").c_str())
+                  : label.empty() ? nullptr
+                                  : wmem_strdup(wmem_file_scope(),
+                                                summarize(label, pref_language == 1, media.empty() ? nullptr : media.c_str()).c_str());
+    st->shown = (bare_media || !label.empty()) && shown(as.claim, mode);
 
-    const address *listener = label.listener_port == 0                 ? nullptr
-                              : label.listener_port == st->server_port ? &st->server_addr
-                                                                       : &st->client_addr;
-    if (listener && label_shows_unified_cm(label, st->detected)) mark_cucm_host(listener);
+    static const int unified_cm = role_by_key("unified_cm");
+    const address *listener = listener0;
     FlagInput in;
     in.seen = st->seen;
     in.tls_seen = st->tls_seen;
     in.payload_seen = st->payload_seen;
-    in.listener_is_unified_cm = listener && host_is_cucm(listener);
+    in.listener_is_unified_cm = listener && (host_roles(listener) & role_bit(unified_cm));
     in.transport = st->transport;
     in.client_port = st->client_port;
     in.server_port = st->server_port;
-    in.label = &label;
+    // claims=port is the port table of old: every documented use, and flags
+    // from all of them.
+    in.label = mode == ClaimsMode::kPort ? &label : &confirmed;
     in.detected = st->detected;
     in.detected_other = st->detected_other;
     in.same_host = st->same_host;
@@ -334,6 +394,51 @@ void relabel(ConvState *st, guint32 frame) {
     st->flags = now;
     st->flags_text = now ? wmem_strdup(wmem_file_scope(), flag_list(now).c_str()) : nullptr;
     st->nr_pending = r.not_recommended_pending && pref_flag[4];
+}
+
+// Frames whose payload was SIP or MGCP (both carry SDP), so media that SDP
+// set up can say which signalling set it up. File-scoped, created at
+// registration; only signalling frames are recorded.
+wmem_map_t *signalling_frames = nullptr;
+int proto_rtp = -1;
+
+void note_signalling_frame(guint32 frame, int protocol) {
+    if (!wmem_map_contains(signalling_frames, GUINT_TO_POINTER(frame)))
+        wmem_map_insert(signalling_frames, GUINT_TO_POINTER(frame), GINT_TO_POINTER(protocol + 1));
+}
+
+// Media that signalling in the capture set up: Wireshark's SDP, Skinny,
+// MGCP and H.245 dissectors announce the stream with rtp_add_address
+// (epan/dissectors/packet-rtp.h), which keeps the setup method and frame in
+// the conversation's RTP data. ciscouc's own RTP recognition ("ciscouc") is
+// not signalling.
+bool media_setup(packet_info *pinfo, ConvState *st) {
+    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+    if (!conv || proto_rtp < 0) return false;
+    auto *info = static_cast<struct _rtp_conversation_info *>(conversation_get_proto_data(conv, proto_rtp));
+    if (!info || !info->method[0] || strcmp(info->method, "ciscouc") == 0) return false;
+    static const int sip = protocol_by_key("SIP"), sccp = protocol_by_key("SCCP"), h245 = protocol_by_key("H.245");
+    int by = -1;
+    if (g_ascii_strcasecmp(info->method, "SDP") == 0) {
+        gpointer p = wmem_map_lookup(signalling_frames, GUINT_TO_POINTER(info->frame_number));
+        by = p ? GPOINTER_TO_INT(p) - 1 : sip;
+    } else if (g_ascii_strncasecmp(info->method, "skinny", 6) == 0) {
+        by = sccp;
+    } else if (g_ascii_strcasecmp(info->method, "H245") == 0) {
+        by = h245;
+    }
+    if (by < 0) return false;
+    st->media_protocol = by;
+    st->media_frame = info->frame_number;
+    return true;
+}
+
+// Relabel when a host of this conversation showed a new role.
+void refresh(ConvState *st, guint32 frame) {
+    if (host_roles(&st->client_addr) != st->client_roles || host_roles(&st->server_addr) != st->server_roles)
+        relabel(st, frame);
+    else
+        st->roles_generation = host_roles_generation();
 }
 
 ConvState *conv_state(packet_info *pinfo, Transport t) {
@@ -365,6 +470,7 @@ ConvState *conv_state(packet_info *pinfo, Transport t) {
     st->client_port = client;
     st->server_port = server;
     st->direction = dir;
+    st->media_protocol = -1;
     st->same_host = addresses_equal(&pinfo->src, &pinfo->dst);
     st->first_frame = pinfo->num;
     relabel(st, pinfo->num);
@@ -529,18 +635,23 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     }
     ConvState *st = conv_state(pinfo, t);
     if (!st) return 0;
+    static const int sccp = protocol_by_key("SCCP");
     if (!PINFO_FD_VISITED(pinfo) && (st->inspected < kInspectPackets || st->nr_pending)) {
         ++st->inspected;
         Detection d = detect(pinfo, t);
         // Wireshark calls both H.225 call signalling and RAS "h225"; on UDP it is RAS.
-        static const int h225 = protocol_by_key("H.225"), ras = protocol_by_key("RAS");
+        static const int h225 = protocol_by_key("H.225"), ras = protocol_by_key("RAS"), sip = protocol_by_key("SIP"),
+                         mgcp = protocol_by_key("MGCP");
         if (t == kUdp && d.protocol == h225) d.protocol = ras;
         bool changed = false;
         if (d.any() && st->detected < 0 && !st->detected_other) {
             st->detected = d.protocol;
             st->detected_other = d.other;
+            st->payload_frame = pinfo->num;
             changed = true;
         }
+        if (d.protocol == sip || d.protocol == mgcp) note_signalling_frame(pinfo->num, d.protocol);
+        if (t == kUdp && st->media_protocol < 0 && media_setup(pinfo, st)) changed = true;
         for (int i = 0; i < 4; ++i) {
             if (d.seen.bits[i] & ~st->seen.bits[i]) changed = true;
             st->seen.bits[i] |= d.seen.bits[i];
@@ -548,19 +659,23 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
         if (d.tls && !st->tls_seen) st->tls_seen = changed = true;
         if (d.payload && !st->payload_seen) st->payload_seen = changed = true;
         // not_recommended waits for the listener to show itself as a Unified CM.
-        if (st->nr_pending && st->listener_port) {
-            const address *l = st->listener_port == st->server_port ? &st->server_addr : &st->client_addr;
-            if (host_is_cucm(l)) changed = true;
-        }
         if (changed) relabel(st, pinfo->num);
     }
+    if (!PINFO_FD_VISITED(pinfo)) {
+        // What the UC dissectors' fields show about the two hosts.
+        bool to_server = pinfo->destport == st->server_port && addresses_equal(&pinfo->dst, &st->server_addr);
+        observe_hosts(pinfo, tree, to_server, st->detected == sccp, t == kUdp);
+    }
+    // A host showed a new role since this conversation was labelled: its
+    // rows may now be confirmed (or contradicted).
+    if (st->roles_generation != host_roles_generation()) refresh(st, pinfo->num);
     if (have_tap_listener(ciscouc_tap)) {
         ciscouc_tap_info *ti_tap = wmem_new0(wmem_packet_scope(), ciscouc_tap_info);
         ti_tap->state = st;
         tap_queue_packet(ciscouc_tap, pinfo, ti_tap);
     }
-    if (!st->cand_count && !st->flags && st->detected < 0) return 0;
-    if (pref_info && st->summary) col_append_fstr(pinfo->cinfo, COL_INFO, " [UC: %s]", st->summary);
+    if (!st->cand_count && !st->flags && st->detected < 0 && !st->client_roles && !st->server_roles) return 0;
+    if (pref_info && st->shown) col_append_fstr(pinfo->cinfo, COL_INFO, " [UC: %s]", st->summary);
     if (!tree) {
         // Expert infos must still reach the expert tap without a tree.
         for (int b = 0; b < kFlagCount; ++b)
@@ -569,12 +684,28 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
         return 0;
     }
     // One label formatting per packet (proto_item_append_text would format twice).
-    proto_item *ti = st->summary ? proto_tree_add_protocol_format(tree, proto_ciscouc, tvb, 0, 0, "%s: %s",
-                                                                  proto_get_protocol_name(proto_ciscouc), st->summary)
+    proto_item *ti = st->summary ? proto_tree_add_protocol_format(tree, proto_ciscouc, tvb, 0, 0, "%s: %s%s",
+                                                                  proto_get_protocol_name(proto_ciscouc),
+                                                                  st->shown ? "" : "possible: ", st->summary)
                                  : proto_tree_add_item(tree, proto_ciscouc, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(ti);
     proto_tree *ct = proto_item_add_subtree(ti, ett_ciscouc);
-    if (st->summary) proto_item_set_generated(proto_tree_add_string(ct, hf_summary, tvb, 0, 0, st->summary));
+    if (st->shown) proto_item_set_generated(proto_tree_add_string(ct, hf_summary, tvb, 0, 0, st->summary));
+    if (st->cand_count) {
+        if (*claim_text(st->claim))
+            proto_item_set_generated(proto_tree_add_string(ct, hf_evidence, tvb, 0, 0, claim_text(st->claim)));
+        if (st->evidence_detail) {
+            proto_item *ei = proto_tree_add_string(ct, st->shown ? hf_evidence_detail : hf_possible, tvb, 0, 0,
+                                                   st->evidence_detail);
+            proto_item_set_generated(ei);
+        }
+    }
+    if (st->client_roles)
+        proto_item_set_generated(
+            proto_tree_add_string(ct, hf_client_role, tvb, 0, 0, role_names(st->client_roles).c_str()));
+    if (st->server_roles)
+        proto_item_set_generated(
+            proto_tree_add_string(ct, hf_server_role, tvb, 0, 0, role_names(st->server_roles).c_str()));
     bool listed = uses_listed(ct, st, pinfo->num);
     // Listener, direction and detected protocol are conversation facts: on
     // the frames that list the uses, and wherever a filter names them.
@@ -642,6 +773,16 @@ void register_protocol() {
                          "ciscouc payload signature that recognised this packet", HFILL}},
         {&hf_ip_proto, {"IP protocol", "ciscouc.ip_proto", FT_UINT8, BASE_DEC, nullptr, 0x0,
                         "IP protocol documented by the guides (ICMP, GRE, ESP, AH)", HFILL}},
+        {&hf_evidence, {"Evidence", "ciscouc.evidence", FT_STRING, BASE_NONE, nullptr, 0x0,
+                        "What the capture shows for the first documented use: confirmed or possible", HFILL}},
+        {&hf_evidence_detail, {"Evidence detail", "ciscouc.evidence_detail", FT_STRING, BASE_NONE, nullptr, 0x0,
+                               "The payload, signalling or host roles that confirm the first documented use", HFILL}},
+        {&hf_possible, {"Possible use", "ciscouc.possible", FT_STRING, BASE_NONE, nullptr, 0x0,
+                        "Why the first documented use is only possible (not shown as the purpose)", HFILL}},
+        {&hf_client_role, {"Client role", "ciscouc.client_role", FT_STRING, BASE_NONE, nullptr, 0x0,
+                           "Roles the capture shows for the conversation's client (sender) host", HFILL}},
+        {&hf_server_role, {"Server role", "ciscouc.server_role", FT_STRING, BASE_NONE, nullptr, 0x0,
+                           "Roles the capture shows for the conversation's listener host", HFILL}},
         {&hf_uses_frame, {"Documented uses listed in frame", "ciscouc.uses_frame", FT_FRAMENUM, BASE_NONE, nullptr,
                           0x0, "The frame whose packet tree lists this conversation's documented uses", HFILL}},
     };
@@ -692,6 +833,17 @@ void register_protocol() {
     prefs_register_enum_preference(m, "details", "Detail of documented uses",
                                    "How much of each documented use goes into the packet tree", &pref_details,
                                    details, FALSE);
+    static const enum_val_t claims[] = {
+        {"confirmed", "Confirmed: only purposes the capture confirms (payload, signalled media, host roles)",
+         static_cast<gint>(ClaimsMode::kConfirmed)},
+        {"possible", "Possible: also purposes only the port suggests, where nothing contradicts them",
+         static_cast<gint>(ClaimsMode::kPossible)},
+        {"port", "Port: every documented use of the port, as a port table would", static_cast<gint>(ClaimsMode::kPort)},
+        {nullptr, nullptr, 0}};
+    prefs_register_enum_preference(m, "claims", "Purposes shown",
+                                   "Which documented uses are shown as a conversation's purpose (summary, column, "
+                                   "Info); the details pane lists possible ones as possible",
+                                   &pref_claims, claims, FALSE);
     prefs_register_bool_preference(m, "info_column", "Append the summary to the Info column",
                                    "Add [UC: purpose] to the Info column of labelled packets", &pref_info);
     static const char *const flag_titles[kFlagCount] = {
@@ -728,12 +880,16 @@ void register_protocol() {
                                   allow);
     ciscouc_tap = register_tap("ciscouc");
     register_stats();
+    hosts_register();
+    signalling_frames = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
 }
 
 void register_handoff() {
     postdissector_handle = create_dissector_handle(dissect_post, proto_ciscouc);
     register_postdissector(postdissector_handle);
     build_proto_classes();
+    hosts_handoff(postdissector_handle);
+    proto_rtp = proto_get_id_by_filter_name("rtp");
     cache_hfinfo(kUseFields, use_hfinfo);
     cache_hfinfo(kConvFields, conv_hfinfo);
     build_entry_texts();
@@ -757,6 +913,18 @@ guint16 state_listener(const void *state) {
     return st->listener_port;
 }
 bool state_transport_tcp(const void *state) { return static_cast<const ConvState *>(state)->transport == kTcp; }
+const char *state_claim(const void *state) { return claim_text(static_cast<const ConvState *>(state)->claim); }
+const char *state_evidence_detail(const void *state) {
+    const auto *st = static_cast<const ConvState *>(state);
+    return st->evidence_detail ? st->evidence_detail : "";
+}
+RoleSet state_client_roles(const void *state) { return static_cast<const ConvState *>(state)->client_roles; }
+RoleSet state_server_roles(const void *state) { return static_cast<const ConvState *>(state)->server_roles; }
+bool state_shown(const void *state) { return static_cast<const ConvState *>(state)->shown; }
+void state_refresh(const void *state) {
+    auto *st = const_cast<ConvState *>(static_cast<const ConvState *>(state));
+    if (st->roles_generation != host_roles_generation()) refresh(st, st->label_frame);
+}
 
 }  // namespace epan
 }  // namespace ciscouc

@@ -21,6 +21,7 @@ namespace {
 struct ConvRow {
     guint64 order = 0;
     std::string client, server;
+    std::string client_host, server_host;  // address keys of the host table
     bool tcp = false;
     guint16 listener = 0;
     guint64 packets = 0, bytes = 0;
@@ -59,14 +60,18 @@ tap_packet_status conv_packet(void *p, packet_info *pinfo, epan_dissect_t *, con
         r.tcp = state_transport_tcp(info->state);
         r.client = endpoint(&pinfo->src, pinfo->srcport);
         r.server = endpoint(&pinfo->dst, pinfo->destport);
+        r.client_host = host_key(&pinfo->src);
+        r.server_host = host_key(&pinfo->dst);
         r.first = ts;
         it = t->rows.emplace(info->state, r).first;
     }
     ConvRow &r = it->second;
     guint16 listener = state_listener(info->state);
     // Orient the row so that the listener is on the right.
-    if (r.packets == 0 && listener && listener == pinfo->srcport && listener != pinfo->destport)
+    if (r.packets == 0 && listener && listener == pinfo->srcport && listener != pinfo->destport) {
         std::swap(r.client, r.server);
+        std::swap(r.client_host, r.server_host);
+    }
     r.listener = listener;
     r.packets++;
     r.bytes += pinfo->fd->pkt_len;
@@ -81,8 +86,10 @@ void conv_draw(void *p) {
     std::sort(rows.begin(), rows.end(), [](const ConvRow *a, const ConvRow *b) { return a->order < b->order; });
     printf("================================================================================\n");
     printf("Cisco UC conversations (ciscouc): %zu\n", rows.size());
-    printf("Client\tServer\tTransport\tListener\tPackets\tBytes\tFirst\tLast\tDetected\tFlags\tProduct\tEntry\tPurpose\tOther uses\n");
+    printf("Client\tServer\tTransport\tListener\tPackets\tBytes\tFirst\tLast\tDetected\tFlags\tProduct\tEntry\tPurpose\tOther uses"
+           "\tEvidence\tEvidence detail\tClient role\tServer role\n");
     for (const ConvRow *r : rows) {
+        state_refresh(r->state);
         guint n = 0;
         const Candidate *c = state_candidates(r->state, &n);
         const char *product = "", *entry = "";
@@ -93,10 +100,12 @@ void conv_draw(void *p) {
             entry = e.id;
             purpose = std::string(c[0].catch_all ? "(catch-all range) " : "") + e.purpose;
         }
-        printf("%s\t%s\t%s\t%u\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%.6f\t%.6f\t%s\t%s\t%s\t%s\t%s\t%u\n",
+        RoleSet cr = host_roles_by_key(r->client_host), sr = host_roles_by_key(r->server_host);
+        printf("%s\t%s\t%s\t%u\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%.6f\t%.6f\t%s\t%s\t%s\t%s\t%s\t%u\t%s\t%s\t%s\t%s\n",
                r->client.c_str(), r->server.c_str(), r->tcp ? "tcp" : "udp", r->listener, r->packets, r->bytes,
                r->first, r->last, state_detected(r->state), flag_list(state_flags(r->state)).c_str(), product,
-               entry, purpose.c_str(), n ? n - 1 : 0);
+               entry, purpose.c_str(), n ? n - 1 : 0, state_claim(r->state), state_evidence_detail(r->state),
+               role_names(cr).c_str(), role_names(sr).c_str());
     }
     printf("================================================================================\n");
 }

@@ -57,7 +57,7 @@ TEST(Roles, VocabularyResolvesCatalogNames) {
             EXPECT_TRUE(kFlows[f].to_roles & role_bit(role("unified_cm")));
         }
         if (std::string(kFlows[f].from) == "ANY") {
-            EXPECT_EQ(kFlows[f].from_roles, 0u);
+            EXPECT_EQ(kFlows[f].from_roles, kAnyHost);
         }
     }
     EXPECT_TRUE(phone_to_cucm);

@@ -89,9 +89,12 @@ struct Flow {
     uint8_t transports; // Transport bits
     bool by_src;        // the port is documented on the sender side (dst "any")
     const char *ports;  // the flow's port spec, normalised ("16384-32767")
-    uint32_t from_roles;  // host roles (bits of kRoles) the sender name stands for; 0: none a capture shows
+    uint32_t from_roles;  // host roles (bits of kRoles) the sender name stands for; kAnyHost: any host
+                          // may be it (ANY, DNS server); 0: a device no capture evidence shows
     uint32_t to_roles;    // likewise for the listener
 };
+
+constexpr uint32_t kAnyHost = 1u << 31;
 
 // A host role a capture can show ([roles.*] in catalog/vocabulary.toml).
 struct Role {

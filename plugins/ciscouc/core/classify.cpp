@@ -345,7 +345,7 @@ bool label_shows_unified_cm(const Label &label, int detected) {
     return false;
 }
 
-std::string summarize(const Label &label, bool original_language) {
+std::string summarize(const Label &label, bool original_language, const char *purpose) {
     if (label.candidates.empty()) return std::string();
     const Candidate &c = label.candidates.front();
     const Entry &e = kEntries[kFlows[c.flow].entry];
@@ -354,7 +354,8 @@ std::string summarize(const Label &label, bool original_language) {
     // other uses the port has. Short, because tshark writes it on every packet.
     std::string out = (label.from_transfer ? std::string("transfer leg after ") + kFlows[c.flow].ports
                                            : std::to_string(c.port)) +
-                      ": " + (original_language ? e.purpose_original_short : e.purpose_short) + " [" + e.id;
+                      ": " + (purpose ? purpose : original_language ? e.purpose_original_short : e.purpose_short) +
+                      " [" + e.id;
     if (label.candidates.size() > 1) out += " +" + std::to_string(label.candidates.size() - 1);
     if (c.catch_all) out += ", catch-all range";
     return out + "]";

@@ -97,6 +97,8 @@ bool label_shows_unified_cm(const Label &label, int detected);
 FlagResult evaluate_flags(const FlagInput &in);
 
 // A short one-line summary of a label for the Info column / custom column.
-std::string summarize(const Label &label, bool original_language);
+// purpose: text to show instead of the first row's short purpose ("RTP media
+// set up by SIP in frame 5"), or nullptr.
+std::string summarize(const Label &label, bool original_language, const char *purpose = nullptr);
 
 }  // namespace ciscouc

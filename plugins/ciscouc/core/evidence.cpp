@@ -39,8 +39,9 @@ enum class Side { kNeutral, kUnknown, kMatch, kContradict };
 
 // A row's role name against the host at that end.
 Side side(RoleSet documented, RoleSet host) {
-    if (!documented) return Side::kNeutral;  // ANY, Browser, DNS server: no capture shows it
+    if (documented & kAnyHost) return Side::kNeutral;  // ANY, Browser, DNS server: any host may be it
     if (!host) return Side::kUnknown;
+    // A host with roles is not a device the capture cannot show (CTMS, MXE).
     return (documented & host) ? Side::kMatch : Side::kContradict;
 }
 
@@ -59,17 +60,23 @@ Ends ends_of(const Candidate &c, const EvidenceInput &in) {
     return Ends{other, at_port};
 }
 
-RowEvidence judge(const Candidate &c, const EvidenceInput &in) {
+RowEvidence judge(const Candidate &c, const EvidenceInput &in, bool transfer_leg) {
     static const int rtp = protocol_by_key("RTP");
     RowEvidence r;
     const Flow &f = kFlows[c.flow];
     const Entry &e = kEntries[f.entry];
-    Ends ends = ends_of(c, in);
-    Side s = side(f.from_roles, ends.sender), l = side(f.to_roles, ends.listener);
     // Both ends agree: each matches, or names a role no capture shows; at
     // least one matches. A host with no role evidence confirms nothing.
     auto agrees = [](Side x) { return x == Side::kMatch || x == Side::kNeutral; };
-    r.roles_match = (s == Side::kMatch || l == Side::kMatch) && agrees(s) && agrees(l);
+    auto match = [&](RoleSet sender, RoleSet listener) {
+        Side s = side(f.from_roles, sender), l = side(f.to_roles, listener);
+        return (s == Side::kMatch || l == Side::kMatch) && agrees(s) && agrees(l);
+    };
+    Ends ends = ends_of(c, in);
+    r.roles_match = match(ends.sender, ends.listener);
+    // A transfer leg ("69, then ephemeral") runs between two ephemeral
+    // ports: either host may be the row's listener.
+    if (transfer_leg && !r.roles_match) r.roles_match = match(ends.listener, ends.sender);
     bool recognised = in.detected >= 0 || in.detected_other;
     r.contradicted = recognised && !compatible(e, in);
 
@@ -123,10 +130,11 @@ Assessment assess(Label *label, const EvidenceInput &in, ClaimsMode mode) {
     Assessment a;
     std::vector<RowEvidence> rows;
     rows.reserve(label->candidates.size());
-    for (const Candidate &c : label->candidates) rows.push_back(judge(c, in));
+    for (const Candidate &c : label->candidates) rows.push_back(judge(c, in, label->from_transfer));
     std::vector<size_t> order(rows.size());
     std::iota(order.begin(), order.end(), size_t(0));
-    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    // Port mode is the port table: the classifier's order, every row.
+    if (mode != ClaimsMode::kPort) std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
         if (rows[x].claim != rows[y].claim) return rows[x].claim > rows[y].claim;
         return rows[x].roles_match && !rows[y].roles_match;
     });
@@ -146,6 +154,12 @@ Assessment assess(Label *label, const EvidenceInput &in, ClaimsMode mode) {
     return a;
 }
 
+std::string media_text(const EvidenceInput &in) {
+    if (in.media_protocol < 0) return std::string();
+    return "RTP media set up by " + std::string(kProtocols[in.media_protocol].key) +
+           (in.media_frame ? " in frame " + std::to_string(in.media_frame) : std::string());
+}
+
 std::string evidence_text(const Candidate &c, const RowEvidence &r, const EvidenceInput &in) {
     const Flow &f = kFlows[c.flow];
     auto frame = [](uint32_t n) { return n ? " in frame " + std::to_string(n) : std::string(); };
@@ -155,7 +169,7 @@ std::string evidence_text(const Candidate &c, const RowEvidence &r, const Eviden
         case Basis::kPayload:
             return std::string(kProtocols[in.detected].key) + " payload" + frame(in.payload_frame);
         case Basis::kMedia:
-            return "RTP media set up by " + std::string(kProtocols[in.media_protocol].key) + frame(in.media_frame);
+            return media_text(in);
         case Basis::kHostRoles: {
             std::string s = "roles: " + roles_text(f);
             if (r.contradicted)

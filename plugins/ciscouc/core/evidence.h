@@ -77,6 +77,9 @@ Assessment assess(Label *label, const EvidenceInput &in, ClaimsMode mode);
 // Cisco UC device".
 std::string evidence_text(const Candidate &c, const RowEvidence &r, const EvidenceInput &in);
 
+// "RTP media set up by SIP in frame 5" (in.media_protocol >= 0).
+std::string media_text(const EvidenceInput &in);
+
 // Should the user be shown this claim as the conversation's purpose?
 inline bool shown(Claim c, ClaimsMode mode) {
     return mode == ClaimsMode::kPort || c == Claim::kConfirmed || (mode == ClaimsMode::kPossible && c == Claim::kPossible);

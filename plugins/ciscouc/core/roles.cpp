@@ -157,7 +157,7 @@ Observation observe_xmpp_stream(bool initiator, bool server_stream) {
 }
 
 bool HostTable::add(const std::string &address, int r, int protocol, uint32_t frame) {
-    if (r < 0 || r >= 32 || address.empty()) return false;
+    if (r < 0 || r >= 31 || address.empty()) return false;
     auto it = index_.find(address);
     if (it == index_.end()) {
         it = index_.emplace(address, hosts_.size()).first;

@@ -19,7 +19,7 @@
 namespace ciscouc {
 
 using RoleSet = uint32_t;  // one bit per kRoles index
-constexpr RoleSet role_bit(int role) { return role >= 0 && role < 32 ? RoleSet(1) << role : 0; }
+constexpr RoleSet role_bit(int role) { return role >= 0 && role < 31 ? RoleSet(1) << role : 0; }
 
 // Index of a role by key ("phone"), or -1.
 int role_by_key(std::string_view key);
@@ -82,7 +82,7 @@ public:
     struct Host {
         std::string address;
         RoleSet roles = 0;
-        Proof proof[32];
+        Proof proof[31];
         uint32_t first_frame = 0;
     };
 
