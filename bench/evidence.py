@@ -122,7 +122,7 @@ def stock_facts(out: str) -> tuple[dict[str, int], set[str]]:
         c = line.split("\t")
         if len(c) < 11:
             continue
-        src, dst = c[0] or c[1], c[2] or c[3]
+        src, dst = c[1] or c[0], c[3] or c[2]  # IPv6 inside IPv4 (GTP, 6in4) is the inner one
         tcp = bool(c[4])
         sp, dp = (c[4], c[5]) if tcp else (c[6], c[7])
         if not src or not sp:
