@@ -15,6 +15,7 @@ import tomllib
 
 from codegen import catalog as cc
 from codegen import port_reference
+from codegen import roles as cr
 from codegen import signatures as ch
 from codegen import ranking
 
@@ -49,6 +50,10 @@ def fail(msg: str) -> None:
 
 def build_catalog(cat: cc.Catalog, digest: str) -> str:
     voc = cat.vocabulary
+    try:
+        roles = cr.load(voc)
+    except cr.RoleError as e:
+        fail(str(e))
     docs = ranking.documents(cat)
     doc_index = {d["id"]: i for i, d in enumerate(docs)}
     # Stable: entries keep their file order inside each document.
@@ -94,7 +99,8 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
     for k in protocols:
         p = voc["protocols"][k]
         w(f"    {{{c_str(k)}, {c_str(p['name'])}, {c_str(' '.join(p.get('wireshark', [])))}, "
-          f"{'true' if p.get('secure') else 'false'}, {'true' if p.get('uc') else 'false'}}},")
+          f"{'true' if p.get('secure') else 'false'}, {'true' if p.get('uc') else 'false'}, "
+          f"{'true' if p.get('confirms') else 'false'}, {'true' if p.get('generic') else 'false'}}},")
     w("};")
     w(f"const size_t kProtocolCount = {len(protocols)};\n")
 
@@ -146,7 +152,8 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
             fi = len(flows)
             bits = " | ".join(x for x in (("kTcp" if "tcp" in trans else ""), ("kUdp" if "udp" in trans else "")) if x) or "0"
             flows.append(f"    {{{entry_index[e.id]}, {c_str(f.sender)}, {c_str(f.listener)}, "
-                         f"static_cast<uint8_t>({bits}), {'true' if by_src else 'false'}, {c_str(spec.ports_text())}}},")
+                         f"static_cast<uint8_t>({bits}), {'true' if by_src else 'false'}, {c_str(spec.ports_text())}, "
+                         f"{cr.bits(roles, f.sender)}u, {cr.bits(roles, f.listener)}u}},")
             if not spec.specific() or e.get("duplicate_of"):
                 continue
             for t in sorted(trans):
@@ -182,6 +189,7 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
     w("const IpProtoRef kIpProtos[] = {" + ", ".join(f"{{{p}, {i}}}" for p, i in (ipp or [(0, 0)])) + "};")
     w(f"const size_t kIpProtoCount = {len(ipp)};\n")
 
+    lines.append(cr.generate(roles, c_str))
     w("const DetectName kDetectNames[] = {")
     for name in sorted(detect):
         w(f"    {{{c_str(name)}, {proto_index[detect[name]]}}},")

@@ -49,7 +49,12 @@ def plugin_dir() -> str:
 class Tshark:
     """Runs tshark with the ciscouc plugin from the build tree."""
 
-    def __init__(self, workdir: str):
+    def __init__(self, workdir: str, claims: str | None = None):
+        # claims: the ciscouc.claims preference for every run, unless the
+        # run's own arguments set it. The `tshark` fixture runs port mode (every
+        # documented use, as a port table): the catalog and flag-rule suites
+        # assert what the port documents. `tshark_evidence` runs the default.
+        self.claims = claims
         self.workdir = workdir
         self.home = os.path.join(workdir, "home")
         os.makedirs(self.home, exist_ok=True)
@@ -88,6 +93,8 @@ class Tshark:
             i = args.index("-r") + 1
             stdin = open(args[i], "rb")
             args[i] = "/dev/stdin"
+        if plugin and self.claims and not any("ciscouc.claims" in a for a in args):
+            args += ["-o", f"ciscouc.claims:{self.claims}"]
         cmd, env = self.command(args, plugin)
         try:
             p = subprocess.run(cmd, env=env, stdin=stdin, capture_output=True, text=True, timeout=timeout)
@@ -143,6 +150,15 @@ def workdir():
 
 @pytest.fixture(scope="session")
 def tshark(workdir):
+    so = os.path.join(plugin_dir())
+    if not os.path.isdir(so):
+        pytest.fail(f"the plugin is not built: {so} is missing (run ./test.sh, or set CISCOUC_BUILD)")
+    return Tshark(workdir, claims="port")
+
+
+@pytest.fixture(scope="session")
+def tshark_evidence(workdir):
+    """tshark with the plugin's default preferences: purposes shown only on evidence."""
     so = os.path.join(plugin_dir())
     if not os.path.isdir(so):
         pytest.fail(f"the plugin is not built: {so} is missing (run ./test.sh, or set CISCOUC_BUILD)")

@@ -41,11 +41,11 @@ def test_bench_prints_every_budgeted_ratio(workdir):
             assert 0.2 < float(m.group(1)) < 5 and 0.5 < float(m.group(3)) < 2
     for wl, pairs in (("summary", ("plugin/stock", "rtp-decode/disabled", "rtp-decode/stock-rtp")),
                       ("filter", ("plugin/stock", "rtp-decode/disabled", "rtp-decode/stock-rtp")),
-                      ("fields", ("plugin/disabled", "disabled/stock", "rtp-decode/stock-rtp", "full/disabled"))):
+                      ("fields", ("plugin/disabled", "disabled/stock", "rtp-decode/stock-rtp", "full/disabled", "port/disabled"))):
         for pair in pairs:
             assert re.search(rf"^\s+{wl} {pair}\s+[\d.]+ \(<= 1\.05\) info", out, re.M), f"{wl} {pair}"
     # The fields workload's output: ciscouc's summaries are bytes the disabled run does not write.
-    m = re.search(r"ciscouc wrote ([\d.]+) MB more than the disabled run \((\d+) bytes per packet, (\d+) packets\)", out)
+    m = re.search(r"ciscouc \(claims:port\) wrote ([\d.]+) MB more than the disabled run \((\d+) bytes per packet, (\d+) packets\)", out)
     assert m, out[-3000:]
     assert int(m.group(3)) == 3000 and 20 < int(m.group(2)) < 200
     assert re.search(r"ciscouc,conv listed \d+ conversations", out)

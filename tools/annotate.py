@@ -28,7 +28,11 @@ import sys
 
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz")
 COLUMNS = ["capture", "status", "client", "server", "transport", "listener_port", "packets", "bytes",
-           "first", "last", "detected", "flags", "product", "entry", "purpose", "other_uses"]
+           "first", "last", "detected", "flags", "product", "entry", "purpose", "other_uses",
+           "evidence", "evidence_detail", "client_role", "server_role"]
+# -z ciscouc,conv header -> column name.
+HEADER_NAMES = {"Listener": "listener_port", "Other uses": "other_uses", "Evidence detail": "evidence_detail",
+                "Client role": "client_role", "Server role": "server_role"}
 STAT_HEADER = "Client\tServer\tTransport\tListener\tPackets\tBytes\tFirst\tLast\tDetected\tFlags\tProduct\tEntry\tPurpose\tOther uses"
 
 
@@ -63,19 +67,21 @@ def tshark_command(prefs: list[str], plugin_dir: str | None) -> tuple[list[str],
 
 
 def parse_conv(stdout: str) -> list[dict] | None:
-    rows, in_table = [], False
+    """The -z ciscouc,conv rows, by the header line's column names (columns
+    the plugin adds later flow through as long as they are in HEADER_NAMES)."""
+    rows, names = [], None
     for line in stdout.splitlines():
-        if line == STAT_HEADER:
-            in_table = True
+        if names is None:
+            if line.startswith(STAT_HEADER):
+                names = [HEADER_NAMES.get(h, h.lower().replace(" ", "_")) for h in line.split("\t")]
             continue
-        if in_table:
-            if line.startswith("====="):
-                break
-            cells = line.split("\t")
-            if len(cells) != 14:
-                continue
-            rows.append(dict(zip(COLUMNS[2:], cells)))
-    return rows if in_table else None
+        if line.startswith("====="):
+            break
+        cells = line.split("\t")
+        if len(cells) != len(names):
+            continue
+        rows.append(dict(zip(names, cells)))
+    return rows if names is not None else None
 
 
 def annotate_one(path: str, prefs: list[str], plugin_dir: str | None) -> tuple[str, str, list[dict], str]:
@@ -124,7 +130,7 @@ def main(argv=None) -> int:
     total_rows = 0
     csv_f = open(args.csv, "w", newline="", encoding="utf-8") if args.csv else None
     jsonl_f = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else None
-    writer = csv.DictWriter(csv_f, fieldnames=COLUMNS) if csv_f else None
+    writer = csv.DictWriter(csv_f, fieldnames=COLUMNS, extrasaction="ignore") if csv_f else None
     if writer:
         writer.writeheader()
     try:

@@ -4,10 +4,15 @@
 #include "conversation.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "allowlist.h"
 #include "detect.h"
+
+extern "C" {  // packet-rtp.h has no C++ guard
+#include <epan/dissectors/packet-rtp.h>
+}
 
 namespace ciscouc {
 namespace epan {
@@ -17,31 +22,93 @@ namespace {
 // STARTTLS, carried protocols); later packets only show the label.
 constexpr guint16 kInspectPackets = 32;
 
-// Hosts evidenced to be a Unified CM: listeners of SCCP, MGCP or H.225 rows
-// whose listener is Unified CM (file-scoped; keys are address strings).
-wmem_map_t *cucm_hosts = nullptr;
-
-bool host_is_cucm(const address *a) {
-    if (!a || a->type == AT_NONE) return false;
-    gchar *key = address_to_str(nullptr, a);
-    bool yes = wmem_map_contains(cucm_hosts, key);
-    wmem_free(nullptr, key);
-    return yes;
-}
-
-void mark_cucm_host(const address *a) {
-    if (!a || a->type == AT_NONE) return;
-    gchar *key = address_to_str(wmem_file_scope(), a);
-    if (!wmem_map_contains(cucm_hosts, key)) wmem_map_insert(cucm_hosts, key, GINT_TO_POINTER(1));
-}
-
 const address *listener_address(const Conversation *c, guint16 listener_port) {
     return listener_port == 0 ? nullptr : listener_port == c->server_port ? &c->server_addr : &c->client_addr;
+}
+
+// Frames whose payload was SIP or MGCP (both carry SDP), so media that SDP
+// set up can say which signalling set it up. File-scoped, created at
+// registration; only signalling frames are recorded.
+wmem_map_t *signalling_frames = nullptr;
+int proto_rtp = -1;
+
+// Media that signalling in the capture set up: Wireshark's SDP, Skinny,
+// MGCP and H.245 dissectors announce the stream with rtp_add_address
+// (epan/dissectors/packet-rtp.h), which keeps the setup method and frame in
+// the conversation's RTP data. ciscouc's own RTP recognition ("ciscouc") is
+// not signalling.
+bool media_setup(packet_info *pinfo, Conversation *c) {
+    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
+    if (!conv || proto_rtp < 0) return false;
+    auto *info = static_cast<struct _rtp_conversation_info *>(conversation_get_proto_data(conv, proto_rtp));
+    if (!info || !info->method[0] || strcmp(info->method, "ciscouc") == 0) return false;
+    static const int sip = protocol_by_key("SIP"), sccp = protocol_by_key("SCCP"), h245 = protocol_by_key("H.245");
+    int by = -1;
+    if (g_ascii_strcasecmp(info->method, "SDP") == 0) {
+        gpointer p = wmem_map_lookup(signalling_frames, GUINT_TO_POINTER(info->frame_number));
+        by = p ? GPOINTER_TO_INT(p) - 1 : sip;
+    } else if (g_ascii_strncasecmp(info->method, "skinny", 6) == 0) {
+        by = sccp;
+    } else if (g_ascii_strcasecmp(info->method, "H245") == 0) {
+        by = h245;
+    }
+    if (by < 0) return false;
+    c->media_protocol = by;
+    c->media_frame = info->frame_number;
+    return true;
 }
 
 void relabel(Conversation *c, guint32 frame) {
     const Prefs prefs = settings.core();
     Label label = classify(c->transport, c->client_port, c->server_port, c->direction, c->detected, prefs);
+    // The listener of UC signalling documented to a Unified CM is one.
+    static const int unified_cm = role_by_key("unified_cm");
+    if (const address *l = listener_address(c, label.listener_port); l && label_shows_unified_cm(label, c->detected))
+        add_host_role(l, unified_cm, c->detected, frame);
+    c->client_roles = host_roles(&c->client_addr);
+    c->server_roles = host_roles(&c->server_addr);
+    c->roles_generation = host_roles_generation();
+    EvidenceInput ev;
+    ev.transport = c->transport;
+    ev.client_port = c->client_port;
+    ev.server_port = c->server_port;
+    ev.client_roles = c->client_roles;
+    ev.server_roles = c->server_roles;
+    ev.detected = c->detected;
+    ev.detected_other = c->detected_other;
+    ev.seen = c->seen;
+    ev.payload_seen = c->payload_seen;
+    ev.payload_frame = c->payload_frame;
+    ev.media_protocol = c->media_protocol;
+    ev.media_frame = c->media_frame;
+    const ClaimsMode mode = static_cast<ClaimsMode>(settings.claims);
+    Assessment as = assess(&label, ev, mode);
+    if (label.empty() && c->media_protocol >= 0 && c->direction != Direction::kUnknown) {
+        // Media that signalling set up has no listener: the first packet's
+        // destination may be the end no media row documents (RTP to 6000).
+        label = classify(c->transport, c->client_port, c->server_port, Direction::kUnknown, c->detected, prefs);
+        as = assess(&label, ev, mode);
+    }
+    // Signalled media on ports no guide documents is still media: confirmed,
+    // with no row to cite.
+    const bool bare_media = label.empty() && c->media_protocol >= 0;
+    if (bare_media) {
+        as.claim = Claim::kConfirmed;
+        as.basis = Basis::kMedia;
+    }
+    c->claim = as.claim;
+    c->evidence_detail = bare_media ? wmem_strdup(wmem_file_scope(), media_text(ev).c_str())
+                         : as.rows.empty()
+                             ? nullptr
+                             : wmem_strdup(wmem_file_scope(),
+                                           evidence_text(label.candidates.front(), as.rows.front(), ev).c_str());
+    // Flags are raised on confirmed rows only (unexpected_port reads the
+    // payload, not the rows); claims=port is the port table of old: every
+    // documented use, and flags from all of them.
+    Label confirmed = label;
+    confirmed.candidates.clear();
+    for (size_t i = 0; i < as.rows.size(); ++i)
+        if (as.rows[i].claim == Claim::kConfirmed) confirmed.candidates.push_back(label.candidates[i]);
     guint n = static_cast<guint>(label.candidates.size());
     if (n > c->cand_capacity) {  // file-scoped memory: grow only, never per packet
         c->cand = wmem_alloc_array(wmem_file_scope(), Candidate, n);
@@ -52,19 +119,26 @@ void relabel(Conversation *c, guint32 frame) {
     c->label_frame = frame;
     c->listener_port = label.listener_port;
     c->label_direction = label.direction;
-    c->summary = label.empty() ? nullptr : wmem_strdup(wmem_file_scope(), summarize(label, settings.language == 1).c_str());
+    // Media is named by the signalling that set it up, not by the range row's text.
+    const std::string media = as.basis == Basis::kMedia ? media_text(ev) : std::string();
+    c->summary = bare_media ? wmem_strdup(wmem_file_scope(), (std::to_string(c->server_port) + ": " + media +
+                                                              " [no guide documents this port]").c_str())
+                 : label.empty()
+                     ? nullptr
+                     : wmem_strdup(wmem_file_scope(),
+                                   summarize(label, settings.language == 1, media.empty() ? nullptr : media.c_str()).c_str());
+    c->shown = (bare_media || !label.empty()) && shown(as.claim, mode);
 
     const address *listener = listener_address(c, label.listener_port);
-    if (listener && label_shows_unified_cm(label, c->detected)) mark_cucm_host(listener);
     FlagInput in;
     in.seen = c->seen;
     in.tls_seen = c->tls_seen;
     in.payload_seen = c->payload_seen;
-    in.listener_is_unified_cm = listener && host_is_cucm(listener);
+    in.listener_is_unified_cm = listener && (host_roles(listener) & role_bit(unified_cm));
     in.transport = c->transport;
     in.client_port = c->client_port;
     in.server_port = c->server_port;
-    in.label = &label;
+    in.label = mode == ClaimsMode::kPort ? &label : &confirmed;
     in.detected = c->detected;
     in.detected_other = c->detected_other;
     in.same_host = c->same_host;
@@ -93,7 +167,22 @@ void relabel(Conversation *c, guint32 frame) {
 }  // namespace
 
 void register_conversations() {
-    cucm_hosts = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
+    signalling_frames = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
+}
+
+void handoff_conversations() { proto_rtp = proto_get_id_by_filter_name("rtp"); }
+
+void note_signalling_frame(guint32 frame, int protocol) {
+    if (!wmem_map_contains(signalling_frames, GUINT_TO_POINTER(frame)))
+        wmem_map_insert(signalling_frames, GUINT_TO_POINTER(frame), GINT_TO_POINTER(protocol + 1));
+}
+
+void conversation_refresh(Conversation *c) {
+    if (c->roles_generation == host_roles_generation()) return;
+    if (host_roles(&c->client_addr) != c->client_roles || host_roles(&c->server_addr) != c->server_roles)
+        relabel(c, c->label_frame);
+    else
+        c->roles_generation = host_roles_generation();
 }
 
 Conversation *conversation_of(packet_info *pinfo, Transport t) {
@@ -125,6 +214,7 @@ Conversation *conversation_of(packet_info *pinfo, Transport t) {
     c->client_port = client;
     c->server_port = server;
     c->direction = dir;
+    c->media_protocol = -1;
     c->same_host = addresses_equal(&pinfo->src, &pinfo->dst);
     c->first_frame = pinfo->num;
     relabel(c, pinfo->num);
@@ -141,13 +231,15 @@ void conversation_inspect(Conversation *c, packet_info *pinfo, Transport t) {
     if (d.any() && c->detected < 0 && !c->detected_other) {
         c->detected = d.protocol;
         c->detected_other = d.other;
+        c->payload_frame = pinfo->num;
         changed = true;
     }
+    static const int sip = protocol_by_key("SIP"), mgcp = protocol_by_key("MGCP");
+    if (d.protocol == sip || d.protocol == mgcp) note_signalling_frame(pinfo->num, d.protocol);
+    if (t == kUdp && c->media_protocol < 0 && media_setup(pinfo, c)) changed = true;
     if (c->seen.merge(d.seen)) changed = true;
     if (d.tls && !c->tls_seen) c->tls_seen = changed = true;
     if (d.payload && !c->payload_seen) c->payload_seen = changed = true;
-    // not_recommended waits for the listener to show itself as a Unified CM.
-    if (c->nr_pending && c->listener_port && host_is_cucm(listener_address(c, c->listener_port))) changed = true;
     if (changed) relabel(c, pinfo->num);
 }
 

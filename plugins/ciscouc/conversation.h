@@ -3,6 +3,7 @@
 #pragma once
 
 #include "packet-ciscouc.h"
+#include "core/evidence.h"
 
 namespace ciscouc {
 namespace epan {
@@ -32,6 +33,15 @@ struct Conversation {
     guint16 inspected;    // packets whose layers were inspected (bounded)
     guint32 first_frame;  // the conversation's first frame
     guint32 label_frame;  // the frame whose evidence decided the current label
+    // Evidence (core/evidence.h): the first row's claim and what shows it.
+    Claim claim;
+    bool shown;                          // the first row is shown as the purpose (ciscouc.claims)
+    const char *evidence_detail;         // "SIP payload in frame 3", or nullptr
+    RoleSet client_roles, server_roles;  // of the hosts at client_addr / server_addr
+    guint32 roles_generation;            // host_roles_generation() when last labelled
+    int media_protocol;                  // signalling that set this media stream up, or -1
+    guint32 media_frame;                 // the frame that set it up
+    guint32 payload_frame;               // the frame whose payload showed `detected`
 
     bool tcp() const { return transport == kTcp; }
     bool has_flag(Flag f) const { return (flags & flag_bit(f)) != 0; }
@@ -46,6 +56,12 @@ struct Conversation {
     // The best documented use's entry, or nullptr.
     const Entry *best_entry() const { return cand_count ? &kEntries[kFlows[cand[0].flow].entry] : nullptr; }
 };
+
+// Relabel when a host of this conversation showed a role since it was last
+// labelled (on any pass; the stats call it before they draw).
+void conversation_refresh(Conversation *conv);
+// A frame whose payload was SIP or MGCP, which carry SDP (first pass).
+void note_signalling_frame(guint32 frame, int protocol);
 
 // What the postdissector hands to the "ciscouc" tap for each TCP/UDP packet.
 struct ciscouc_tap_info {

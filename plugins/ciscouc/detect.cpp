@@ -59,6 +59,9 @@ Detection detect(packet_info *pinfo, Transport t) {
             continue;
         }
         if (!after_transport || id < 0 || static_cast<size_t>(id) >= proto_class.size()) continue;
+        // ciscouc's own layers (this postdissector; a heuristic that handed
+        // the payload on) are not the packet's payload: a SYN carries none.
+        if (id == proto_ciscouc) continue;
         d.payload = true;
         if (id == proto_tls || id == proto_ssl) d.tls = true;
         gint16 c = proto_class[id];

@@ -32,7 +32,8 @@ namespace {
 int hf_summary = -1, hf_listener_port = -1, hf_direction = -1, hf_detected = -1, hf_use = -1,
     hf_purpose = -1, hf_purpose_original = -1, hf_entry = -1, hf_product = -1, hf_from = -1,
     hf_to = -1, hf_doc = -1, hf_edition = -1, hf_release = -1, hf_ports = -1, hf_catch_all = -1,
-    hf_facts = -1, hf_flags = -1, hf_ip_proto = -1, hf_uses_frame = -1;
+    hf_facts = -1, hf_flags = -1, hf_ip_proto = -1, hf_uses_frame = -1, hf_evidence = -1, hf_evidence_detail = -1,
+    hf_client_role = -1, hf_server_role = -1, hf_possible = -1;
 int ett_ciscouc = -1, ett_use = -1;
 
 expert_field ei_flag[kFlagCount];
@@ -210,25 +211,47 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     Conversation *st = conversation_of(pinfo, t);
     if (!st) return 0;
     conversation_inspect(st, pinfo, t);
+    if (!PINFO_FD_VISITED(pinfo)) {
+        // What the UC dissectors' fields show about the two hosts.
+        static const int sccp = protocol_by_key("SCCP");
+        bool to_server = pinfo->destport == st->server_port && addresses_equal(&pinfo->dst, &st->server_addr);
+        observe_hosts(pinfo, tree, to_server, st->detected == sccp, t == kUdp);
+    }
+    // A host showed a new role since this conversation was labelled: its
+    // rows may now be confirmed (or contradicted).
+    conversation_refresh(st);
     if (have_tap_listener(ciscouc_tap)) {
         ciscouc_tap_info *ti_tap = wmem_new0(wmem_packet_scope(), ciscouc_tap_info);
         ti_tap->conv = st;
         tap_queue_packet(ciscouc_tap, pinfo, ti_tap);
     }
-    if (!st->cand_count && !st->flags && st->detected < 0) return 0;
-    if (settings.info_column && st->summary) col_append_fstr(pinfo->cinfo, COL_INFO, " [UC: %s]", st->summary);
+    if (!st->cand_count && !st->flags && st->detected < 0 && !st->client_roles && !st->server_roles) return 0;
+    if (settings.info_column && st->shown) col_append_fstr(pinfo->cinfo, COL_INFO, " [UC: %s]", st->summary);
     if (!tree) {
         // Expert infos must still reach the expert tap without a tree.
         add_flag_expert_infos(pinfo, nullptr, st);
         return 0;
     }
     // One label formatting per packet (proto_item_append_text would format twice).
-    proto_item *ti = st->summary ? proto_tree_add_protocol_format(tree, proto_ciscouc, tvb, 0, 0, "%s: %s",
-                                                                  proto_get_protocol_name(proto_ciscouc), st->summary)
+    // A use nothing confirms is shown as possible, never as the purpose.
+    proto_item *ti = st->summary ? proto_tree_add_protocol_format(tree, proto_ciscouc, tvb, 0, 0, "%s: %s%s",
+                                                                  proto_get_protocol_name(proto_ciscouc),
+                                                                  st->shown ? "" : "possible: ", st->summary)
                                  : proto_tree_add_item(tree, proto_ciscouc, tvb, 0, 0, ENC_NA);
     proto_item_set_generated(ti);
     proto_tree *ct = proto_item_add_subtree(ti, ett_ciscouc);
-    if (st->summary) proto_item_set_generated(proto_tree_add_string(ct, hf_summary, tvb, 0, 0, st->summary));
+    if (st->shown) proto_item_set_generated(proto_tree_add_string(ct, hf_summary, tvb, 0, 0, st->summary));
+    if (*claim_text(st->claim))
+        proto_item_set_generated(proto_tree_add_string(ct, hf_evidence, tvb, 0, 0, claim_text(st->claim)));
+    if (st->evidence_detail)
+        proto_item_set_generated(
+            proto_tree_add_string(ct, st->shown ? hf_evidence_detail : hf_possible, tvb, 0, 0, st->evidence_detail));
+    if (st->client_roles)
+        proto_item_set_generated(
+            proto_tree_add_string(ct, hf_client_role, tvb, 0, 0, role_names(st->client_roles).c_str()));
+    if (st->server_roles)
+        proto_item_set_generated(
+            proto_tree_add_string(ct, hf_server_role, tvb, 0, 0, role_names(st->server_roles).c_str()));
     bool listed = uses_listed(ct, st, pinfo->num);
     // Listener, direction and detected protocol are conversation facts: on
     // the frames that list the uses, and wherever a filter names them.
@@ -292,6 +315,16 @@ void register_protocol() {
                          "ciscouc payload signature that recognised this packet", HFILL}},
         {&hf_ip_proto, {"IP protocol", "ciscouc.ip_proto", FT_UINT8, BASE_DEC, nullptr, 0x0,
                         "IP protocol documented by the guides (ICMP, GRE, ESP, AH)", HFILL}},
+        {&hf_evidence, {"Evidence", "ciscouc.evidence", FT_STRING, BASE_NONE, nullptr, 0x0,
+                        "What the capture shows for the first documented use: confirmed or possible", HFILL}},
+        {&hf_evidence_detail, {"Evidence detail", "ciscouc.evidence_detail", FT_STRING, BASE_NONE, nullptr, 0x0,
+                               "The payload, signalling or host roles that confirm the purpose shown", HFILL}},
+        {&hf_possible, {"Possible use", "ciscouc.possible", FT_STRING, BASE_NONE, nullptr, 0x0,
+                        "Why the first documented use is only possible (not shown as the purpose)", HFILL}},
+        {&hf_client_role, {"Client role", "ciscouc.client_role", FT_STRING, BASE_NONE, nullptr, 0x0,
+                           "Roles the capture shows for the conversation's client (sender) host", HFILL}},
+        {&hf_server_role, {"Server role", "ciscouc.server_role", FT_STRING, BASE_NONE, nullptr, 0x0,
+                           "Roles the capture shows for the conversation's listener host", HFILL}},
         {&hf_uses_frame, {"Documented uses listed in frame", "ciscouc.uses_frame", FT_FRAMENUM, BASE_NONE, nullptr,
                           0x0, "The frame whose packet tree lists this conversation's documented uses", HFILL}},
     };
@@ -337,6 +370,17 @@ void register_protocol() {
     prefs_register_enum_preference(m, "details", "Detail of documented uses",
                                    "How much of each documented use goes into the packet tree", &settings.details,
                                    details, FALSE);
+    static const enum_val_t claims[] = {
+        {"confirmed", "Confirmed: only purposes the capture confirms (payload, signalled media, host roles)",
+         static_cast<gint>(ClaimsMode::kConfirmed)},
+        {"possible", "Possible: also purposes only the port suggests, where nothing contradicts them",
+         static_cast<gint>(ClaimsMode::kPossible)},
+        {"port", "Port: every documented use of the port, as a port table would", static_cast<gint>(ClaimsMode::kPort)},
+        {nullptr, nullptr, 0}};
+    prefs_register_enum_preference(m, "claims", "Purposes shown",
+                                   "Which documented uses are shown as a conversation's purpose (summary, column, "
+                                   "Info); the details pane lists possible ones as possible",
+                                   &settings.claims, claims, FALSE);
     prefs_register_bool_preference(m, "info_column", "Append the summary to the Info column",
                                    "Add [UC: purpose] to the Info column of labelled packets", &settings.info_column);
     static char flag_names[kFlagCount][32];
@@ -359,6 +403,7 @@ void register_protocol() {
     ciscouc_tap = register_tap("ciscouc");
     register_stats();
     register_conversations();
+    hosts_register();
     register_heuristics();
 }
 
@@ -366,6 +411,8 @@ void register_handoff() {
     postdissector_handle = create_dissector_handle(dissect_post, proto_ciscouc);
     register_postdissector(postdissector_handle);
     build_proto_classes();
+    hosts_handoff(postdissector_handle);
+    handoff_conversations();
     cache_hfinfo(kUseFields, use_hfinfo);
     cache_hfinfo(kConvFields, conv_hfinfo);
     build_entry_texts();

@@ -7,6 +7,7 @@
 //   heur-ciscouc.cpp    heuristic dissectors and RTP recognition
 //   ports.cpp           owned (stolen) and sniffed ports, Decode As
 //   allowlist.cpp       the site allow-list UAT (allowlist.h)
+//   hosts.cpp           host roles from the UC dissectors' fields, -z ciscouc,hosts
 //   stats.cpp           -z ciscouc,conv and the stats trees
 //   plugin.cpp          the plugin entry points
 #pragma once
@@ -23,8 +24,21 @@
 #include <epan/to_str.h>
 #include <epan/dissectors/packet-tcp.h>
 
+#include <string>
+
 #include "core/classify.h"
 #include "core/flags.h"
+#include "core/roles.h"
+
+// Version bridges (field_info's value became a pointer in Wireshark 4.2; the
+// telephony stats group was renamed).
+#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 2)
+#define CISCOUC_FVALUE(fi) ((fi)->value)
+#define CISCOUC_STAT_GROUP REGISTER_TELEPHONY_GROUP_UNSORTED
+#else
+#define CISCOUC_FVALUE(fi) (&(fi)->value)
+#define CISCOUC_STAT_GROUP REGISTER_STAT_GROUP_TELEPHONY
+#endif
 
 namespace ciscouc {
 namespace epan {
@@ -45,6 +59,7 @@ struct Settings {
     gint details = kDetailsConversation;     // DetailLevel
     gboolean steal = TRUE;                   // try UC signatures first on ports of unrelated dissectors
     gboolean rtp_decode = FALSE;             // hand recognised RTP to Wireshark's RTP dissector
+    gint claims = 0;                         // ClaimsMode (core/evidence.h): which uses are shown
     bool flag_on(Flag f) const { return flag[flag_index(f)] != FALSE; }
     Prefs core() const {
         Prefs p;
@@ -89,6 +104,21 @@ void register_ports();
 
 // stats.cpp
 void register_stats();
+
+// hosts.cpp: the capture's host table, fed from the UC dissectors' fields.
+void hosts_register();
+void hosts_handoff(dissector_handle_t postdissector);
+// Apply what this packet's fields say about its sender and receiver; true
+// when a host showed a new role. to_server: the packet goes to the listener.
+bool observe_hosts(packet_info *pinfo, proto_tree *tree, bool to_server, bool sccp, bool ras);
+void add_host_role(const address *a, int role, int protocol, guint32 frame);
+RoleSet host_roles(const address *a);
+std::string host_key(const address *a);  // the host table's key for an address
+RoleSet host_roles_by_key(const std::string &key);
+guint32 host_roles_generation();
+
+// conversation.cpp
+void handoff_conversations();
 
 // packet-ciscouc.cpp
 void register_protocol();

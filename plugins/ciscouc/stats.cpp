@@ -21,6 +21,7 @@ namespace {
 struct ConvRow {
     guint64 order = 0;
     std::string client, server;
+    std::string client_host, server_host;  // the host table's keys
     bool tcp = false;
     guint16 listener = 0;
     guint64 packets = 0, bytes = 0;
@@ -59,14 +60,18 @@ tap_packet_status conv_packet(void *p, packet_info *pinfo, epan_dissect_t *, con
         r.tcp = info->conv->tcp();
         r.client = endpoint(&pinfo->src, pinfo->srcport);
         r.server = endpoint(&pinfo->dst, pinfo->destport);
+        r.client_host = host_key(&pinfo->src);
+        r.server_host = host_key(&pinfo->dst);
         r.first = ts;
         it = t->rows.emplace(info->conv, r).first;
     }
     ConvRow &r = it->second;
     guint16 listener = info->conv->listener_port;
     // Orient the row so that the listener is on the right.
-    if (r.packets == 0 && listener && listener == pinfo->srcport && listener != pinfo->destport)
+    if (r.packets == 0 && listener && listener == pinfo->srcport && listener != pinfo->destport) {
         std::swap(r.client, r.server);
+        std::swap(r.client_host, r.server_host);
+    }
     r.listener = listener;
     r.packets++;
     r.bytes += pinfo->fd->pkt_len;
@@ -81,8 +86,11 @@ void conv_draw(void *p) {
     std::sort(rows.begin(), rows.end(), [](const ConvRow *a, const ConvRow *b) { return a->order < b->order; });
     printf("================================================================================\n");
     printf("Cisco UC conversations (ciscouc): %zu\n", rows.size());
-    printf("Client\tServer\tTransport\tListener\tPackets\tBytes\tFirst\tLast\tDetected\tFlags\tProduct\tEntry\tPurpose\tOther uses\n");
+    printf("Client\tServer\tTransport\tListener\tPackets\tBytes\tFirst\tLast\tDetected\tFlags\tProduct\tEntry\tPurpose\tOther uses"
+           "\tEvidence\tEvidence detail\tClient role\tServer role\n");
     for (const ConvRow *r : rows) {
+        // A host may have shown its role after the conversation's last packet.
+        conversation_refresh(const_cast<Conversation *>(r->conv));
         const Conversation &c = *r->conv;
         guint n = c.cand_count;
         const char *product = "", *entry = "";
@@ -90,12 +98,15 @@ void conv_draw(void *p) {
         if (const Entry *e = c.best_entry()) {
             product = e->product;
             entry = e->id;
-            purpose = std::string(c.cand[0].catch_all ? "(catch-all range) " : "") + e->purpose;
+            purpose = std::string(c.cand[0].catch_all ? "(catch-all range) " : "") +
+                      (settings.language == 1 ? e->purpose_original : e->purpose);
         }
-        printf("%s\t%s\t%s\t%u\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%.6f\t%.6f\t%s\t%s\t%s\t%s\t%s\t%u\n",
+        printf("%s\t%s\t%s\t%u\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%.6f\t%.6f\t%s\t%s\t%s\t%s\t%s\t%u\t%s\t%s\t%s\t%s\n",
                r->client.c_str(), r->server.c_str(), r->tcp ? "tcp" : "udp", r->listener, r->packets, r->bytes,
                r->first, r->last, c.detected_name(), flag_list(c.flags).c_str(), product,
-               entry, purpose.c_str(), n ? n - 1 : 0);
+               entry, purpose.c_str(), n ? n - 1 : 0, claim_text(c.claim),
+               c.evidence_detail ? c.evidence_detail : "", role_names(host_roles_by_key(r->client_host)).c_str(),
+               role_names(host_roles_by_key(r->server_host)).c_str());
     }
     printf("================================================================================\n");
 }
@@ -267,7 +278,7 @@ void conv_tree_cleanup(stats_tree *st) { conversation_trees.release(st); }
 }  // namespace
 
 void register_stats() {
-    static stat_tap_ui conv_ui = {REGISTER_STAT_GROUP_TELEPHONY, "Cisco UC conversations", "ciscouc,conv",
+    static stat_tap_ui conv_ui = {CISCOUC_STAT_GROUP, "Cisco UC conversations", "ciscouc,conv",
                                   conv_init, 0, nullptr};
     register_stat_tap_ui(&conv_ui, nullptr);
     stats_tree_register_plugin("ciscouc", "ciscouc", "Cisco UC port usage/Summary", 0, tree_packet, tree_init,

@@ -54,6 +54,8 @@ struct Protocol {
     const char *wireshark;  // space-separated Wireshark filter names
     bool secure;
     bool uc;                // a UC signalling protocol the unexpected_port flag watches
+    bool confirms;          // its payload alone confirms a row documenting it (evidence.h)
+    bool generic;           // a service every network runs (DNS, HTTP...): labelled only next to a UC role
 };
 
 struct Entry {
@@ -87,6 +89,17 @@ struct Flow {
     uint8_t transports; // Transport bits
     bool by_src;        // the port is documented on the sender side (dst "any")
     const char *ports;  // the flow's port spec, normalised ("16384-32767")
+    uint32_t from_roles;  // host roles (bits of kRoles) the sender name stands for; kAnyHost: any host
+                          // may be it (ANY, DNS server); 0: a device no capture evidence shows
+    uint32_t to_roles;    // likewise for the listener
+};
+
+constexpr uint32_t kAnyHost = 1u << 31;
+
+// A host role a capture can show ([roles.*] in catalog/vocabulary.toml).
+struct Role {
+    const char *key;   // "unified_cm"
+    const char *name;  // "Unified CM"
 };
 
 // A run of ports [lo, hi] that share the same candidate flows. Segments of one
@@ -133,6 +146,8 @@ extern const Segment kUdpSegments[];
 extern const size_t kUdpSegmentCount;
 extern const IpProtoRef kIpProtos[];
 extern const size_t kIpProtoCount;
+extern const Role kRoles[];
+extern const size_t kRoleCount;
 extern const DetectName kDetectNames[];
 extern const size_t kDetectNameCount;
 extern const char kCatalogDigest[];

@@ -128,7 +128,7 @@ Label classify(Transport t, uint16_t client_port, uint16_t server_port, Directio
     return label;
 }
 
-std::string summarize(const Label &label, bool original_language) {
+std::string summarize(const Label &label, bool original_language, const char *purpose) {
     if (label.candidates.empty()) return std::string();
     const Candidate &c = label.candidates.front();
     const Entry &e = kEntries[kFlows[c.flow].entry];
@@ -137,7 +137,8 @@ std::string summarize(const Label &label, bool original_language) {
     // other uses the port has. Short, because tshark writes it on every packet.
     std::string out = (label.from_transfer ? std::string("transfer leg after ") + kFlows[c.flow].ports
                                            : std::to_string(c.port)) +
-                      ": " + (original_language ? e.purpose_original_short : e.purpose_short) + " [" + e.id;
+                      ": " + (purpose ? purpose : original_language ? e.purpose_original_short : e.purpose_short) +
+                      " [" + e.id;
     if (label.candidates.size() > 1) out += " +" + std::to_string(label.candidates.size() - 1);
     if (c.catch_all) out += ", catch-all range";
     return out + "]";

@@ -46,6 +46,8 @@ Label classify(Transport t, uint16_t client_port, uint16_t server_port, Directio
                int detected, const Prefs &prefs);
 
 // A short one-line summary of a label for the Info column / custom column.
-std::string summarize(const Label &label, bool original_language);
+// purpose: text to show instead of the first row's short purpose ("RTP media
+// set up by SIP in frame 5"), or nullptr.
+std::string summarize(const Label &label, bool original_language, const char *purpose = nullptr);
 
 }  // namespace ciscouc

@@ -1,0 +1,265 @@
+#!/usr/bin/python3
+"""Evidence measurement: how often ciscouc's labels and flags are claims the
+capture backs, over every capture in ../shared/captures.
+
+  bench/evidence.py [--build build] [--captures ../shared/captures] [--tsv OUT.tsv] [--jobs N]
+
+The captures are split by INVENTORY.md's "UC protocols tshark sees" column:
+  uc-signalling  SIP, SCCP (skinny), MGCP, H.323 (h225/q931/h245) or XMPP is there;
+  uc-media       only media (rtp, rtcp, rtpevent, dtls) without visible signalling;
+  non-uc         everything else (LDAP, SNMP, TFTP, CDP, TLS, scans...).
+Each capture is read twice: by tshark with the plugin (`-q -2 -z ciscouc,conv`,
+default preferences) and by a plugin-free tshark (per-packet 5-tuple, payload
+length and `rtp.setup-frame`), which gives the ground truth for "has payload"
+and "media that signalling set up" without asking ciscouc.
+
+Printed figures (the goals of issue 13 in brackets):
+  non-UC conversations with a confirmed purpose  [<= 1%]
+  non-UC conversations with a flag               [0]
+  payload-less conversations with a flag         [0]
+  UC signalling conversations confirmed with a row documenting their protocol,
+    or flagged unexpected_port where no row does [>= 97%]
+  signalled media (stock sets it up) labelled RTP with evidence [>= 95%]
+tests/test_real_captures.py asserts the same goals through measure().
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import dataclasses
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SIGNALLING = re.compile(r"\b(sip|skinny|mgcp|h225|q931|h245|xmpp)\b")
+MEDIA = re.compile(r"\b(rtp|rtcp|rtpevent|dtls)\b")
+UC_SIGNALLING_PROTOCOLS = {"SIP", "SCCP", "MGCP", "H.225", "RAS", "H.245", "XMPP"}
+MEDIA_PROTOCOLS = {"RTP", "RTCP", "t38"}  # T.38 fax relay runs on the media ports SDP negotiated
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz")
+
+
+def inventory(captures: str) -> dict[str, str]:
+    """Staged file (relative path) -> group, from INVENTORY.md."""
+    groups = {}
+    with open(os.path.join(captures, "INVENTORY.md"), encoding="utf-8") as f:
+        for line in f:
+            cells = line.split("|")
+            if len(cells) < 12 or not re.match(r"\s*\d+\s*$", cells[1]) or "`" not in cells[2]:
+                continue
+            name = cells[2].strip().strip("`")
+            uc = cells[9]
+            groups[name] = "uc-signalling" if SIGNALLING.search(uc) else "uc-media" if MEDIA.search(uc) else "non-uc"
+    return groups
+
+
+class Tshark:
+    """A hermetic tshark: unprivileged when run as root, a private HOME, the
+    plugin folder given (or an empty one for the plugin-free run)."""
+
+    def __init__(self, plugin_dir: str):
+        self.tmp = tempfile.mkdtemp(prefix="ciscouc-evidence-")
+        os.chmod(self.tmp, 0o755)
+        self.home = os.path.join(self.tmp, "home")
+        os.makedirs(self.home)
+        os.chmod(self.home, 0o777)
+        self.plugins = os.path.join(self.tmp, "plugins")
+        shutil.copytree(plugin_dir, self.plugins)
+        for d, _dirs, files in os.walk(self.plugins):
+            os.chmod(d, 0o755)
+            for f in files:
+                os.chmod(os.path.join(d, f), 0o644)
+        self.empty = os.path.join(self.tmp, "no-plugins")
+        os.makedirs(self.empty)
+        os.chmod(self.empty, 0o755)
+
+    def run(self, capture: str, args: list[str], plugin: bool) -> subprocess.CompletedProcess:
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LC_ALL": "C.UTF-8", "HOME": self.home,
+               "WIRESHARK_PLUGIN_DIR": self.plugins if plugin else self.empty}
+        cmd = ["tshark", "-n", "-r", "/dev/stdin", *args]
+        if os.geteuid() == 0:
+            cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env",
+                   *[f"{k}={v}" for k, v in env.items()], *cmd]
+        with open(capture, "rb") as f:
+            return subprocess.run(cmd, env=env, stdin=f, capture_output=True, text=True, timeout=900)
+
+    def close(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def endpoint_key(a: str, b: str) -> str:
+    return "|".join(sorted((a, b)))
+
+
+def split_endpoint(text: str) -> tuple[str, str]:
+    host, _, port = text.rpartition(":")
+    return host.strip("[]"), port
+
+
+def parse_conv(out: str) -> list[dict]:
+    rows, names = [], None
+    for line in out.splitlines():
+        if names is None:
+            if line.startswith("Client\tServer\tTransport"):
+                names = line.split("\t")
+            continue
+        if line.startswith("====="):
+            break
+        cells = line.split("\t")
+        if len(cells) == len(names):
+            rows.append(dict(zip(names, cells)))
+    return rows
+
+
+def stock_facts(out: str) -> tuple[dict[str, int], set[str]]:
+    """Per conversation key: payload bytes; and the keys of media stock set up."""
+    payload: dict[str, int] = {}
+    media: set[str] = set()
+    for line in out.splitlines():
+        c = line.split("\t")
+        if len(c) < 11:
+            continue
+        src, dst = c[1] or c[0], c[3] or c[2]  # IPv6 inside IPv4 (GTP, 6in4) is the inner one
+        tcp = bool(c[4])
+        sp, dp = (c[4], c[5]) if tcp else (c[6], c[7])
+        if not src or not sp:
+            continue
+        key = ("tcp" if tcp else "udp") + " " + endpoint_key(f"{src}:{sp}", f"{dst}:{dp}")
+        n = int(c[8]) if tcp and c[8].isdigit() else max(0, int(c[9]) - 8) if c[9].isdigit() else 0
+        payload[key] = payload.get(key, 0) + n
+        if c[10]:
+            media.add(key)
+    return payload, media
+
+
+@dataclasses.dataclass
+class Figures:
+    conversations: dict = dataclasses.field(default_factory=dict)  # group -> count
+    confirmed: dict = dataclasses.field(default_factory=dict)      # group -> confirmed purposes
+    flagged: dict = dataclasses.field(default_factory=dict)        # group -> conversations with a flag
+    payloadless_flagged: int = 0
+    payloadless: int = 0
+    signalling: int = 0
+    signalling_ok: int = 0
+    media: int = 0
+    media_ok: int = 0
+    captures: dict = dataclasses.field(default_factory=dict)       # group -> captures read
+    rows: list = dataclasses.field(default_factory=list)           # per-conversation detail
+    problems: list = dataclasses.field(default_factory=list)       # (what, capture, conversation) that miss a goal
+
+    def pct(self, a: int, b: int) -> float:
+        return 100.0 * a / b if b else 100.0
+
+
+STOCK_FIELDS = ["ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport",
+                "udp.dstport", "tcp.len", "udp.length", "rtp.setup-frame"]
+
+
+def measure_one(ts: Tshark, path: str) -> tuple[list[dict], dict[str, int], set[str], str]:
+    p = ts.run(path, ["-q", "-2", "-z", "ciscouc,conv"], plugin=True)
+    rows = parse_conv(p.stdout)
+    args = ["-T", "fields", "-E", "separator=\t", "-E", "occurrence=l"]  # the innermost header (GTP, GRE tunnels)
+    for f in STOCK_FIELDS:
+        args += ["-e", f]
+    s = ts.run(path, args, plugin=False)
+    payload, media = stock_facts(s.stdout)
+    return rows, payload, media, p.stderr.strip()[-300:] if p.returncode else ""
+
+
+def measure(build: str, captures: str, jobs: int = 2) -> Figures:
+    groups = inventory(captures)
+    ts = Tshark(os.path.join(build, "plugins"))
+    fig = Figures()
+    try:
+        paths = [(n, os.path.join(captures, n)) for n in sorted(groups) if os.path.isfile(os.path.join(captures, n))
+                 and n.lower().endswith(CAPTURE_SUFFIXES)]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = dict(zip([n for n, _ in paths], pool.map(lambda np: measure_one(ts, np[1]), paths)))
+    finally:
+        ts.close()
+    for name, (rows, payload, media, _err) in results.items():
+        group = groups[name]
+        fig.captures[group] = fig.captures.get(group, 0) + 1
+        for r in rows:
+            (ch, cp), (sh, sp) = split_endpoint(r["Client"]), split_endpoint(r["Server"])
+            key = r["Transport"] + " " + endpoint_key(f"{ch}:{cp}", f"{sh}:{sp}")
+            # A plugin without evidence levels (before issue 13) shows every
+            # documented purpose: count those as claims.
+            evidence = r.get("Evidence", "confirmed" if r.get("Entry") else "")
+            flags = r.get("Flags", "")
+            detected = r.get("Detected", "")
+            fig.conversations[group] = fig.conversations.get(group, 0) + 1
+            if evidence == "confirmed":
+                fig.confirmed[group] = fig.confirmed.get(group, 0) + 1
+            if flags:
+                fig.flagged[group] = fig.flagged.get(group, 0) + 1
+                if group == "non-uc":
+                    fig.problems.append(("non-UC flag", name, f"{key} {detected} {flags}"))
+            if payload.get(key, 0) == 0:
+                fig.payloadless += 1
+                if flags:
+                    fig.payloadless_flagged += 1
+                    fig.problems.append(("payload-less flag", name, f"{key} {flags}"))
+            if detected in UC_SIGNALLING_PROTOCOLS:
+                fig.signalling += 1
+                ok = (evidence == "confirmed" and r.get("Entry")) or "unexpected_port" in flags
+                fig.signalling_ok += bool(ok)
+                if not ok:
+                    fig.problems.append(("UC signalling unconfirmed", name, f"{key} {detected} {evidence}"))
+            if key in media:
+                fig.media += 1
+                ok = detected in MEDIA_PROTOCOLS and evidence == "confirmed"
+                fig.media_ok += ok
+                if not ok:
+                    fig.problems.append(("signalled media not confirmed RTP", name, f"{key} {detected} {evidence}"))
+            fig.rows.append((name, group, key, detected, evidence, r.get("Evidence detail", ""), flags,
+                             r.get("Entry", ""), r.get("Client role", ""), r.get("Server role", "")))
+    return fig
+
+
+def report(fig: Figures) -> str:
+    nu = "non-uc"
+    lines = [
+        "captures: " + ", ".join(f"{g} {n}" for g, n in sorted(fig.captures.items())),
+        f"non-UC conversations with a confirmed purpose: {fig.confirmed.get(nu, 0)} of {fig.conversations.get(nu, 0)}"
+        f" ({fig.pct(fig.confirmed.get(nu, 0), fig.conversations.get(nu, 0)):.1f}%; goal <= 1%)",
+        f"non-UC conversations with a flag: {fig.flagged.get(nu, 0)} (goal 0)",
+        f"payload-less conversations with a flag: {fig.payloadless_flagged} of {fig.payloadless} (goal 0)",
+        f"UC signalling conversations confirmed or rightly flagged unexpected_port: {fig.signalling_ok} of "
+        f"{fig.signalling} ({fig.pct(fig.signalling_ok, fig.signalling):.1f}%; goal >= 97%)",
+        f"signalled media labelled RTP with evidence: {fig.media_ok} of {fig.media} "
+        f"({fig.pct(fig.media_ok, fig.media):.1f}%; goal >= 95%)",
+    ]
+    for g in sorted(fig.conversations):
+        lines.append(f"  {g}: {fig.conversations[g]} conversations, {fig.confirmed.get(g, 0)} confirmed, "
+                     f"{fig.flagged.get(g, 0)} flagged")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--captures", default=os.path.normpath(os.path.join(ROOT, "..", "shared", "captures")))
+    ap.add_argument("--tsv", help="write one row per conversation here")
+    ap.add_argument("--jobs", type=int, default=2)
+    a = ap.parse_args(argv)
+    if not os.path.isfile(os.path.join(a.captures, "INVENTORY.md")):
+        print(f"evidence: {a.captures}/INVENTORY.md not found (is ../shared/captures there?)", file=sys.stderr)
+        return 2
+    fig = measure(a.build, a.captures, a.jobs)
+    print(report(fig))
+    for what, cap, conv in fig.problems[:40]:
+        print(f"  miss: {what}: {cap}: {conv}")
+    if a.tsv:
+        with open(a.tsv, "w", encoding="utf-8") as f:
+            f.write("capture\tgroup\tconversation\tdetected\tevidence\tevidence_detail\tflags\tentry\tclient_role\tserver_role\n")
+            for r in fig.rows:
+                f.write("\t".join(r) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

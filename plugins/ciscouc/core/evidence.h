@@ -1,0 +1,89 @@
+// ciscouc core: evidence levels. A documented purpose is a claim about a
+// conversation; this decides, per candidate row, what the capture shows for
+// it, orders the rows by that evidence and drops the ones nothing supports.
+// Pure C++, no epan header.
+//
+//   confirmed  the payload shows a UC protocol the row documents; or the
+//              stream is media that signalling in the capture set up; or the
+//              hosts' roles match the row's sender and listener roles and the
+//              payload does not contradict the row.
+//   possible   the port matches a row and nothing contradicts it, but nothing
+//              confirms it.
+//   (none)     generic-service rows when neither host has a UC role;
+//              catch-all ranges unless the payload or signalling confirms
+//              them; conversations with no payload; rows the payload
+//              contradicts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "classify.h"
+#include "flags.h"
+#include "roles.h"
+
+namespace ciscouc {
+
+enum class Claim : uint8_t { kNone = 0, kPossible = 1, kConfirmed = 2 };
+const char *claim_text(Claim c);  // "", "possible", "confirmed"
+
+// What confirmed a row.
+enum class Basis : uint8_t { kNone = 0, kPayload, kMedia, kHostRoles };
+
+// The ciscouc.claims preference: which rows the user is shown.
+enum class ClaimsMode : uint8_t {
+    kConfirmed = 0,  // summary, column and Info carry confirmed purposes only
+    kPossible = 1,   // confirmed and possible purposes
+    kPort = 2,       // every documented use of the port, as a port table would
+};
+
+struct EvidenceInput {
+    Transport transport = kTransportNone;
+    uint16_t client_port = 0, server_port = 0;  // as the label was classified
+    RoleSet client_roles = 0, server_roles = 0;  // roles of the hosts at those ports
+    int detected = -1;                     // vocabulary protocol the payload shows, or -1
+    const char *detected_other = nullptr;  // a non-vocabulary Wireshark protocol name, or nullptr
+    ProtocolSet seen;                      // every vocabulary protocol seen in the conversation
+    bool payload_seen = false;             // some packet carried application bytes
+    uint32_t payload_frame = 0;            // the frame whose payload showed `detected`
+    int media_protocol = -1;               // signalling protocol that set this stream up, or -1
+    uint32_t media_frame = 0;              // the frame that set it up
+};
+
+struct RowEvidence {
+    Claim claim = Claim::kNone;
+    Basis basis = Basis::kNone;
+    bool roles_match = false;  // the hosts' roles match the row's sender and listener
+    bool contradicted = false;  // the payload is a recognisably different protocol
+};
+
+struct Assessment {
+    Claim claim = Claim::kNone;  // of the first row left (the label's claim)
+    Basis basis = Basis::kNone;
+    std::vector<RowEvidence> rows;  // parallel to label.candidates after assess()
+    // The first row's hosts are UC devices in the documented roles, yet the
+    // payload is another protocol (grounds for protocol_mismatch).
+    bool roles_contradicted = false;
+};
+
+// Judge every candidate of `label`, reorder it (confirmed first; rows whose
+// roles match the hosts' roles before others; then the classifier's order)
+// and, unless mode is kPort, drop the rows with no claim.
+Assessment assess(Label *label, const EvidenceInput &in, ClaimsMode mode);
+
+// One row's evidence in words: "SIP payload in frame 3", "RTP media set up by
+// SIP in frame 5", "roles: Phone -> Unified CM", or for a possible row
+// "documented for Phone -> Unified CM; no evidence yet that either host is a
+// Cisco UC device".
+std::string evidence_text(const Candidate &c, const RowEvidence &r, const EvidenceInput &in);
+
+// "RTP media set up by SIP in frame 5" (in.media_protocol >= 0).
+std::string media_text(const EvidenceInput &in);
+
+// Should the user be shown this claim as the conversation's purpose?
+inline bool shown(Claim c, ClaimsMode mode) {
+    return mode == ClaimsMode::kPort || c == Claim::kConfirmed || (mode == ClaimsMode::kPossible && c == Claim::kPossible);
+}
+
+}  // namespace ciscouc

@@ -1,0 +1,210 @@
+// ciscouc core: host-role rules and the per-capture host table.
+#include "roles.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace ciscouc {
+
+namespace {
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+    if (s.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
+            return false;
+    return true;
+}
+
+bool contains_nocase(std::string_view s, std::string_view needle) {
+    if (needle.size() > s.size()) return false;
+    for (size_t i = 0; i + needle.size() <= s.size(); ++i)
+        if (starts_with_nocase(s.substr(i), needle)) return true;
+    return false;
+}
+
+bool ends_with_nocase(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && starts_with_nocase(s.substr(s.size() - suffix.size()), suffix);
+}
+
+int role(const char *key) { return role_by_key(key); }
+int proto(const char *key) { return protocol_by_key(key); }
+
+// The software a SIP User-Agent or Server header names, as a role.
+int sip_software_role(std::string_view sw) {
+    // Leading white space is the header's, not the product's.
+    while (!sw.empty() && (sw.front() == ' ' || sw.front() == '\t')) sw.remove_prefix(1);
+    static const struct { const char *prefix; const char *role; } kSoftware[] = {
+        {"Cisco-CUCM", "unified_cm"},       {"Cisco-SIPGateway", "gateway"}, {"Cisco-CUBE", "gateway"},
+        {"Cisco-CP", "phone"},              {"Cisco-CSF", "phone"},          {"Cisco-TelePresence", "telepresence"},
+        {"Cisco-Expressway", "expressway"}, {"TANDBERG/", "expressway"},
+    };
+    for (const auto &s : kSoftware)
+        if (starts_with_nocase(sw, s.prefix)) return role(s.role);
+    return -1;
+}
+
+}  // namespace
+
+int role_by_key(std::string_view key) {
+    for (size_t i = 0; i < kRoleCount; ++i)
+        if (key == kRoles[i].key) return static_cast<int>(i);
+    return -1;
+}
+
+std::string role_names(RoleSet roles) {
+    std::string s;
+    for (size_t i = 0; i < kRoleCount; ++i)
+        if (roles & role_bit(static_cast<int>(i))) s += (s.empty() ? "" : ", ") + std::string(kRoles[i].name);
+    return s;
+}
+
+Observation observe_sccp(std::string_view device_name, bool to_server) {
+    Observation o;
+    o.protocol = proto("SCCP");
+    int device = device_name.empty()                  ? -1
+                 : starts_with_nocase(device_name, "SEP") ? role("phone")
+                                                           : role("media_resource");
+    if (to_server) {
+        o.sender_role = device;
+        o.receiver_role = role("unified_cm");
+    } else {
+        o.sender_role = role("unified_cm");
+        o.receiver_role = device;
+    }
+    return o;
+}
+
+Observation observe_sip(bool request, std::string_view method, std::string_view software) {
+    Observation o;
+    o.protocol = proto("SIP");
+    o.sender_role = sip_software_role(software);
+    if (request && method == "REGISTER") {
+        if (o.sender_role < 0) o.sender_role = role("phone");
+        o.receiver_role = role("unified_cm");
+    }
+    return o;
+}
+
+Observation observe_mgcp(bool request, std::string_view verb) {
+    Observation o;
+    o.protocol = proto("MGCP");
+    if (!request) return o;
+    static const char *const kFromCallAgent[] = {"CRCX", "MDCX", "DLCX", "RQNT", "AUEP", "AUCX", "EPCF"};
+    static const char *const kFromGateway[] = {"RSIP", "NTFY"};
+    bool ca = std::any_of(std::begin(kFromCallAgent), std::end(kFromCallAgent), [&](const char *v) { return verb == v; });
+    bool gw = std::any_of(std::begin(kFromGateway), std::end(kFromGateway), [&](const char *v) { return verb == v; });
+    // DLCX goes both ways (RFC 3435 section 2.3.9); only the call agent's
+    // form carries a call id, which this rule does not see: call agent wins,
+    // as the gateway's own DLCX is rare.
+    if (ca) {
+        o.sender_role = role("unified_cm");
+        o.receiver_role = role("gateway");
+    } else if (gw) {
+        o.sender_role = role("gateway");
+        o.receiver_role = role("unified_cm");
+    }
+    return o;
+}
+
+Observation observe_ras(uint32_t choice) {
+    Observation o;
+    o.protocol = proto("RAS");
+    switch (choice) {
+    case 0: case 3: case 9:  // GRQ, RRQ, ARQ
+        o.sender_role = role("gateway");
+        o.receiver_role = role("gatekeeper");
+        break;
+    case 1: case 2: case 4: case 5: case 10: case 11:  // GCF, GRJ, RCF, RRJ, ACF, ARJ
+        o.sender_role = role("gatekeeper");
+        o.receiver_role = role("gateway");
+        break;
+    default: break;
+    }
+    return o;
+}
+
+Observation observe_tftp_read(std::string_view name) {
+    Observation o;
+    o.protocol = proto("TFTP");
+    // A path prefix ("/SEP...") is the server's business.
+    size_t slash = name.find_last_of("/\\");
+    if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
+    bool phone_file = (starts_with_nocase(name, "SEP") && contains_nocase(name, ".cnf.xml")) ||
+                      (starts_with_nocase(name, "ITL") && (ends_with_nocase(name, ".tlv"))) ||
+                      (starts_with_nocase(name, "CTL") && (ends_with_nocase(name, ".tlv"))) ||
+                      starts_with_nocase(name, "XMLDefault.cnf.xml");
+    if (phone_file) {
+        o.sender_role = role("phone");
+        o.receiver_role = role("tftp_server");
+    }
+    return o;
+}
+
+Observation observe_xmpp_stream(bool initiator, bool server_stream) {
+    Observation o;
+    o.protocol = proto("XMPP");
+    if (server_stream) {
+        o.sender_role = o.receiver_role = role("imp");
+    } else if (initiator) {
+        o.sender_role = role("xmpp_client");
+        o.receiver_role = role("imp");
+    } else {
+        o.sender_role = role("imp");
+        o.receiver_role = role("xmpp_client");
+    }
+    return o;
+}
+
+bool HostTable::add(const std::string &address, int r, int protocol, uint32_t frame) {
+    if (r < 0 || r >= 31 || address.empty()) return false;
+    auto it = index_.find(address);
+    if (it == index_.end()) {
+        it = index_.emplace(address, hosts_.size()).first;
+        hosts_.push_back(Host());
+        hosts_.back().address = address;
+        hosts_.back().first_frame = frame;
+    }
+    Host &h = hosts_[it->second];
+    if (h.roles & role_bit(r)) return false;
+    h.roles |= role_bit(r);
+    h.proof[r].protocol = protocol;
+    h.proof[r].frame = frame;
+    ++generation_;
+    return true;
+}
+
+bool HostTable::apply(const Observation &o, const std::string &sender, const std::string &receiver, uint32_t frame) {
+    bool a = add(sender, o.sender_role, o.protocol, frame);
+    bool b = add(receiver, o.receiver_role, o.protocol, frame);
+    return a || b;
+}
+
+RoleSet HostTable::roles(const std::string &address) const {
+    const Host *h = find(address);
+    return h ? h->roles : 0;
+}
+
+const HostTable::Host *HostTable::find(const std::string &address) const {
+    auto it = index_.find(address);
+    return it == index_.end() ? nullptr : &hosts_[it->second];
+}
+
+void HostTable::clear() {
+    hosts_.clear();
+    index_.clear();
+    ++generation_;
+}
+
+std::string HostTable::proofs_text(const Host &h) {
+    std::string s;
+    for (size_t i = 0; i < kRoleCount; ++i) {
+        if (!(h.roles & role_bit(static_cast<int>(i)))) continue;
+        const Proof &p = h.proof[i];
+        s += (s.empty() ? "" : "; ") + std::string(kRoles[i].name) + ": " +
+             (p.protocol >= 0 ? kProtocols[p.protocol].key : "?") + " frame " + std::to_string(p.frame);
+    }
+    return s;
+}
+
+}  // namespace ciscouc

@@ -1,0 +1,113 @@
+// ciscouc core: host roles a capture shows (a phone, a Unified CM, a gateway),
+// each with the payload that shows it. Pure C++, no epan header: the plugin
+// feeds it from Wireshark's fields, a scanner from its own parsers.
+//
+// The role vocabulary is data ([roles.*] in catalog/vocabulary.toml, compiled
+// into kRoles); the rules that read a payload are the observe_* functions,
+// one per kind of evidence, each a pure function of what the payload says.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "catalog.h"
+
+namespace ciscouc {
+
+using RoleSet = uint32_t;  // one bit per kRoles index
+constexpr RoleSet role_bit(int role) { return role >= 0 && role < 31 ? RoleSet(1) << role : 0; }
+
+// Index of a role by key ("phone"), or -1.
+int role_by_key(std::string_view key);
+
+// "Phone, Unified CM" (names in vocabulary order); empty for none.
+std::string role_names(RoleSet roles);
+
+// What one packet's payload shows about its sender and its receiver.
+struct Observation {
+    int sender_role = -1;    // role index, -1: nothing shown
+    int receiver_role = -1;
+    int protocol = -1;       // vocabulary protocol index of the evidence
+    bool any() const { return sender_role >= 0 || receiver_role >= 0; }
+};
+
+// SCCP StationRegister from a device (the sender): SEP<MAC> names a phone,
+// any other device name a gateway's media resource (MTP, transcoder,
+// conference bridge); the receiver is a Unified CM. Without a register
+// message (device_name empty), an SCCP client sent to its server: the
+// server is a Unified CM. (Device naming: Cisco's phone configuration
+// files are SEP<MAC>.cnf.xml, see the TFTP rule.)
+Observation observe_sccp(std::string_view device_name, bool to_server);
+
+// SIP: the User-Agent (requests) or Server (responses) header names the
+// sender's software: Cisco-CUCM... a Unified CM, Cisco-SIPGateway... and
+// Cisco-CUBE... a gateway, Cisco-CP... and Cisco-CSF... a phone,
+// Cisco-TelePresence... a TelePresence endpoint, Cisco-Expressway... and
+// TANDBERG/... an Expressway. A REGISTER's sender is an endpoint and its
+// receiver (the registrar) a Unified CM, unless the headers say otherwise.
+Observation observe_sip(bool request, std::string_view method, std::string_view software);
+
+// MGCP (RFC 3435 section 2.3): the call agent sends CRCX, MDCX, DLCX, RQNT,
+// AUEP, AUCX and EPCF; the gateway sends RSIP and NTFY. The call agent of a
+// Cisco gateway is a Unified CM. Responses carry no verb: nothing shown.
+Observation observe_mgcp(bool request, std::string_view verb);
+
+// H.225.0 RAS (ITU-T H.225.0 RasMessage CHOICE index): GRQ (0), RRQ (3) and
+// ARQ (9) are sent by an endpoint or gateway to its gatekeeper; their
+// confirms and rejects (1, 2, 4, 5, 10, 11) come back from the gatekeeper.
+Observation observe_ras(uint32_t ras_choice);
+
+// TFTP read request (RFC 1350) for a phone's files: SEP<MAC>.cnf.xml (and
+// .sgn), ITL*.tlv, CTL*.tlv, XMLDefault.cnf.xml: the sender is a phone, the
+// receiver a TFTP server. Other files (boot.img) show nothing.
+Observation observe_tftp_read(std::string_view filename);
+
+// XMPP stream header (RFC 6120 section 4.7): on a client stream
+// (jabber:client) the initiator is a client and the receiver an IM and
+// Presence server; on a server stream (jabber:server) both are servers.
+Observation observe_xmpp_stream(bool initiator, bool server_stream);
+
+// Roles per host, for one capture. Addresses are strings (the epan layer's
+// address_to_str, a scanner's inet_ntop): the table never parses them.
+class HostTable {
+public:
+    struct Proof {
+        int protocol = -1;   // what showed the role
+        uint32_t frame = 0;  // first frame that showed it
+    };
+    struct Host {
+        std::string address;
+        RoleSet roles = 0;
+        Proof proof[31];
+        uint32_t first_frame = 0;
+    };
+
+    // Record that `address` shows `role` through `protocol` in `frame`.
+    // Returns true when that is news (a role the host did not have).
+    bool add(const std::string &address, int role, int protocol, uint32_t frame);
+    // Both sides of an observation. Returns true on news.
+    bool apply(const Observation &o, const std::string &sender, const std::string &receiver, uint32_t frame);
+
+    RoleSet roles(const std::string &address) const;
+    const Host *find(const std::string &address) const;
+    // Hosts in the order they first showed a role.
+    const std::vector<Host> &hosts() const { return hosts_; }
+    // Bumped on every new role: conversations labelled before can tell that
+    // their hosts' roles may have changed.
+    uint32_t generation() const { return generation_; }
+    void clear();
+
+    // "Phone: SCCP frame 4; TFTP server: TFTP frame 1"
+    static std::string proofs_text(const Host &h);
+
+private:
+    std::vector<Host> hosts_;
+    std::unordered_map<std::string, size_t> index_;
+    uint32_t generation_ = 0;
+};
+
+}  // namespace ciscouc

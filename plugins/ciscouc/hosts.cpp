@@ -1,0 +1,206 @@
+// ciscouc: host roles from the capture's own payloads.
+//
+// The postdissector asks Wireshark for a few fields of the UC dissectors
+// (set_postdissector_wanted_hfids: SCCP device names, SIP methods and
+// User-Agent/Server headers, MGCP verbs, RAS message types, TFTP file names,
+// XMPP stream namespaces), hands what they say to the core's observe_* rules
+// and keeps the per-capture host table they build. -z ciscouc,hosts prints
+// it; in the GUI it is Statistics > Cisco UC port usage > Hosts.
+#include "conversation.h"
+
+#include <epan/stat_tap_ui.h>
+#include <epan/stats_tree.h>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+
+#include "core/roles.h"
+
+namespace ciscouc {
+namespace epan {
+namespace {
+HostTable hosts;
+}  // namespace
+
+std::string host_key(const address *a) {
+    gchar *s = address_to_str(nullptr, a);
+    std::string k = s ? s : "";
+    wmem_free(nullptr, s);
+    return k;
+}
+
+namespace {
+std::string key_of(const address *a) { return host_key(a); }
+
+// The Wireshark fields the rules read, resolved at handoff.
+struct WantedField {
+    const char *name;
+    int *id;
+};
+int hf_skinny_device = -1, hf_sip_method = -1, hf_sip_status = -1, hf_sip_ua = -1, hf_sip_server = -1,
+    hf_mgcp_verb = -1, hf_ras = -1, hf_tftp_opcode = -1, hf_tftp_source = -1, hf_xmpp_xmlns = -1, hf_xmpp_stream = -1;
+const WantedField kWanted[] = {
+    {"skinny.DeviceName", &hf_skinny_device}, {"sip.Method", &hf_sip_method},   {"sip.Status-Code", &hf_sip_status},
+    {"sip.User-Agent", &hf_sip_ua},           {"sip.Server", &hf_sip_server},   {"mgcp.req.verb", &hf_mgcp_verb},
+    {"h225.RasMessage", &hf_ras},             {"tftp.opcode", &hf_tftp_opcode}, {"tftp.source_file", &hf_tftp_source},
+    {"xmpp.xmlns", &hf_xmpp_xmlns},           {"xmpp.stream", &hf_xmpp_stream},
+};
+
+field_info *first(proto_tree *tree, int hf) {
+    if (hf < 0) return nullptr;
+    GPtrArray *a = proto_get_finfo_ptr_array(tree, hf);
+    return a && a->len ? static_cast<field_info *>(g_ptr_array_index(a, 0)) : nullptr;
+}
+
+const char *string_of(proto_tree *tree, int hf) {
+    field_info *fi = first(tree, hf);
+    return fi ? fvalue_get_string(CISCOUC_FVALUE(fi)) : nullptr;
+}
+
+bool uint_of(proto_tree *tree, int hf, guint32 *out) {
+    field_info *fi = first(tree, hf);
+    if (!fi) return false;
+    *out = fvalue_get_uinteger(CISCOUC_FVALUE(fi));
+    return true;
+}
+
+bool any_value(proto_tree *tree, int hf, const char *value) {
+    if (hf < 0) return false;
+    GPtrArray *a = proto_get_finfo_ptr_array(tree, hf);
+    for (guint i = 0; a && i < a->len; ++i) {
+        const char *s = fvalue_get_string(CISCOUC_FVALUE(static_cast<field_info *>(g_ptr_array_index(a, i))));
+        if (s && strcmp(s, value) == 0) return true;
+    }
+    return false;
+}
+
+
+void hosts_cleanup() { hosts.clear(); }
+
+// ---- -z ciscouc,hosts: the table after the whole capture.
+// Conversations per host address (the tap sees every labelled packet).
+struct HostsTap {
+    std::map<std::string, std::set<const void *>> conversations;
+};
+
+tap_packet_status hosts_packet(void *p, packet_info *pinfo, epan_dissect_t *, const void *data, tap_flags_t) {
+    auto *t = static_cast<HostsTap *>(p);
+    const auto *info = static_cast<const ciscouc_tap_info *>(data);
+    if (!info || !info->conv) return TAP_PACKET_DONT_REDRAW;
+    t->conversations[key_of(&pinfo->src)].insert(info->conv);
+    t->conversations[key_of(&pinfo->dst)].insert(info->conv);
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+void hosts_reset(void *p) { static_cast<HostsTap *>(p)->conversations.clear(); }
+
+void hosts_draw(void *p) {
+    auto *t = static_cast<HostsTap *>(p);
+    printf("================================================================================\n");
+    printf("Cisco UC hosts (ciscouc): %zu\n", hosts.hosts().size());
+    printf("Address\tRoles\tEvidence\tConversations\n");
+    for (const HostTable::Host &h : hosts.hosts())
+        printf("%s\t%s\t%s\t%u\n", h.address.c_str(), role_names(h.roles).c_str(),
+               HostTable::proofs_text(h).c_str(), static_cast<unsigned>(t->conversations[h.address].size()));
+    printf("================================================================================\n");
+}
+
+void hosts_finish(void *p) { delete static_cast<HostsTap *>(p); }
+
+void hosts_init(const char *, void *) {
+    auto *t = new HostsTap();
+    GString *err = register_tap_listener("ciscouc", t, nullptr, TL_REQUIRES_NOTHING, hosts_reset, hosts_packet,
+                                         hosts_draw, hosts_finish);
+    if (err) {
+        fprintf(stderr, "tshark: couldn't register ciscouc,hosts tap: %s\n", err->str);
+        g_string_free(err, TRUE);
+        delete t;
+    }
+}
+
+// ---- The same table as a stats tree for the GUI.
+int st_hosts_root = -1;
+const char kHostsNode[] = "Hosts (address | roles | evidence)";
+
+void hosts_tree_init(stats_tree *st) {
+    st_hosts_root = stats_tree_create_node(st, kHostsNode, 0, STAT_DT_INT, TRUE);
+}
+
+tap_packet_status hosts_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *, const void *,
+                                    tap_flags_t) {
+    // Packets per host that shows a role, under "address | roles | evidence".
+    for (const address *a : {&pinfo->src, &pinfo->dst}) {
+        const HostTable::Host *h = hosts.find(key_of(a));
+        if (!h) continue;
+        std::string name = h->address + " | " + role_names(h->roles) + " | " + HostTable::proofs_text(*h);
+        tick_stat_node(st, kHostsNode, 0, TRUE);
+        tick_stat_node(st, name.c_str(), st_hosts_root, FALSE);
+    }
+    return TAP_PACKET_REDRAW;
+}
+
+}  // namespace
+
+void hosts_register() {
+    register_cleanup_routine(hosts_cleanup);
+    static stat_tap_ui hosts_ui = {CISCOUC_STAT_GROUP, "Cisco UC hosts", "ciscouc,hosts", hosts_init, 0, nullptr};
+    register_stat_tap_ui(&hosts_ui, nullptr);
+    stats_tree_register_plugin("ciscouc", "ciscouc_hosts", "Cisco UC port usage/Hosts", 0, hosts_tree_packet,
+                               hosts_tree_init, nullptr);
+}
+
+void hosts_handoff(dissector_handle_t postdissector) {
+    GArray *wanted = g_array_new(FALSE, FALSE, sizeof(int));
+    for (const WantedField &w : kWanted) {
+        *w.id = proto_registrar_get_id_byname(w.name);
+        if (*w.id >= 0) g_array_append_val(wanted, *w.id);
+    }
+    set_postdissector_wanted_hfids(postdissector, wanted);
+}
+
+bool observe_hosts(packet_info *pinfo, proto_tree *tree, bool to_server, bool sccp, bool ras) {
+    if (!tree) return false;
+    Observation o[3];
+    int n = 0;
+    if (const char *device = string_of(tree, hf_skinny_device)) o[n++] = observe_sccp(device, to_server);
+    else if (sccp) o[n++] = observe_sccp("", to_server);
+    if (const char *method = string_of(tree, hf_sip_method)) {
+        const char *ua = string_of(tree, hf_sip_ua);
+        o[n++] = observe_sip(true, method, ua ? ua : "");
+    } else if (first(tree, hf_sip_status)) {
+        const char *server = string_of(tree, hf_sip_server);
+        o[n++] = observe_sip(false, "", server ? server : "");
+    }
+    if (const char *verb = string_of(tree, hf_mgcp_verb)) o[n++] = observe_mgcp(true, verb);
+    guint32 v = 0;
+    if (n < 3 && ras && uint_of(tree, hf_ras, &v)) o[n++] = observe_ras(v);
+    if (n < 3 && uint_of(tree, hf_tftp_opcode, &v) && v == 1) {  // RRQ (RFC 1350)
+        if (const char *file = string_of(tree, hf_tftp_source)) o[n++] = observe_tftp_read(file);
+    }
+    if (n < 3 && first(tree, hf_xmpp_stream)) o[n++] = observe_xmpp_stream(to_server, any_value(tree, hf_xmpp_xmlns, "jabber:server"));
+    bool news = false;
+    std::string src, dst;
+    for (int i = 0; i < n; ++i) {
+        if (!o[i].any()) continue;
+        if (src.empty()) {
+            src = key_of(&pinfo->src);
+            dst = key_of(&pinfo->dst);
+        }
+        news |= hosts.apply(o[i], src, dst, pinfo->num);
+    }
+    return news;
+}
+
+void add_host_role(const address *a, int role, int protocol, guint32 frame) { hosts.add(key_of(a), role, protocol, frame); }
+
+RoleSet host_roles_by_key(const std::string &key) { return hosts.roles(key); }
+
+RoleSet host_roles(const address *a) { return hosts.hosts().empty() ? 0 : hosts.roles(key_of(a)); }
+
+guint32 host_roles_generation() { return hosts.generation(); }
+
+}  // namespace epan
+}  // namespace ciscouc

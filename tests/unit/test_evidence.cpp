@@ -1,0 +1,273 @@
+// Unit tests of host roles and evidence levels (core/roles.*, core/evidence.*),
+// each rule next to its near miss, against the tables generated from the real
+// catalog.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "catalog.h"
+#include "classify.h"
+#include "evidence.h"
+#include "roles.h"
+
+using namespace ciscouc;
+
+namespace {
+
+int role(const char *k) {
+    int r = role_by_key(k);
+    EXPECT_GE(r, 0) << k;
+    return r;
+}
+
+int proto(const char *k) {
+    int p = protocol_by_key(k);
+    EXPECT_GE(p, 0) << k;
+    return p;
+}
+
+struct Judged {
+    Label label;
+    Assessment a;
+};
+
+Judged judge(Transport t, uint16_t client, uint16_t server, EvidenceInput in, ClaimsMode mode = ClaimsMode::kConfirmed,
+             Direction d = Direction::kHandshake) {
+    Judged j;
+    j.label = classify(t, client, server, t == kUdp && d == Direction::kHandshake ? Direction::kFirstPacket : d,
+                       in.detected, Prefs());
+    in.transport = t;
+    in.client_port = client;
+    in.server_port = server;
+    j.a = assess(&j.label, in, mode);
+    return j;
+}
+
+const Flow &first_flow(const Judged &j) { return kFlows[j.label.candidates.front().flow]; }
+
+}  // namespace
+
+TEST(Roles, VocabularyResolvesCatalogNames) {
+    EXPECT_GT(kRoleCount, 5u);
+    bool phone_to_cucm = false;
+    for (size_t f = 0; f < kFlowCount; ++f) {
+        if (std::string(kFlows[f].from) == "Phone" && std::string(kFlows[f].to) == "Unified CM") {
+            phone_to_cucm = true;
+            EXPECT_TRUE(kFlows[f].from_roles & role_bit(role("phone")));
+            EXPECT_TRUE(kFlows[f].to_roles & role_bit(role("unified_cm")));
+        }
+        if (std::string(kFlows[f].from) == "ANY") {
+            EXPECT_EQ(kFlows[f].from_roles, kAnyHost);
+        }
+    }
+    EXPECT_TRUE(phone_to_cucm);
+    EXPECT_EQ(role_by_key("no_such_role"), -1);
+    EXPECT_EQ(role_names(role_bit(role("phone")) | role_bit(role("unified_cm"))), "Unified CM, Phone");
+}
+
+TEST(Roles, SipSoftwareHeaderNamesTheSender) {
+    Observation o = observe_sip(true, "INVITE", "Cisco-CP8865/14.1.1");
+    EXPECT_EQ(o.sender_role, role("phone"));
+    EXPECT_EQ(o.receiver_role, -1);
+    EXPECT_EQ(observe_sip(false, "", "Cisco-CUCM12.5").sender_role, role("unified_cm"));
+    EXPECT_EQ(observe_sip(true, "INVITE", "Cisco-SIPGateway/IOS-16.9.2").sender_role, role("gateway"));
+    EXPECT_EQ(observe_sip(true, "INVITE", "TANDBERG/4352 (X12.5)").sender_role, role("expressway"));
+    // Near miss: other software shows nothing.
+    Observation linphone = observe_sip(true, "INVITE", "Linphone/3.6.1 (eXosip2/4.1.0)");
+    EXPECT_FALSE(linphone.any());
+    EXPECT_FALSE(observe_sip(true, "INVITE", "").any());
+}
+
+TEST(Roles, SipRegisterShowsEndpointAndRegistrar) {
+    Observation o = observe_sip(true, "REGISTER", "Linphone/3.6.1");
+    EXPECT_EQ(o.sender_role, role("phone"));
+    EXPECT_EQ(o.receiver_role, role("unified_cm"));
+    // The software header wins over the endpoint guess.
+    EXPECT_EQ(observe_sip(true, "REGISTER", "Cisco-TelePresence-MX300").sender_role, role("telepresence"));
+    // Near miss: a 200 OK to REGISTER is a response, not a REGISTER.
+    EXPECT_FALSE(observe_sip(false, "REGISTER", "").any());
+}
+
+TEST(Roles, SccpDeviceNames) {
+    Observation phone = observe_sccp("SEP001122334455", true);
+    EXPECT_EQ(phone.sender_role, role("phone"));
+    EXPECT_EQ(phone.receiver_role, role("unified_cm"));
+    EXPECT_EQ(observe_sccp("NONSECURE_MTP", true).sender_role, role("media_resource"));
+    // No register message: the server is still a Unified CM, the client unknown.
+    Observation any = observe_sccp("", true);
+    EXPECT_EQ(any.sender_role, -1);
+    EXPECT_EQ(any.receiver_role, role("unified_cm"));
+    Observation reply = observe_sccp("", false);
+    EXPECT_EQ(reply.sender_role, role("unified_cm"));
+}
+
+TEST(Roles, MgcpVerbs) {
+    Observation rsip = observe_mgcp(true, "RSIP");
+    EXPECT_EQ(rsip.sender_role, role("gateway"));
+    EXPECT_EQ(rsip.receiver_role, role("unified_cm"));
+    Observation crcx = observe_mgcp(true, "CRCX");
+    EXPECT_EQ(crcx.sender_role, role("unified_cm"));
+    EXPECT_EQ(crcx.receiver_role, role("gateway"));
+    EXPECT_FALSE(observe_mgcp(false, "").any());
+    EXPECT_FALSE(observe_mgcp(true, "XYZZ").any());
+}
+
+TEST(Roles, RasMessages) {
+    Observation rrq = observe_ras(3);
+    EXPECT_EQ(rrq.sender_role, role("gateway"));
+    EXPECT_EQ(rrq.receiver_role, role("gatekeeper"));
+    EXPECT_EQ(observe_ras(4).sender_role, role("gatekeeper"));
+    EXPECT_FALSE(observe_ras(7).any());  // UCF: either side may unregister
+}
+
+TEST(Roles, TftpPhoneFiles) {
+    Observation cnf = observe_tftp_read("SEP001122334455.cnf.xml");
+    EXPECT_EQ(cnf.sender_role, role("phone"));
+    EXPECT_EQ(cnf.receiver_role, role("tftp_server"));
+    EXPECT_TRUE(observe_tftp_read("/tftpboot/ITLSEP001122334455.tlv").any());
+    EXPECT_TRUE(observe_tftp_read("CTLSEP001122334455.tlv").any());
+    EXPECT_TRUE(observe_tftp_read("SEP001122334455.cnf.xml.sgn").any());
+    // Near misses.
+    EXPECT_FALSE(observe_tftp_read("boot.img").any());
+    EXPECT_FALSE(observe_tftp_read("SEPARATOR.txt").any());
+    EXPECT_FALSE(observe_tftp_read("ITL.txt").any());
+}
+
+TEST(Roles, XmppStreams) {
+    Observation c2s = observe_xmpp_stream(true, false);
+    EXPECT_EQ(c2s.sender_role, role("xmpp_client"));
+    EXPECT_EQ(c2s.receiver_role, role("imp"));
+    Observation s2s = observe_xmpp_stream(true, true);
+    EXPECT_EQ(s2s.sender_role, role("imp"));
+    EXPECT_EQ(s2s.receiver_role, role("imp"));
+}
+
+TEST(Roles, HostTableKeepsFirstProofAndCountsNews) {
+    HostTable t;
+    uint32_t g = t.generation();
+    EXPECT_TRUE(t.apply(observe_sccp("SEP001122334455", true), "10.0.0.21", "10.0.0.11", 4));
+    EXPECT_GT(t.generation(), g);
+    g = t.generation();
+    EXPECT_FALSE(t.apply(observe_sccp("SEP001122334455", true), "10.0.0.21", "10.0.0.11", 9));
+    EXPECT_EQ(t.generation(), g);
+    EXPECT_TRUE(t.apply(observe_tftp_read("SEP001122334455.cnf.xml"), "10.0.0.21", "10.0.0.11", 1));
+    ASSERT_EQ(t.hosts().size(), 2u);
+    EXPECT_EQ(t.hosts()[1].address, "10.0.0.11");
+    EXPECT_EQ(HostTable::proofs_text(t.hosts()[1]), "Unified CM: SCCP frame 4; TFTP server: TFTP frame 1");
+    EXPECT_EQ(t.roles("10.0.0.99"), 0u);
+    EXPECT_FALSE(t.add("", role("phone"), -1, 1));
+}
+
+TEST(Evidence, UcPayloadConfirmsTheRowsDocumentingIt) {
+    EvidenceInput in;
+    in.detected = proto("SIP");
+    in.payload_seen = true;
+    in.payload_frame = 3;
+    Judged j = judge(kUdp, 50000, 5060, in);
+    ASSERT_FALSE(j.label.empty());
+    EXPECT_EQ(j.a.claim, Claim::kConfirmed);
+    EXPECT_EQ(j.a.basis, Basis::kPayload);
+    EXPECT_EQ(evidence_text(j.label.candidates.front(), j.a.rows.front(), in), "SIP payload in frame 3");
+    // Near miss: TLS on 5060 between hosts with no roles confirms nothing: it
+    // contradicts the plain SIP rows; the rows that also document SIPS stay possible.
+    EvidenceInput tls;
+    tls.detected = proto("TLS");
+    tls.payload_seen = true;
+    Judged t = judge(kTcp, 50000, 5060, tls, ClaimsMode::kPossible);
+    EXPECT_EQ(t.a.claim, Claim::kPossible);
+    for (const Candidate &c : t.label.candidates)
+        EXPECT_TRUE(entry_has_protocol(kEntries[kFlows[c.flow].entry], proto("SIPS"))) << kEntries[kFlows[c.flow].entry].id;
+}
+
+TEST(Evidence, GenericServicesNeedAUcHost) {
+    EvidenceInput in;
+    in.detected = proto("TLS");
+    in.payload_seen = true;
+    Judged laptops = judge(kTcp, 50000, 8443, in);
+    for (size_t i = 0; i < laptops.a.rows.size(); ++i) EXPECT_NE(laptops.a.rows[i].claim, Claim::kConfirmed);
+    EXPECT_NE(laptops.a.claim, Claim::kConfirmed);
+    // DNS between two hosts with no roles: no label at all.
+    EvidenceInput dns;
+    dns.detected = proto("DNS");
+    dns.payload_seen = true;
+    EXPECT_TRUE(judge(kUdp, 50000, 53, dns).label.empty());
+    // The same DNS query from a Unified CM: the Unified CM row is confirmed.
+    dns.client_roles = role_bit(role("unified_cm"));
+    Judged cucm = judge(kUdp, 50000, 53, dns);
+    ASSERT_FALSE(cucm.label.empty());
+    EXPECT_EQ(cucm.a.claim, Claim::kConfirmed);
+    EXPECT_EQ(cucm.a.basis, Basis::kHostRoles);
+    EXPECT_EQ(std::string(first_flow(cucm).from).rfind("Unified CM", 0), 0u);
+}
+
+TEST(Evidence, RoleMatchingRowsComeFirst) {
+    EvidenceInput in;
+    in.detected = proto("TLS");
+    in.payload_seen = true;
+    in.client_roles = role_bit(role("phone"));
+    in.server_roles = role_bit(role("unified_cm"));
+    Judged j = judge(kTcp, 50000, 8443, in);
+    ASSERT_FALSE(j.label.empty());
+    EXPECT_EQ(j.a.claim, Claim::kConfirmed);
+    EXPECT_TRUE(j.a.rows.front().roles_match);
+    const Flow &f = first_flow(j);
+    EXPECT_TRUE(f.from_roles & in.client_roles) << f.from;
+    EXPECT_EQ(evidence_text(j.label.candidates.front(), j.a.rows.front(), in).rfind("roles: ", 0), 0u);
+    // Near miss: a phone talking to a host with no role: nothing confirms the
+    // rows whose listener is a Unified CM; they stay possible.
+    in.server_roles = 0;
+    Judged k = judge(kTcp, 50000, 8443, in, ClaimsMode::kPossible);
+    EXPECT_NE(k.a.claim, Claim::kConfirmed);
+}
+
+TEST(Evidence, SignalledMediaConfirmsEvenCatchAllRanges) {
+    EvidenceInput in;
+    in.payload_seen = true;
+    in.media_protocol = proto("SIP");
+    in.media_frame = 5;
+    // 8000 is inside Unified CM's gateway range 8000-48200 only (catch-all).
+    Judged j = judge(kUdp, 8000, 8002, in);
+    ASSERT_FALSE(j.label.empty());
+    EXPECT_EQ(j.a.claim, Claim::kConfirmed);
+    EXPECT_EQ(j.a.basis, Basis::kMedia);
+    EXPECT_EQ(evidence_text(j.label.candidates.front(), j.a.rows.front(), in), "RTP media set up by SIP in frame 5");
+    // Near miss: the same ports without signalling: catch-all, no label.
+    EvidenceInput bare;
+    bare.payload_seen = true;
+    EXPECT_TRUE(judge(kUdp, 8000, 8002, bare).label.empty());
+}
+
+TEST(Evidence, NoPayloadNoLabel) {
+    EvidenceInput in;  // a SYN to 2000: no payload
+    EXPECT_TRUE(judge(kTcp, 50000, 2000, in).label.empty());
+    // Port mode keeps every documented use, honestly marked.
+    Judged port = judge(kTcp, 50000, 2000, in, ClaimsMode::kPort);
+    ASSERT_FALSE(port.label.empty());
+    EXPECT_EQ(port.a.claim, Claim::kNone);
+}
+
+TEST(Evidence, UndecodablePayloadOnANonGenericRowIsPossible) {
+    EvidenceInput in;  // CTI on 2748: Wireshark has no dissector; the payload is data
+    in.payload_seen = true;
+    Judged j = judge(kTcp, 50000, 2748, in, ClaimsMode::kPossible);
+    ASSERT_FALSE(j.label.empty());
+    EXPECT_EQ(j.a.claim, Claim::kPossible);
+    EXPECT_NE(evidence_text(j.label.candidates.front(), j.a.rows.front(), in).find("no evidence yet"), std::string::npos);
+    EXPECT_FALSE(shown(j.a.claim, ClaimsMode::kConfirmed));
+    EXPECT_TRUE(shown(j.a.claim, ClaimsMode::kPossible));
+}
+
+TEST(Evidence, RolesWithAContradictingPayloadKeepTheRowForProtocolMismatch) {
+    EvidenceInput in;
+    in.detected = proto("HTTP");
+    in.payload_seen = true;
+    in.client_roles = role_bit(role("phone"));
+    in.server_roles = role_bit(role("unified_cm"));
+    Judged j = judge(kTcp, 50000, 2000, in);
+    ASSERT_FALSE(j.label.empty());
+    EXPECT_EQ(j.a.claim, Claim::kConfirmed);
+    EXPECT_TRUE(j.a.roles_contradicted);
+    // Between hosts with no roles: no label, so no flag.
+    in.client_roles = in.server_roles = 0;
+    EXPECT_TRUE(judge(kTcp, 50000, 2000, in).label.empty());
+}
