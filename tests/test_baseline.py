@@ -2,7 +2,7 @@
 
 For each captures/<name>.pcap, tests/baseline/ holds
   <name>.conv.txt    tshark -q -2 -r CAP -z ciscouc,conv
-  <name>.fields.tsv  tshark -2 -o ciscouc.details:full -T fields -e frame.number -e ciscouc.summary
+  <name>.fields.tsv  tshark -2 -o ciscouc.details:full -T fields -e frame.number -e ciscouc.summary -e ciscouc.evidence ...
                      -e ciscouc.detected -e ciscouc.flags -e ciscouc.entry  (header line first)
 compared byte for byte; a difference fails with a unified diff. After an
 intended change of output, regenerate them and review the diff in git
@@ -22,7 +22,8 @@ from conftest import ROOT
 
 BASELINE = os.path.join(ROOT, "tests", "baseline")
 CAPTURES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "captures", "*.pcap")))
-FIELDS = ["frame.number", "ciscouc.summary", "ciscouc.detected", "ciscouc.flags", "ciscouc.entry"]
+FIELDS = ["frame.number", "ciscouc.summary", "ciscouc.evidence", "ciscouc.detected", "ciscouc.flags", "ciscouc.entry",
+          "ciscouc.client_role", "ciscouc.server_role"]
 
 
 def normalise(text: str, capture: str) -> str:
@@ -71,8 +72,9 @@ def test_every_capture_has_baselines_and_no_stale_ones(request):
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 @pytest.mark.parametrize("capture", CAPTURES)
-def test_baseline(tshark, request, capture, kind):
-    actual = KINDS[kind](tshark, capture)
+def test_baseline(tshark_evidence, request, capture, kind):
+    # The plugin's defaults (purposes shown on evidence), as a user sees them.
+    actual = KINDS[kind](tshark_evidence, capture)
     name = baseline_name(capture, kind)
     path = os.path.join(BASELINE, name)
     if request.config.getoption("--update-baselines"):

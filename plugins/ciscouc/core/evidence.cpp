@@ -136,6 +136,9 @@ Assessment assess(Label *label, const EvidenceInput &in, ClaimsMode mode) {
     // Port mode is the port table: the classifier's order, every row.
     if (mode != ClaimsMode::kPort) std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
         if (rows[x].claim != rows[y].claim) return rows[x].claim > rows[y].claim;
+        // Catch-all ranges stay last, as the classifier ordered them.
+        const bool cx = label->candidates[x].catch_all, cy = label->candidates[y].catch_all;
+        if (cx != cy) return cy;
         return rows[x].roles_match && !rows[y].roles_match;
     });
     std::vector<Candidate> kept;
