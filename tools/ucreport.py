@@ -365,10 +365,9 @@ def render_html(data: dict, catalog: dict, svg: str, ports_dir: str | None, out_
                        for k, t, num in CONV_COLUMNS) + "</tr></thead><tbody>")
     for i, c in enumerate(convs):
         info = catalog.get(c["entry"])
-        if info and original:
-            purpose = f'{e(info["purpose_original"])}<span class="orig" lang="en">{e(c["purpose"])}</span>'
-        elif info and info["language"] != "en":
-            purpose = f'{e(c["purpose"])}<span class="orig" lang="{e(info["language"])}">{e(info["purpose_original"])}</span>'
+        if info and original and info["purpose_original"] != info["purpose"]:
+            purpose = (f'<span lang="{e(info["language"])}">{e(info["purpose_original"])}</span>'
+                       f'<span class="orig" lang="en">{e(c["purpose"])}</span>')
         else:
             purpose = e(c["purpose"]) if c["purpose"] else '<span class="muted">(no guide documents this port)</span>'
         link = port_link(c, ports_dir, out_dir)
@@ -376,7 +375,8 @@ def render_html(data: dict, catalog: dict, svg: str, ports_dir: str | None, out_
         if info:
             doc = info["doc_title"] if original else info["doc_title_en"]
             table = info["table_title"] if original else info["table_title_en"]
-            source = f'{e(doc)}, table {e(info["table"])} “{e(table)}”, row {e(info["row"])}'
+            source = (f'<span title="{e(doc)}">{e(info["edition"])}</span>, table {e(info["table"])} '
+                      f'<span class="muted">“{e(table)}”</span>, row {e(info["row"])}')
         else:
             source = ""
         ev = e(c.get("evidence", "")) + (f'<span class="orig">{e(c["evidence_detail"])}</span>'
