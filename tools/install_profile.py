@@ -30,14 +30,23 @@ COLUMNS = [
 WIDTHS = {"%m": 50, "%t": 90, "%s": 110, "%d": 110, "%p": 70, "%Cus:ciscouc.summary:0:R": 430,
           "%Cus:ciscouc.detected:0:R": 70, "%Cus:ciscouc.flags:0:R": 140, "%L": 55, "%i": 400}
 
+# Which packets a rule paints: a warning (something is wrong with the
+# conversation) paints the whole conversation, through ciscouc.flags, which is on
+# every packet; a note (advice about a documented use: cleartext where a secure
+# variant exists, a use Cisco advises against, another edition's port) paints
+# only the frame that raised it, through the flag's expert-info field, so a
+# cleartext SIP call stays "documented" green apart from that frame.
 COLORS = [
-    ("ciscouc: internal-only port between hosts", "ciscouc.internal_only", (255, 255, 255), (164, 0, 0)),
+    ("ciscouc: internal-only port between hosts", "ciscouc.flags contains \"internal_only\"", (255, 255, 255), (164, 0, 0)),
     ("ciscouc: protocol mismatch", "ciscouc.flags contains \"protocol_mismatch\"", (0, 0, 0), (255, 128, 128)),
     ("ciscouc: unexpected port", "ciscouc.flags contains \"unexpected_port\"", (0, 0, 0), (255, 190, 110)),
-    ("ciscouc: insecure variant", "ciscouc.flags contains \"insecure\"", (0, 0, 0), (255, 240, 150)),
-    ("ciscouc: not recommended", "ciscouc.flags contains \"not_recommended\"", (0, 0, 0), (230, 200, 255)),
-    ("ciscouc: release mismatch", "ciscouc.flags contains \"release_mismatch\"", (0, 0, 0), (200, 220, 255)),
-    ("ciscouc: catch-all range only", "ciscouc.catch_all && !(ciscouc.catch_all == 0)", (80, 80, 80), (235, 235, 235)),
+    ("ciscouc: insecure variant", "ciscouc.insecure", (0, 0, 0), (255, 240, 150)),
+    ("ciscouc: not recommended", "ciscouc.not_recommended", (0, 0, 0), (230, 200, 255)),
+    ("ciscouc: release mismatch", "ciscouc.release_mismatch", (0, 0, 0), (200, 220, 255)),
+    # Every documented use is a catch-all range (catch_all is present, TRUE, on
+    # catch-all uses only): "any use is catch-all" matched SIP on 5060 and SCCP on 2000.
+    ("ciscouc: catch-all range only", "ciscouc.catch_all && count(ciscouc.catch_all) == count(ciscouc.use)",
+     (80, 80, 80), (235, 235, 235)),
     ("ciscouc: documented UC conversation", "ciscouc.entry", (0, 0, 0), (215, 240, 215)),
 ]
 
@@ -63,10 +72,25 @@ def preferences() -> str:
             "ciscouc.rtp_decode: TRUE\n")
 
 
+def width_key(fmt: str) -> str:
+    """A column's key in the recent file's column.width list.
+
+    Wireshark 4.0 (ui/recent.c, read_set_recent_pair_static and
+    recent_get_column_width) keys a custom column by "%Cus:" and its field list
+    only, without the occurrence and display parts of the column format, so
+    "%Cus:ciscouc.summary:0:R" in column.width never matched and the column
+    opened at the default width."""
+    if fmt.startswith("%Cus:"):
+        return "%Cus:" + fmt[len("%Cus:"):].split(":")[0]
+    return fmt
+
+
 def recent() -> str:
-    """Column widths live in the profile's recent file."""
-    pairs = ", ".join(f"{f}, {WIDTHS[f]}" for _, f in COLUMNS)
-    return f"# Cisco UC profile: column widths\ncolumn.width: {pairs}\n"
+    """Column widths live in the profile's recent file (ui/recent.c reads
+    column.width from the profile's recent, not from recent_common)."""
+    pairs = ", ".join(f"{width_key(f)}, {WIDTHS[f]}" for _, f in COLUMNS)
+    return ("# Cisco UC profile: packet list column pixel widths, pairs of column format and width\n"
+            f"column.width: {pairs}\n")
 
 
 def colorfilters() -> str:
@@ -105,7 +129,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.print:
         sys.stdout.write("== preferences\n" + preferences() + "== colorfilters\n" + colorfilters() +
-                         "== dfilter_buttons\n" + dfilter_buttons())
+                         "== dfilter_buttons\n" + dfilter_buttons() + "== recent\n" + recent())
         return 0
     if args.dest:
         write_profile(os.path.join(args.dest, PROFILE))
