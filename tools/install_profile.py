@@ -27,8 +27,11 @@ COLUMNS = [
 
 # (name, filter, foreground rgb, background rgb) - 8-bit values, scaled below.
 # Wireshark's colorfilters lines are @name@filter@[background][foreground].
-WIDTHS = {"%m": 50, "%t": 90, "%s": 110, "%d": 110, "%p": 70, "%Cus:ciscouc.summary:0:R": 430,
-          "%Cus:ciscouc.detected:0:R": 70, "%Cus:ciscouc.flags:0:R": 140, "%L": 55, "%i": 400}
+# Pixels; the purpose column fits a whole summary ("2000: Skinny Client Control
+# Protocol (SCCP) [cucm-ja.t6.r3 +7]") in Wireshark's default font, and the ten
+# columns fit a 1600-pixel window.
+WIDTHS = {"%m": 50, "%t": 90, "%s": 100, "%d": 100, "%p": 70, "%Cus:ciscouc.summary:0:R": 560,
+          "%Cus:ciscouc.detected:0:R": 70, "%Cus:ciscouc.flags:0:R": 130, "%L": 55, "%i": 300}
 
 # Which packets a rule paints: a warning (something is wrong with the
 # conversation) paints the whole conversation, through ciscouc.flags, which is on
