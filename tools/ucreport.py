@@ -177,7 +177,7 @@ def dot_source(data: dict, catalog: dict) -> str:
              'pad=0.2, outputorder=edgesfirst];',
              f'  node [shape=box, style="rounded,filled", fillcolor="{NODE_FILL}", color="#4a6da7", '
              'fontname="DejaVu Sans", fontsize=11, margin="0.15,0.06"];',
-             '  edge [fontname="DejaVu Sans", fontsize=9, color="#555555", arrowsize=0.7];']
+             '  edge [fontname="DejaVu Sans", fontsize=10, color="#555555", arrowsize=0.7];']
     for h in hosts:
         label = h + ("\n" + "\n".join(roles[h]) if roles.get(h) else "")
         lines.append(f"  {ids[h]} [id={dot_string('host-' + ids[h])}, class=\"host\", label={dot_string(label)}, "
@@ -234,7 +234,7 @@ table{border-collapse:collapse;width:100%;font-size:12.5px}
 th,td{border:1px solid #d4d4d4;padding:3px 6px;vertical-align:top;text-align:left}
 th{background:#f0f0f0;cursor:pointer;user-select:none;white-space:nowrap}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
-tr.flagged td{background:#fff0f0}.flag{color:#c00000;font-weight:bold}.muted{color:#666}
+td.frame{white-space:nowrap}tr.flagged td{background:#fff0f0}.flag{color:#c00000;font-weight:bold}.muted{color:#666}
 .orig{color:#555;font-size:.92em;display:block}code{font-size:.95em}
 #map-box{border:1px solid #ccc;padding:6px;overflow:auto}#map{max-width:100%;height:auto}
 .legend span{margin-right:1.5em}.swatch{display:inline-block;width:2em;height:0;vertical-align:middle;margin-right:.4em}
@@ -331,7 +331,7 @@ def render_html(data: dict, catalog: dict, svg: str, ports_dir: str | None, out_
             c = convs[i]
             out.append(f'<tr class="flagged"><td class="flag">{e(f["flag"])}</td>'
                        f'<td><a href="#conv-{i + 1}">{e(c["client"])} → {e(c["server"])} {e(c["transport"])}</a></td>'
-                       f'<td data-key="{f["frame"]}" title="wireshark -r {e(cap)} -g {f["frame"]}">frame {f["frame"]}</td>'
+                       f'<td class="frame" data-key="{f["frame"]}" title="wireshark -r {e(cap)} -g {f["frame"]}">frame {f["frame"]}</td>'
                        f'<td>{e(f["reason"])}</td></tr>')
         for i, n in flagged_without_frame:
             c = convs[i]
