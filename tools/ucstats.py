@@ -169,11 +169,13 @@ def flagged_frames(path: str, flag_names: list[str], prefs: list[str], plugin_di
         raised = [n for n in names if v[f"ciscouc.{n}"]]
         messages = [m for m in v["_ws.expert.message"].split(sep) if m]
         mine = messages[len(messages) - len(raised):] if len(messages) >= len(raised) else [""] * len(raised)
-        src = v["ip.src"] or v["ipv6.src"]
-        dst = v["ip.dst"] or v["ipv6.dst"]
-        sport = v["tcp.srcport"] or v["udp.srcport"]
-        dport = v["tcp.dstport"] or v["udp.dstport"]
-        transport = "tcp" if v["tcp.srcport"] else "udp"
+        # The innermost header (the last occurrence) is the conversation's, as in pinfo.
+        last = {k: x.split(sep)[-1] for k, x in v.items()}
+        src = last["ip.src"] or last["ipv6.src"]
+        dst = last["ip.dst"] or last["ipv6.dst"]
+        sport = last["tcp.srcport"] or last["udp.srcport"]
+        dport = last["tcp.dstport"] or last["udp.dstport"]
+        transport = "tcp" if last["tcp.srcport"] else "udp"
         for name, message in zip(raised, mine):
             out.append({"flag": name, "frame": int(v["frame.number"]), "reason": message,
                         "endpoints": frozenset((endpoint(src, sport), endpoint(dst, dport))),
