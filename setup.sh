@@ -8,9 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 BUILD=${CISCOUC_BUILD:-build}
-PACKAGES=(tshark libwireshark-dev wireshark-dev python3-pytest python3-scapy cmake g++ libgtest-dev)
-# The GUI check: Wireshark's Qt GUI under a virtual X server, a screenshot and OCR.
-GUI_PACKAGES=(wireshark-qt xvfb xauth xdotool imagemagick tesseract-ocr)
+PACKAGES=(tshark libwireshark-dev wireshark-dev python3-pytest python3-scapy cmake g++ libgtest-dev graphviz parallel)
+# The GUI checks: Wireshark's Qt GUI under a virtual X server, a screenshot and OCR;
+# the report pages in headless Chromium.
+GUI_PACKAGES=(wireshark-qt xvfb xauth xdotool imagemagick tesseract-ocr chromium)
 for a in "$@"; do [ "$a" = "--gui" ] && PACKAGES+=("${GUI_PACKAGES[@]}"); done
 
 missing=()

@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 
+import pytest
+
+import fake_tshark
 from captures import pcap as pg
 from conftest import ROOT
 
@@ -44,7 +48,7 @@ def test_batch_annotation(workdir, tshark):
     out_csv = os.path.join(workdir, "ann.csv")
     out_jsonl = os.path.join(workdir, "ann.jsonl")
     env = dict(os.environ, CISCOUC_TSHARK_HOME=tshark.home)
-    p = subprocess.run([sys.executable, ANNOTATE, "--plugin-dir", tshark.plugins, "--jobs", "2",
+    p = subprocess.run([sys.executable, ANNOTATE, "--plugin-dir", tshark.plugins, "--jobs", "2", "--verbose",
                         "--csv", out_csv, "--jsonl", out_jsonl, folder, os.path.join(workdir, "missing.pcap")],
                        capture_output=True, text=True, env=env, timeout=300)
     assert p.returncode == 1, p.stderr
@@ -52,7 +56,9 @@ def test_batch_annotation(workdir, tshark):
     assert "empty.pcap: failed: empty file" in err
     assert "truncated.pcap: truncated:" in err and "cut short" in err
     assert "missing.pcap: no such file or folder" in err
-    assert "[4/4]" in err  # progress for each of the four captures found
+    assert "[4/4]" in err  # with --verbose, a line for each of the four captures found
+    assert "notes.txt: skipped, not a capture" in err
+    assert "Running as user" not in err
     with open(out_csv, newline="") as f:
         rows = list(csv.DictReader(f))
     with open(out_jsonl) as f:
@@ -71,3 +77,201 @@ def test_batch_annotation(workdir, tshark):
     assert trunc and all(r["status"] == "truncated" for r in trunc)
     assert "empty.pcap" not in by_capture
     assert {json.dumps(r, sort_keys=True) for r in rows} == {json.dumps(r, sort_keys=True) for r in jrows}
+
+
+# ---------------------------------------------------------------- batch edge cases
+
+def arp_only_pcap(path: str, big_endian: bool = False) -> str:
+    """A classic pcap holding one ARP request: a capture with no TCP or UDP
+    conversation (the header layout: libpcap's pcap-savefile(5))."""
+    import struct
+    e = ">" if big_endian else "<"
+    arp = (b"\xff" * 6 + b"\x00\x00\x5e\x00\x53\x01" + b"\x08\x06" + b"\x00\x01\x08\x00\x06\x04\x00\x01" +
+           b"\x00\x00\x5e\x00\x53\x01" + bytes([10, 9, 9, 1]) + b"\x00" * 6 + bytes([10, 9, 9, 2]))
+    with open(path, "wb") as f:
+        f.write(struct.pack(e + "IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        f.write(struct.pack(e + "IIII", 1767225600, 0, len(arp), len(arp)) + arp)
+    return path
+
+
+def run_annotate(args: list[str], env: dict | None = None, stderr=subprocess.PIPE, timeout: int = 300):
+    return subprocess.run([sys.executable, ANNOTATE, *args], stdout=subprocess.PIPE, stderr=stderr, text=True,
+                          env=env or os.environ, timeout=timeout)
+
+
+def read_rows(path: str) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_folder_by_magic_duplicates_and_empty_captures(workdir, tshark):
+    import gzip
+    folder = os.path.join(workdir, "magic")
+    os.makedirs(folder, exist_ok=True)
+    teaching = os.path.join(ROOT, "captures")
+    with open(os.path.join(teaching, "sip-phone-call.pcap"), "rb") as f:
+        sip = f.read()
+    with open(os.path.join(folder, "tel2.dump"), "wb") as f:
+        f.write(sip)
+    with open(os.path.join(teaching, "mgcp-gateway.pcap"), "rb") as f, \
+            gzip.open(os.path.join(folder, "rotated.pcap1"), "wb") as g:
+        g.write(f.read())
+    arp_only_pcap(os.path.join(folder, "quiet.trace"), big_endian=True)
+    with open(os.path.join(folder, "README"), "w") as f:
+        f.write("not a capture\n")
+    os.symlink("tel2.dump", os.path.join(folder, "link-to-tel2"))
+    for d, _, files in os.walk(folder):
+        os.chmod(d, 0o755)
+        for x in files:
+            os.chmod(os.path.join(d, x), 0o644)
+    out = os.path.join(workdir, "magic.csv")
+    env = dict(os.environ, CISCOUC_TSHARK_HOME=tshark.home)
+    p = run_annotate(["--plugin-dir", tshark.plugins, "--csv", out, folder, os.path.join(folder, "tel2.dump"),
+                      os.path.join(folder, ".", "tel2.dump")], env)
+    assert p.returncode == 0, p.stderr
+    assert "README" not in p.stderr  # skipped silently without --verbose
+    rows = read_rows(out)
+    captures = {os.path.basename(r["capture"]) for r in rows}
+    # Found by their first bytes, each real file once (the symlink and the
+    # repeated paths are the same file as tel2.dump).
+    assert captures == {"link-to-tel2", "quiet.trace", "rotated.pcap1"} or \
+        captures == {"tel2.dump", "quiet.trace", "rotated.pcap1"}, captures
+    quiet = [r for r in rows if r["capture"].endswith("quiet.trace")]
+    assert len(quiet) == 1 and quiet[0]["status"] == "no conversations" and quiet[0]["client"] == ""
+    assert [r["detected"] for r in rows if r["capture"].endswith("rotated.pcap1")].count("MGCP") >= 1
+    sip_rows = [r for r in rows if "tel2" in r["capture"]]
+    assert len(sip_rows) == 4 and len({r["capture"] for r in sip_rows}) == 1
+    verbose = run_annotate(["--plugin-dir", tshark.plugins, "--verbose", "--csv", out, folder], env)
+    assert "README: skipped, not a capture" in verbose.stderr
+    assert "the same file as one already listed" in verbose.stderr
+
+
+def test_progress_line_only_on_a_terminal(workdir, tshark):
+    import pty
+    cap = os.path.join(ROOT, "captures", "sccp-phone-call.pcap")
+    env = dict(os.environ, CISCOUC_TSHARK_HOME=tshark.home)
+    out = os.path.join(workdir, "progress.csv")
+    quiet = run_annotate(["--plugin-dir", tshark.plugins, "--csv", out, cap], env)
+    assert quiet.returncode == 0 and "\r" not in quiet.stderr and "packets/s" not in quiet.stderr
+    master, slave = pty.openpty()
+    try:
+        p = run_annotate(["--plugin-dir", tshark.plugins, "--csv", out, cap, cap.replace("sccp", "sip")], env,
+                         stderr=slave)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+    assert p.returncode == 0
+    text = seen.decode(errors="replace")
+    assert "\rannotate: 1/2 files, " in text and "\rannotate: 2/2 files, " in text and "packets/s" in text
+
+
+def test_newer_plugin_columns_language_and_root_notice(workdir):
+    """Header-driven rows: the evidence and role columns (and any later one)
+    reach the CSV and JSON Lines; --language original reaches tshark; tshark's
+    root notice is dropped from error lines. A stand-in tshark prints the
+    newer plugin's tables."""
+    fake = fake_tshark.make(workdir, "fakebin-annotate")
+    log = os.path.join(workdir, "fake-tshark.log")
+    env = dict(os.environ, PATH=fake + os.pathsep + os.environ["PATH"], FAKE_TSHARK_LOG=log)
+    cap = os.path.join(ROOT, "captures", "sccp-phone-call.pcap")
+    out_csv, out_jsonl = os.path.join(workdir, "newer.csv"), os.path.join(workdir, "newer.jsonl")
+    p = run_annotate(["--language", "original", "--csv", out_csv, "--jsonl", out_jsonl, cap], env)
+    assert p.returncode == 0, p.stderr
+    with open(log) as f:
+        assert "-o ciscouc.language:original" in f.read()
+    rows = read_rows(out_csv)
+    assert len(rows) == 3
+    sccp = [r for r in rows if r["listener_port"] == "2000"][0]
+    assert (sccp["evidence"], sccp["evidence_detail"], sccp["client_role"], sccp["server_role"]) == \
+        ("confirmed", "SCCP payload, frame 4", "Phone", "Unified CM")
+    assert sccp["future_column"] == "f2"
+    with open(out_jsonl) as f:
+        jrows = [json.loads(l) for l in f]
+    assert [r["evidence"] for r in jrows] == ["confirmed", "confirmed", "possible"]
+    # A failing tshark run as root: its "Running as user" notice is not part of the error.
+    with open(os.path.join(fake, "tshark"), "w") as f:
+        f.write(f"""#!{sys.executable}
+import sys
+sys.stderr.write('Running as user "root" and group "root". This could be dangerous.\\n')
+sys.stderr.write('tshark: The file "/dev/stdin" appears to be damaged or corrupt.\\n')
+sys.exit(2)
+""")
+    p = run_annotate(["--csv", out_csv, cap], env)
+    assert p.returncode == 1
+    line = [l for l in p.stderr.splitlines() if "sccp-phone-call.pcap: failed:" in l]
+    assert line and "appears to be damaged" in line[0] and "sccp-phone-call.pcap" in line[0], p.stderr
+    assert "Running as user" not in p.stderr
+
+
+def test_html_pages_for_many_captures(workdir, tshark):
+    if not shutil.which("dot"):
+        pytest.skip("annotate --html skipped: Graphviz's dot is not installed (apt-get install graphviz)")
+    pages = os.path.join(workdir, "pages")
+    caps = [os.path.join(ROOT, "captures", n) for n in ("misbehaviour.pcap", "sccp-phone-call.pcap")]
+    env = dict(os.environ, CISCOUC_TSHARK_HOME=tshark.home)
+    p = run_annotate(["--plugin-dir", tshark.plugins, "--csv", os.path.join(workdir, "pages.csv"),
+                      "--html", pages, *caps], env)
+    assert p.returncode == 0, p.stderr
+    assert sorted(os.listdir(pages)) == ["misbehaviour.pcap.html", "sccp-phone-call.pcap.html"]
+    with open(os.path.join(pages, "misbehaviour.pcap.html"), encoding="utf-8") as f:
+        page = f.read()
+    assert page.count('class="edge flagged"') == 7 and "<svg" in page
+
+
+# ---------------------------------------------------------------- scale-out with GNU parallel
+
+# A bounded subset of ../shared/captures: the whole set (215 files) takes minutes on two
+# cores, so the comparison uses the first captures found (sorted paths),
+# at most this many.
+PARALLEL_SUBSET = 16
+
+
+def test_parallel_gives_the_same_rows(workdir, tshark, shared_captures):
+    """The scale-out recipe in docs/batch.md: GNU parallel with an sshlogin file
+    naming only ':' (this machine) runs one annotate.py per capture; the merged
+    rows equal one annotate.py run over the same captures."""
+    if not shutil.which("parallel"):
+        pytest.skip("GNU parallel is not installed (apt-get install parallel)")
+    found = []
+    for d, dirs, files in os.walk(shared_captures):
+        dirs.sort()
+        for f in sorted(files):
+            if f.lower().endswith((".pcap", ".pcapng", ".cap")) and os.path.getsize(os.path.join(d, f)) < 2_000_000:
+                found.append(os.path.join(d, f))
+    subset = found[:PARALLEL_SUBSET]
+    assert subset
+    env = dict(os.environ, CISCOUC_TSHARK_HOME=tshark.home)
+    single = os.path.join(workdir, "single.jsonl")
+    p = run_annotate(["--plugin-dir", tshark.plugins, "--quiet", "--jsonl", single, *subset], env, timeout=600)
+    assert p.returncode in (0, 1), p.stderr
+    parts = os.path.join(workdir, "parts")
+    os.makedirs(parts, exist_ok=True)
+    logins = os.path.join(workdir, "sshlogins")
+    with open(logins, "w") as f:
+        f.write(":\n")
+    listing = os.path.join(workdir, "subset.txt")
+    with open(listing, "w") as f:
+        f.write("\n".join(subset) + "\n")
+    q = subprocess.run(["parallel", "--will-cite", "--sshloginfile", logins, "--arg-file", listing,
+                        sys.executable, ANNOTATE, "--plugin-dir", tshark.plugins, "--quiet", "--jobs", "1",
+                        "--jsonl", os.path.join(parts, "{#}.jsonl"), "{}"],
+                       capture_output=True, text=True, env=env, timeout=600)
+    # parallel's exit status is the number of jobs that failed (captures tshark cannot read).
+    assert q.returncode <= len(subset), q.stderr[-2000:]
+    merged = []
+    for name in os.listdir(parts):
+        with open(os.path.join(parts, name), encoding="utf-8") as f:
+            merged += f.read().splitlines()
+    with open(single, encoding="utf-8") as f:
+        one = f.read().splitlines()
+    assert len(one) >= len(subset) - 5  # most captures give rows (failed ones give none)
+    assert sorted(merged) == sorted(one)

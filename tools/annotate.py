@@ -1,112 +1,160 @@
 #!/usr/bin/python3
 """Annotate many captures: one CSV and one JSON Lines row per conversation.
 
-  annotate.py [--csv OUT.csv] [--jsonl OUT.jsonl] [--jobs N] [-o PREF:VALUE ...] PATH...
+  annotate.py [--csv OUT.csv] [--jsonl OUT.jsonl] [--html DIR] [--jobs N]
+              [--language english|original] [-o PREF:VALUE ...] [--verbose] PATH...
 
-PATH is a capture file or a folder (searched recursively for *.pcap, *.pcapng,
-*.cap and their .gz forms). Each capture is one independent tshark job
-(`tshark -q -2 -z ciscouc,conv`), run N at a time (default: every core).
-Progress goes to stderr. A capture tshark cannot read, or reads only in part
-(truncated), is reported with a clear message; the conversations it did read
-are kept, marked with its status, and the run goes on. The exit status is 1
-when any capture failed, 0 otherwise.
+PATH is a capture file or a folder. Folders are searched recursively for
+captures by their first bytes (pcap in either byte order, nanosecond pcap,
+pcapng, and gzip'd forms of these), whatever the file is called: `tel2.dump`
+and `rotated.pcap1` are found, notes and scripts are skipped (--verbose says
+why). Files named like captures (*.pcap, *.pcapng, *.cap, .gz) are always
+taken, so a damaged one is reported. A file reached twice (same real path) is
+annotated once. Each capture is one independent tshark job
+(`tshark -q -2 -z ciscouc,conv`, plus `-z ciscouc,hosts` where the plugin has
+it), run N at a time (default: every core).
 
-Across hosts, run one job per file with GNU parallel, e.g.
-  find /data -name '*.pcap*' | parallel --sshloginfile hosts \\
-      tools/annotate.py --jsonl {}.jsonl {}
-and concatenate the JSON Lines files.
+Every capture gets rows: a capture without conversations gets one row with
+status `no conversations`. A capture tshark cannot read, or reads only in part
+(truncated), is reported on stderr with a clear message; the conversations it
+did read are kept, marked with its status, and the run goes on. The exit
+status is 1 when any capture failed, 0 otherwise. The columns follow the
+plugin's table header: columns a newer plugin prints (evidence, roles) are
+carried through. With --html DIR, DIR gets one report page per capture
+(see tools/report).
+
+On a terminal, a progress line (files done/total, packets per second) is kept
+up to date on stderr; it is left out when stderr is not a terminal.
+
+Across hosts, run one job per file with GNU parallel and merge the JSON Lines
+(docs/batch.md has the tested recipe):
+  find /data -type f | parallel --sshloginfile hosts \\
+      tools/annotate.py --quiet --jsonl {#}.jsonl {}
 """
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
 import csv
+import gzip
 import json
 import os
-import subprocess
 import sys
+import time
+
+import ucstats
 
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz")
-COLUMNS = ["capture", "status", "client", "server", "transport", "listener_port", "packets", "bytes",
-           "first", "last", "detected", "flags", "product", "entry", "purpose", "other_uses",
-           "evidence", "evidence_detail", "client_role", "server_role"]
-# -z ciscouc,conv header -> column name.
-HEADER_NAMES = {"Listener": "listener_port", "Other uses": "other_uses", "Evidence detail": "evidence_detail",
-                "Client role": "client_role", "Server role": "server_role"}
-STAT_HEADER = "Client\tServer\tTransport\tListener\tPackets\tBytes\tFirst\tLast\tDetected\tFlags\tProduct\tEntry\tPurpose\tOther uses"
+# First four bytes of the capture formats tshark reads most (libpcap's
+# savefile.c and the pcapng specification, draft-ietf-opsawg-pcapng, section 4.1).
+MAGIC = {
+    b"\xd4\xc3\xb2\xa1": "pcap (little-endian)", b"\xa1\xb2\xc3\xd4": "pcap (big-endian)",
+    b"\x4d\x3c\xb2\xa1": "pcap, nanosecond (little-endian)", b"\xa1\xb2\x3c\x4d": "pcap, nanosecond (big-endian)",
+    b"\x34\xcd\xb2\xa1": "pcap, modified (little-endian)", b"\xa1\xb2\xcd\x34": "pcap, modified (big-endian)",
+    b"\x0a\x0d\x0d\x0a": "pcapng",
+}
+GZIP_MAGIC = b"\x1f\x8b"
+BASE_COLUMNS = ["capture", "status", *ucstats.CONV_KEYS]
 
 
-def find_captures(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
-    found, problems = [], []
+def capture_format(path: str) -> str | None:
+    """The capture format named by the file's first bytes, or None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+            if head[:2] == GZIP_MAGIC:
+                f.seek(0)
+                try:
+                    with gzip.GzipFile(fileobj=f) as g:
+                        inner = g.read(4)
+                except (OSError, EOFError):
+                    return None
+                return "gzip'd " + MAGIC[inner] if inner in MAGIC else None
+    except OSError:
+        return None
+    return MAGIC.get(head)
+
+
+def find_captures(paths: list[str], log=None) -> tuple[list[str], list[tuple[str, str]]]:
+    """Captures under paths (files as given, folders by magic), each real path once."""
+    found, problems, seen = [], [], set()
+
+    def add(p: str) -> None:
+        real = os.path.realpath(p)
+        if real in seen:
+            if log:
+                log(f"{p}: the same file as one already listed, annotated once")
+            return
+        seen.add(real)
+        found.append(p)
+
     for p in paths:
         if os.path.isdir(p):
             for d, dirs, files in os.walk(p):
                 dirs.sort()
                 for f in sorted(files):
-                    if f.lower().endswith(CAPTURE_SUFFIXES):
-                        found.append(os.path.join(d, f))
+                    full = os.path.join(d, f)
+                    if not os.path.isfile(full):
+                        continue
+                    fmt = capture_format(full)
+                    if fmt or f.lower().endswith(CAPTURE_SUFFIXES):
+                        add(full)
+                    elif log:
+                        log(f"{full}: skipped, not a capture (no pcap, pcapng or gzip'd capture header)")
         elif os.path.isfile(p):
-            found.append(p)
+            add(p)
         else:
             problems.append((p, "no such file or folder"))
     return found, problems
 
 
-def tshark_command(prefs: list[str], plugin_dir: str | None) -> tuple[list[str], dict]:
-    env = dict(os.environ, TZ="UTC")
-    cmd = ["tshark", "-q", "-2", "-r", "/dev/stdin", "-z", "ciscouc,conv"]
-    for p in prefs:
-        cmd += ["-o", p]
-    if plugin_dir:
-        env["WIRESHARK_PLUGIN_DIR"] = plugin_dir
-        if os.geteuid() == 0:  # root ignores WIRESHARK_PLUGIN_DIR: run tshark unprivileged
-            home = env.get("CISCOUC_TSHARK_HOME", "/tmp")
-            cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env",
-                   f"WIRESHARK_PLUGIN_DIR={plugin_dir}", f"HOME={home}", "TZ=UTC", *cmd]
-    return cmd, env
+class Progress:
+    """One line on a terminal, rewritten in place: files done/total, packets per second."""
+
+    def __init__(self, total: int, stream=sys.stderr, enabled: bool | None = None):
+        self.total, self.stream, self.done, self.packets = total, stream, 0, 0
+        self.start = time.monotonic()
+        self.enabled = stream.isatty() if enabled is None else enabled
+
+    def update(self, packets: int) -> None:
+        self.done += 1
+        self.packets += packets
+        if not self.enabled:
+            return
+        rate = self.packets / max(time.monotonic() - self.start, 1e-6)
+        self.stream.write(f"\rannotate: {self.done}/{self.total} files, {rate:,.0f} packets/s ")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self.done:
+            self.stream.write("\n")
 
 
-def parse_conv(stdout: str) -> list[dict] | None:
-    """The -z ciscouc,conv rows, by the header line's column names (columns
-    the plugin adds later flow through as long as they are in HEADER_NAMES)."""
-    rows, names = [], None
-    for line in stdout.splitlines():
-        if names is None:
-            if line.startswith(STAT_HEADER):
-                names = [HEADER_NAMES.get(h, h.lower().replace(" ", "_")) for h in line.split("\t")]
-            continue
-        if line.startswith("====="):
-            break
-        cells = line.split("\t")
-        if len(cells) != len(names):
-            continue
-        rows.append(dict(zip(names, cells)))
-    return rows if names is not None else None
+def annotate_one(path: str, prefs: list[str], plugin_dir: str | None, html_dir: str | None = None,
+                 page: str | None = None, language: str = "english") -> tuple[str, dict]:
+    result = ucstats.stats(path, prefs, plugin_dir)
+    if html_dir and result["status"] != "failed":
+        import ucreport  # the report is only needed with --html
+        try:
+            data = ucreport.collect(path, prefs, plugin_dir, stats_result=result, language=language)
+            ucreport.write_report(data, os.path.join(html_dir, page))
+        except (OSError, ucreport.ReportError) as e:
+            result["message"] = (result["message"] + "; " if result["message"] else "") + f"report not written: {e}"
+    return path, result
 
 
-def annotate_one(path: str, prefs: list[str], plugin_dir: str | None) -> tuple[str, str, list[dict], str]:
-    """Returns (path, status, rows, message); status ok | truncated | failed."""
-    cmd, env = tshark_command(prefs, plugin_dir)
-    try:
-        if os.path.getsize(path) == 0:
-            # tshark reads an empty file as zero packets without complaint.
-            return path, "failed", [], "empty file (0 bytes): not a capture"
-        with open(path, "rb") as f:
-            p = subprocess.run(cmd, stdin=f, env=env, capture_output=True, text=True, errors="replace",
-                               timeout=3600)
-    except OSError as e:
-        return path, "failed", [], f"cannot read: {e.strerror}"
-    except subprocess.TimeoutExpired:
-        return path, "failed", [], "tshark did not finish within an hour"
-    rows = parse_conv(p.stdout) or []
-    err = " ".join(l.strip() for l in p.stderr.splitlines() if l.strip())
-    err = err.replace("/dev/stdin", os.path.basename(path)).replace("The standard input", os.path.basename(path))
-    if p.returncode == 0 and parse_conv(p.stdout) is not None:
-        return path, "ok", rows, ""
-    if parse_conv(p.stdout) is None and p.returncode == 0:
-        return path, "failed", [], "the ciscouc plugin is not loaded (no ciscouc,conv table; run ./setup.sh)"
-    status = "truncated" if rows or "cut short" in err else "failed"
-    return path, status, rows, err or f"tshark exited with status {p.returncode}"
+def page_names(captures: list[str]) -> dict[str, str]:
+    """One HTML file name per capture: its base name, numbered when two share it."""
+    names, used = {}, set()
+    for c in captures:
+        base = os.path.basename(c) or "capture"
+        name, n = base + ".html", 1
+        while name in used:
+            n += 1
+            name = f"{base}-{n}.html"
+        used.add(name)
+        names[c] = name
+    return names
 
 
 def main(argv=None) -> int:
@@ -115,49 +163,76 @@ def main(argv=None) -> int:
     ap.add_argument("paths", nargs="+", metavar="PATH")
     ap.add_argument("--csv", help="CSV output file (default: annotations.csv)")
     ap.add_argument("--jsonl", help="JSON Lines output file (default: annotations.jsonl)")
+    ap.add_argument("--html", metavar="DIR", help="also write one HTML report per capture into DIR")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--language", choices=sorted(ucstats.LANGUAGE_PREF), default="english",
+                    help="language of purposes: english, or original (the guide's own: Korean, Japanese)")
     ap.add_argument("-o", dest="prefs", action="append", default=[], metavar="PREF:VALUE",
                     help="a Wireshark preference, e.g. ciscouc.edition:cucm-current")
     ap.add_argument("--plugin-dir", help="load the plugin from this folder (holding 4.0/epan/) instead of the installed one")
-    ap.add_argument("--quiet", action="store_true", help="no progress lines")
+    ap.add_argument("--quiet", action="store_true", help="no progress line")
+    ap.add_argument("--verbose", action="store_true", help="one line per capture, and why files were skipped")
     args = ap.parse_args(argv)
     if not args.csv and not args.jsonl:
         args.csv, args.jsonl = "annotations.csv", "annotations.jsonl"
-    captures, problems = find_captures(args.paths)
+    prefs = [ucstats.LANGUAGE_PREF[args.language], *args.prefs] if args.language != "english" else args.prefs
+
+    def log(msg: str) -> None:
+        print(f"annotate: {msg}", file=sys.stderr)
+
+    captures, problems = find_captures(args.paths, log if args.verbose else None)
     for p, why in problems:
-        print(f"annotate: {p}: {why}", file=sys.stderr)
+        log(f"{p}: {why}")
+    if args.html:
+        os.makedirs(args.html, exist_ok=True)
+    pages = page_names(captures)
     failed = len(problems)
-    total_rows = 0
-    csv_f = open(args.csv, "w", newline="", encoding="utf-8") if args.csv else None
-    jsonl_f = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else None
-    writer = csv.DictWriter(csv_f, fieldnames=COLUMNS, extrasaction="ignore") if csv_f else None
-    if writer:
-        writer.writeheader()
-    try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = [pool.submit(annotate_one, c, args.prefs, args.plugin_dir) for c in captures]
-            for n, fut in enumerate(concurrent.futures.as_completed(futures), 1):
-                path, status, rows, message = fut.result()
-                for r in rows:
-                    r = {"capture": path, "status": status, **r}
-                    if writer:
-                        writer.writerow(r)
-                    if jsonl_f:
-                        jsonl_f.write(json.dumps(r, ensure_ascii=False) + "\n")
-                total_rows += len(rows)
-                if status != "ok":
-                    failed += 1
-                    print(f"annotate: {path}: {status}: {message}", file=sys.stderr)
-                if not args.quiet:
-                    print(f"annotate: [{n}/{len(captures)}] {path}: {len(rows)} conversation(s), {status}",
-                          file=sys.stderr)
-    finally:
-        for f in (csv_f, jsonl_f):
-            if f:
-                f.close()
+    results: dict[str, dict] = {}
+    progress = Progress(len(captures), enabled=False if args.quiet else None)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = [pool.submit(annotate_one, c, prefs, args.plugin_dir, args.html, pages[c], args.language)
+                   for c in captures]
+        for n, fut in enumerate(concurrent.futures.as_completed(futures), 1):
+            path, r = fut.result()
+            results[path] = r
+            packets = sum(int(c["packets"] or 0) for c in r["conversations"] if c["packets"].isdigit())
+            if r["status"] in ("failed", "truncated"):
+                failed += 1
+                if progress.enabled:
+                    progress.stream.write("\r")
+                log(f"{path}: {r['status']}: {r['message']}")
+            elif r["message"]:
+                log(f"{path}: {r['message']}")
+            if args.verbose:
+                log(f"[{n}/{len(captures)}] {path}: {len(r['conversations'])} conversation(s), {r['status']}")
+            progress.update(packets)
+    progress.finish()
+    # Rows in the order the captures were found, so runs compare line by line.
+    rows, columns = [], list(BASE_COLUMNS)
+    for c in captures:
+        r = results[c]
+        if r["status"] == "failed":
+            continue
+        convs = r["conversations"] or [{}]
+        for conv in convs:
+            conv = {k: v for k, v in conv.items() if k != "flag_details"}
+            for k in conv:
+                if k not in columns:
+                    columns.append(k)
+            rows.append({"capture": c, "status": r["status"], **conv})
+    if args.csv:
+        with open(args.csv, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=columns, restval="")
+            w.writeheader()
+            w.writerows(rows)
+    if args.jsonl:
+        with open(args.jsonl, "w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps({k: r.get(k, "") for k in columns}, ensure_ascii=False) + "\n")
     outs = " and ".join(x for x in (args.csv, args.jsonl) if x)
-    print(f"annotate: {len(captures)} capture(s), {total_rows} conversation(s) written to {outs}; "
-          f"{failed} failed", file=sys.stderr)
+    conv_rows = sum(len(results[c]["conversations"]) for c in captures)
+    log(f"{len(captures)} capture(s), {conv_rows} conversation(s) written to {outs}"
+        f"{'; reports in ' + args.html if args.html else ''}; {failed} failed")
     return 1 if failed else 0
 
 

@@ -28,15 +28,20 @@ COLUMNS = [
 
 # (name, filter, foreground rgb, background rgb) - 8-bit values, scaled below.
 # Wireshark's colorfilters lines are @name@filter@[background][foreground].
-WIDTHS = {"%m": 50, "%t": 90, "%s": 110, "%d": 110, "%p": 70, "%Cus:ciscouc.summary:0:R": 430,
-          "%Cus:ciscouc.detected:0:R": 70, "%Cus:ciscouc.flags:0:R": 140, "%L": 55, "%i": 400}
+# Pixels; the purpose column fits a whole summary ("2000: Skinny Client Control
+# Protocol (SCCP) [cucm-ja.t6.r3 +7]") in Wireshark's default font, and the ten
+# columns fit a 1600-pixel window.
+WIDTHS = {"%m": 50, "%t": 90, "%s": 100, "%d": 100, "%p": 70, "%Cus:ciscouc.summary:0:R": 560,
+          "%Cus:ciscouc.detected:0:R": 70, "%Cus:ciscouc.flags:0:R": 130, "%L": 55, "%i": 300}
 
 # The flags' rules come first, from catalog/vocabulary.toml [flags.NAME]
 # (title, colour_filter, colour_order, foreground, background); these follow.
 VOCABULARY = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "catalog", "vocabulary.toml")
 OTHER_COLORS = [
-    ("ciscouc: catch-all range only", "ciscouc.catch_all && !(ciscouc.catch_all == 0)", (80, 80, 80), (235, 235, 235)),
-    ("ciscouc: documented UC conversation", "ciscouc.entry", (0, 0, 0), (215, 240, 215)),
+    ("ciscouc: catch-all range only", "ciscouc.catch_all && count(ciscouc.catch_all) == count(ciscouc.use)", (80, 80, 80), (235, 235, 235)),
+    # Green only where the capture confirms the purpose (ciscouc.evidence), not
+    # where the port alone suggests one.
+    ("ciscouc: documented UC conversation", "ciscouc.evidence == \"confirmed\"", (0, 0, 0), (215, 240, 215)),
 ]
 
 
@@ -81,10 +86,25 @@ def preferences() -> str:
             "ciscouc.rtp_decode: TRUE\n")
 
 
+def width_key(fmt: str) -> str:
+    """A column's key in the recent file's column.width list.
+
+    Wireshark 4.0 (ui/recent.c, read_set_recent_pair_static and
+    recent_get_column_width) keys a custom column by "%Cus:" and its field list
+    only, without the occurrence and display parts of the column format, so
+    "%Cus:ciscouc.summary:0:R" in column.width never matched and the column
+    opened at the default width."""
+    if fmt.startswith("%Cus:"):
+        return "%Cus:" + fmt[len("%Cus:"):].split(":")[0]
+    return fmt
+
+
 def recent() -> str:
-    """Column widths live in the profile's recent file."""
-    pairs = ", ".join(f"{f}, {WIDTHS[f]}" for _, f in COLUMNS)
-    return f"# Cisco UC profile: column widths\ncolumn.width: {pairs}\n"
+    """Column widths live in the profile's recent file (ui/recent.c reads
+    column.width from the profile's recent, not from recent_common)."""
+    pairs = ", ".join(f"{width_key(f)}, {WIDTHS[f]}" for _, f in COLUMNS)
+    return ("# Cisco UC profile: packet list column pixel widths, pairs of column format and width\n"
+            f"column.width: {pairs}\n")
 
 
 def colorfilters() -> str:
@@ -123,7 +143,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.print:
         sys.stdout.write("== preferences\n" + preferences() + "== colorfilters\n" + colorfilters() +
-                         "== dfilter_buttons\n" + dfilter_buttons())
+                         "== dfilter_buttons\n" + dfilter_buttons() + "== recent\n" + recent())
         return 0
     if args.dest:
         write_profile(os.path.join(args.dest, PROFILE))

@@ -1,0 +1,253 @@
+"""The capture report (tools/report) checked in a real browser.
+
+Headless Chromium (Debian package chromium) loads each page, a screenshot is
+taken, and the DOM after the page's script ran is checked: the map's host and
+edge counts against the conversation table, the flagged edges of
+misbehaviour.pcap, sorting, the original-language text, escaping, and no
+script errors (window errors are recorded into the page, console errors read
+from Chromium's log). Skips with a clear message where chromium or Graphviz's
+dot is not installed. Screenshots are kept as <build>/report-shots/report-NAME.png.
+"""
+from __future__ import annotations
+
+import glob
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+import fake_tshark
+from conftest import BUILD, ROOT
+
+REPORT = os.path.join(ROOT, "tools", "report")
+TEACHING = sorted(glob.glob(os.path.join(ROOT, "captures", "*.pcap")))
+SHOTS = os.path.join(BUILD, "report-shots")
+
+
+@pytest.fixture(scope="module")
+def dot():
+    if not shutil.which("dot"):
+        pytest.skip("report tests skipped: Graphviz's dot is not installed (apt-get install graphviz)")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        pytest.skip("browser check skipped: chromium is not installed (apt-get install chromium)")
+    return exe
+
+
+def browse(chromium: str, url: str, screenshot: str | None = None) -> tuple[str, str]:
+    """(DOM after the page's scripts ran, Chromium's log on stderr)."""
+    profile = tempfile.mkdtemp(prefix="ciscouc-chromium-")
+    try:
+        cmd = [chromium, "--headless", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
+               f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--window-size=1280,1400"]
+        if os.geteuid() == 0:
+            cmd.append("--no-sandbox")  # Chromium's sandbox refuses to run as root
+        what = [f"--screenshot={screenshot}"] if screenshot else ["--dump-dom"]
+        p = subprocess.run([*cmd, *what, url], capture_output=True, text=True, timeout=120)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p.stdout, p.stderr
+
+
+def console_errors(log: str) -> list[str]:
+    return [l for l in log.splitlines() if ":CONSOLE" in l]
+
+
+def run_report(tshark, capture: str, out: str, *extra: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, CISCOUC_TSHARK_HOME=tshark.home)
+    p = subprocess.run([sys.executable, REPORT, capture, "-o", out, "--plugin-dir", tshark.plugins, *extra],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    return p
+
+
+def conv_table(tshark, capture: str) -> tuple[list[dict], bool]:
+    """The conversation rows as tshark prints them (read by header), and whether
+    the plugin printed a hosts table."""
+    out = tshark.run(["-q", "-2", "-r", capture, "-z", "ciscouc,conv"]).stdout.splitlines()
+    i = next(n for n, l in enumerate(out) if l.startswith("Cisco UC conversations"))
+    head = out[i + 1].split("\t")
+    rows = [dict(zip(head, l.split("\t"))) for l in out[i + 2:] if not l.startswith("=====")]
+    hosts = tshark.run(["-q", "-2", "-r", capture, "-z", "ciscouc,hosts"], check=False).returncode == 0
+    return rows, hosts
+
+
+def host(ep: str) -> str:
+    return ep.rpartition(":")[0].strip("[]")
+
+
+def svg_nodes(dom: str) -> list[str]:
+    return re.findall(r'<g id="host-h\d+" class="node host">.*?</g>', dom, re.S)
+
+
+def svg_edges(dom: str) -> list[str]:
+    return re.findall(r'<g id="edge-\d+" class="edge[^"]*">.*?</g>\s*</g>|<g id="edge-\d+" class="edge[^"]*">.*?</g>',
+                      dom, re.S)
+
+
+def edge_classes(dom: str) -> list[str]:
+    return re.findall(r'<g id="edge-\d+" class="edge ?([^"]*)"', dom)
+
+
+def check_page(dom: str, log: str) -> None:
+    assert 'data-ready="1"' in dom, "the page's script did not run to its end"
+    errors = re.search(r'<pre id="script-errors">(.*?)</pre>', dom, re.S)
+    assert errors and errors.group(1) == "", errors.group(1) if errors else "no error recorder"
+    assert not console_errors(log), console_errors(log)
+
+
+@pytest.mark.parametrize("capture", TEACHING, ids=[os.path.basename(c) for c in TEACHING])
+def test_teaching_capture_report(dot, chromium, tshark, workdir, capture):
+    name = os.path.splitext(os.path.basename(capture))[0]
+    out = os.path.join(workdir, f"report-{name}.html")
+    run_report(tshark, capture, out)
+    dom, log = browse(chromium, "file://" + out)
+    check_page(dom, log)
+    rows, has_hosts = conv_table(tshark, capture)
+    assert rows
+    # One node per host, one edge per documented purpose between two hosts.
+    hosts = {host(r["Client"]) for r in rows} | {host(r["Server"]) for r in rows}
+    nodes = svg_nodes(dom)
+    assert len(nodes) == len(hosts), (len(nodes), sorted(hosts))
+    labels = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", n)) for n in nodes)
+    assert all(h in labels.split() for h in hosts), labels
+    purposes = {(frozenset((host(r["Client"]), host(r["Server"]))), r["Transport"], r["Listener"],
+                 r["Entry"] or r["Detected"]) for r in rows}
+    assert len(edge_classes(dom)) == len(purposes)
+    flagged_purposes = {(frozenset((host(r["Client"]), host(r["Server"]))), r["Transport"], r["Listener"],
+                         r["Entry"] or r["Detected"]) for r in rows if r["Flags"]}
+    assert edge_classes(dom).count("flagged") == len(flagged_purposes)
+    # Every conversation is a table row; the hosts table is there when the plugin prints one.
+    assert len(re.findall(r'<tr id="conv-\d+"', dom)) == len(rows)
+    assert ('id="host-table"' in dom) == has_hosts
+    os.makedirs(SHOTS, exist_ok=True)
+    shot = os.path.join(SHOTS, f"report-{name}.png")
+    browse(chromium, "file://" + out, screenshot=shot)
+    with open(shot, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_misbehaviour_flags_and_map(dot, chromium, tshark, workdir):
+    capture = os.path.join(ROOT, "captures", "misbehaviour.pcap")
+    out = os.path.join(workdir, "report-misbehaviour-flags.html")
+    run_report(tshark, capture, out)
+    dom, log = browse(chromium, "file://" + out)
+    check_page(dom, log)
+    # Flags come first, before the map and the conversations.
+    assert dom.index('id="flags"') < dom.index('id="map-title"') < dom.index('id="conversations"')
+    # The frame that raised each flag, as tshark's expert info field shows it.
+    rows, _ = conv_table(tshark, capture)
+    expected = set()
+    for flag in {f for r in rows for f in r["Flags"].split(",") if f}:
+        for line in tshark.run(["-2", "-r", capture, "-Y", f"ciscouc.{flag}", "-T", "fields",
+                                "-e", "frame.number"]).stdout.split():
+            expected.add((flag, int(line)))
+    table = dom[dom.index('id="flag-table"'):dom.index("</table>", dom.index('id="flag-table"'))]
+    shown = {(f, int(n)) for f, n in re.findall(r'<td class="flag">([a-z_]+)</td>.*?>frame (\d+)</td>', table, re.S)}
+    assert shown == expected and len(expected) == 7
+    assert "localhost-only" in table and "5049/tcp" in table  # the internal_only reason
+    # The flagged edges stand out: red, thick, named by their flag.
+    flagged = [g for g in svg_edges(dom) if 'class="edge flagged"' in g]
+    assert len(flagged) == 7
+    internal = [g for g in flagged if "internal_only" in g]
+    assert len(internal) == 1 and "5049/tcp" in internal[0]
+    assert 'stroke="#c00000"' in internal[0] and 'stroke-width="3"' in internal[0]
+    documented = [g for g in svg_edges(dom) if 'class="edge documented"' in g]
+    assert documented and all('stroke="#c00000"' not in g for g in documented)
+
+
+def test_sorting_by_a_column(dot, chromium, tshark, workdir):
+    capture = os.path.join(ROOT, "captures", "misbehaviour.pcap")
+    out = os.path.join(workdir, "report-sort.html")
+    run_report(tshark, capture, out)
+    dom, log = browse(chromium, "file://" + out + "#sort=packets")
+    check_page(dom, log)
+    body = dom[dom.index('id="conv-table"'):]
+    packets = [int(p) for p in re.findall(r'<tr id="conv-\d+"[^>]*>(?:<td>.*?</td>){12}<td>(\d+)</td>', body, re.S)]
+    assert len(packets) == 9 and packets == sorted(packets) and packets != [int(r["Packets"]) for r in
+                                                                          conv_table(tshark, capture)[0]]
+
+
+def test_original_language(dot, chromium, tshark, workdir):
+    capture = os.path.join(ROOT, "captures", "sccp-phone-call.pcap")
+    english, original = os.path.join(workdir, "report-en.html"), os.path.join(workdir, "report-orig.html")
+    run_report(tshark, capture, english)
+    run_report(tshark, capture, original, "--language", "original")
+    dom, log = browse(chromium, "file://" + original)
+    check_page(dom, log)
+    # cucm-ja.t6.r3: the Japanese cell as printed (OCR damage kept), and its document's own title.
+    assert "Skinnny Client Control Protocol（SCCP）" in dom
+    assert "Cisco Unified Communications Manager の TCP および UDP ポートの使用" in dom
+    with open(english, encoding="utf-8") as f:
+        text = f.read()
+    assert "Skinnny" not in text and "ポート" not in text
+    assert "Cisco Unified Communications Manager TCP and UDP Port Usage (Japanese edition)" in text
+
+
+def hostile_data() -> dict:
+    bad = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">&amp;"\''
+    conv = {"client": "10.0.0.1:5000", "server": "10.0.0.2:5060", "transport": "udp", "listener_port": "5060",
+            "packets": "3", "bytes": "300", "first": "0", "last": "1", "detected": "SIP" + bad,
+            "flags": "unexpected_port", "product": "cucm", "entry": "x" + bad, "purpose": "P" + bad,
+            "other_uses": "0", "evidence": "possible", "evidence_detail": bad, "client_role": "Phone" + bad,
+            "server_role": bad,
+            "flag_details": [{"flag": "unexpected_port", "frame": 2, "reason": "R" + bad}]}
+    return {"capture": "c" + bad + ".pcap", "status": "ok", "message": "", "language": "english",
+            "conversations": [conv], "hosts": [{"address": "10.0.0.2", "roles": "Unified CM" + bad,
+                                                "evidence": bad, "conversations": "1"}]}
+
+
+def test_everything_is_escaped(dot, chromium, workdir):
+    data = os.path.join(workdir, "hostile.json")
+    with open(data, "w", encoding="utf-8") as f:
+        json.dump(hostile_data(), f)
+    out = os.path.join(workdir, "report-hostile.html")
+    p = subprocess.run([sys.executable, REPORT, "--data", data, "-o", out], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    with open(out, encoding="utf-8") as f:
+        text = f.read()
+    assert "<script>document" not in text and "<img" not in text
+    dom, log = browse(chromium, "file://" + out)
+    check_page(dom, log)
+    # Had the injected markup run, it would have replaced the title.
+    assert re.search(r"<title>(.*?)</title>", dom, re.S).group(1).startswith("Cisco UC report: c&lt;script&gt;")
+    assert "<img" not in dom
+    # The text is shown as text, on the map and in the tables.
+    assert dom.count("&lt;script&gt;document.title=") >= 8
+    assert 'id="host-table"' in dom and "Unified CM&lt;script&gt;" in dom
+
+
+def test_hosts_table_and_evidence_from_a_newer_plugin(dot, chromium, workdir):
+    """A plugin that prints evidence, roles and a hosts table (simulated by a
+    stand-in tshark): roles label the map's nodes, possible evidence is dashed."""
+    fake = fake_tshark.make(workdir)
+    capture = os.path.join(ROOT, "captures", "sccp-phone-call.pcap")
+    out = os.path.join(workdir, "report-newer.html")
+    env = dict(os.environ, PATH=fake + os.pathsep + os.environ["PATH"])
+    p = subprocess.run([sys.executable, REPORT, capture, "-o", out], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    dom, log = browse(chromium, "file://" + out)
+    check_page(dom, log)
+    assert 'id="host-table"' in dom and "Unified CM: SCCP frame 4; TFTP server: TFTP frame 1" in dom
+    nodes = svg_nodes(dom)
+    assert len(nodes) == 3
+    cucm = [n for n in nodes if "10.10.0.11" in n][0]
+    assert "Unified CM" in cucm and "TFTP server" in cucm
+    edges = svg_edges(dom)
+    assert len(edges) == 3
+    possible = [g for g in edges if "possible" in g]
+    assert len(possible) == 1 and 'stroke-dasharray' in possible[0]
+    assert "SCCP payload, frame 4" in dom and "Phone → Unified CM" in dom

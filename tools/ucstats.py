@@ -1,0 +1,211 @@
+"""Run tshark with the ciscouc plugin on one capture and read its statistics.
+
+Shared by tools/annotate.py (batch rows) and tools/report (one HTML page).
+The `-z ciscouc,conv` and `-z ciscouc,hosts` blocks are read by the column
+names of their header line, never by position, so columns a newer plugin adds
+flow through to every output. A plugin without the hosts statistic is run
+again without it (and remembered), so the hosts table is simply absent.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+CONV_TITLE = "Cisco UC conversations (ciscouc)"
+HOSTS_TITLE = "Cisco UC hosts (ciscouc)"
+# Column titles as the plugin prints them -> output keys. Unlisted titles become
+# snake_case ("Evidence detail" -> evidence_detail).
+KEY_NAMES = {"Listener": "listener_port"}
+# The conversation columns every output carries, in this order, even when the
+# plugin does not print them yet (empty then).
+CONV_KEYS = ["client", "server", "transport", "listener_port", "packets", "bytes", "first", "last", "detected",
+             "flags", "product", "entry", "purpose", "other_uses", "evidence", "evidence_detail", "client_role",
+             "server_role"]
+LANGUAGE_PREF = {"english": "ciscouc.language:english", "original": "ciscouc.language:original"}
+# tshark's warning when started as root; it says nothing about the capture.
+ROOT_NOTICE = re.compile(r'^\s*Running as user "[^"]*" and group "[^"]*"\. This could be dangerous\.\s*$')
+_hosts_supported = True  # cleared when tshark rejects -z ciscouc,hosts
+
+
+def key_of(title: str) -> str:
+    return KEY_NAMES.get(title, re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_"))
+
+
+def tshark_command(args: list[str], prefs: list[str], plugin_dir: str | None) -> tuple[list[str], dict]:
+    """tshark reading the capture from stdin, with the plugin from plugin_dir if given."""
+    env = dict(os.environ, TZ="UTC")
+    cmd = ["tshark", *args]
+    for p in prefs:
+        cmd += ["-o", p]
+    if plugin_dir:
+        env["WIRESHARK_PLUGIN_DIR"] = plugin_dir
+        if os.geteuid() == 0:  # root ignores WIRESHARK_PLUGIN_DIR: run tshark unprivileged
+            home = env.get("CISCOUC_TSHARK_HOME", "/tmp")
+            cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env",
+                   f"WIRESHARK_PLUGIN_DIR={plugin_dir}", f"HOME={home}", "TZ=UTC", *cmd]
+    return cmd, env
+
+
+def run_tshark(path: str, args: list[str], prefs: list[str], plugin_dir: str | None,
+               timeout: int = 3600) -> subprocess.CompletedProcess:
+    """Runs tshark on the capture at path, opened here and read as /dev/stdin (an
+    unprivileged tshark needs no access to its folder; a regular file on stdin
+    stays seekable, which -2 needs)."""
+    cmd, env = tshark_command(["-r", "/dev/stdin", *args], prefs, plugin_dir)
+    with open(path, "rb") as f:
+        return subprocess.run(cmd, stdin=f, env=env, capture_output=True, text=True, errors="replace",
+                              timeout=timeout)
+
+
+def clean_errors(stderr: str, path: str) -> str:
+    """tshark's stderr as one line naming the capture, without the root notice."""
+    lines = [l.strip() for l in stderr.splitlines() if l.strip() and not ROOT_NOTICE.match(l)]
+    name = os.path.basename(path)
+    return " ".join(lines).replace("/dev/stdin", name).replace("The standard input", name)
+
+
+def parse_blocks(stdout: str) -> dict[str, tuple[list[str], list[dict]]]:
+    """Every ciscouc statistics block: title -> (column keys, rows as dicts).
+
+    A block is a ===== line, "TITLE: N", a tab-separated header line, rows, and
+    a closing ===== line."""
+    blocks: dict[str, tuple[list[str], list[dict]]] = {}
+    lines = stdout.splitlines()
+    i = 0
+    while i < len(lines):
+        m = re.match(r"^(Cisco UC [^:]*\(ciscouc\)): \d+$", lines[i])
+        if not m or i + 1 >= len(lines):
+            i += 1
+            continue
+        keys = [key_of(t) for t in lines[i + 1].split("\t")]
+        rows = []
+        i += 2
+        while i < len(lines) and not lines[i].startswith("====="):
+            cells = lines[i].split("\t")
+            if len(cells) == len(keys):
+                rows.append(dict(zip(keys, cells)))
+            i += 1
+        blocks[m.group(1)] = (keys, rows)
+    return blocks
+
+
+def conversations(stdout: str) -> list[dict] | None:
+    """The conversation rows (None: no conversation table in the output)."""
+    block = parse_blocks(stdout).get(CONV_TITLE)
+    if block is None:
+        return None
+    return [{**{k: "" for k in CONV_KEYS}, **r} for r in block[1]]
+
+
+def hosts(stdout: str) -> list[dict] | None:
+    """The hosts rows (None: this plugin prints no hosts table)."""
+    block = parse_blocks(stdout).get(HOSTS_TITLE)
+    return None if block is None else block[1]
+
+
+def stats(path: str, prefs: list[str], plugin_dir: str | None, want_hosts: bool = True) -> dict:
+    """One capture's conversation (and hosts) tables.
+
+    Returns {"status": ok|truncated|failed|no conversations, "message": str,
+    "conversations": [...], "hosts": [...] or None}."""
+    global _hosts_supported
+    out = {"status": "failed", "message": "", "conversations": [], "hosts": None}
+    try:
+        if os.path.getsize(path) == 0:
+            # tshark reads an empty file as zero packets without complaint.
+            out["message"] = "empty file (0 bytes): not a capture"
+            return out
+        args = ["-q", "-2", "-z", "ciscouc,conv"]
+        with_hosts = want_hosts and _hosts_supported
+        p = run_tshark(path, args + (["-z", "ciscouc,hosts"] if with_hosts else []), prefs, plugin_dir)
+        if with_hosts and p.returncode != 0 and 'Invalid -z argument "ciscouc,hosts"' in p.stderr:
+            _hosts_supported = False
+            p = run_tshark(path, args, prefs, plugin_dir)
+    except OSError as e:
+        out["message"] = f"cannot read: {e.strerror}"
+        return out
+    except subprocess.TimeoutExpired:
+        out["message"] = "tshark did not finish within an hour"
+        return out
+    rows = conversations(p.stdout)
+    err = clean_errors(p.stderr, path)
+    out["hosts"] = hosts(p.stdout)
+    out["conversations"] = rows or []
+    if p.returncode == 0 and rows is not None:
+        out["status"] = "ok" if rows else "no conversations"
+        return out
+    if rows is None and p.returncode == 0:
+        out["message"] = "the ciscouc plugin is not loaded (no ciscouc,conv table; run ./setup.sh)"
+        return out
+    out["status"] = "truncated" if rows or "cut short" in err else "failed"
+    out["message"] = err or f"tshark exited with status {p.returncode}"
+    return out
+
+
+def flagged_frames(path: str, flag_names: list[str], prefs: list[str], plugin_dir: str | None) -> list[dict]:
+    """The frame that raised each flag, with its expert-info text.
+
+    Each flag's expert info is a field named ciscouc.<flag>, raised once per
+    conversation on the frame where the flag first held. The plugin is a
+    postdissector, so its expert infos are the last ones on a frame, in the
+    order of the flag list (the order of the Flags column)."""
+    if not flag_names:
+        return []
+    names = list(dict.fromkeys(flag_names))
+    fields = ["frame.number", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "tcp.srcport", "udp.srcport",
+              "tcp.dstport", "udp.dstport", "_ws.expert.message", *[f"ciscouc.{n}" for n in names]]
+    sep = "\x1f"
+    args = ["-2", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E", f"aggregator={sep}",
+            "-E", "quote=n", "-Y", " || ".join(f"ciscouc.{n}" for n in names)]
+    for f in fields:
+        args += ["-e", f]
+    p = run_tshark(path, args, prefs, plugin_dir)
+    out = []
+    for line in p.stdout.splitlines():
+        cells = line.split("\t")
+        cells += [""] * (len(fields) - len(cells))
+        v = dict(zip(fields, cells))
+        raised = [n for n in names if v[f"ciscouc.{n}"]]
+        messages = [m for m in v["_ws.expert.message"].split(sep) if m]
+        mine = messages[len(messages) - len(raised):] if len(messages) >= len(raised) else [""] * len(raised)
+        # The innermost header (the last occurrence) is the conversation's, as in pinfo.
+        last = {k: x.split(sep)[-1] for k, x in v.items()}
+        src = last["ip.src"] or last["ipv6.src"]
+        dst = last["ip.dst"] or last["ipv6.dst"]
+        sport = last["tcp.srcport"] or last["udp.srcport"]
+        dport = last["tcp.dstport"] or last["udp.dstport"]
+        transport = "tcp" if last["tcp.srcport"] else "udp"
+        for name, message in zip(raised, mine):
+            out.append({"flag": name, "frame": int(v["frame.number"]), "reason": message,
+                        "endpoints": frozenset((endpoint(src, sport), endpoint(dst, dport))),
+                        "transport": transport})
+    return out
+
+
+def endpoint(addr: str, port: str) -> str:
+    """address:port as the conversation table prints it ([v6]:port for IPv6)."""
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+def split_endpoint(ep: str) -> tuple[str, str]:
+    """'10.0.0.1:5060' or '[2001:db8::1]:5060' -> (address, port)."""
+    host, _, port = ep.rpartition(":")
+    return host.strip("[]"), port
+
+
+def conversation_flags(convs: list[dict], frames: list[dict]) -> None:
+    """Adds to each conversation row the frames and reasons of its flags:
+    row["flag_details"] = [{"flag", "frame", "reason"}, ...]."""
+    by_key: dict[tuple, list[dict]] = {}
+    for f in frames:
+        by_key.setdefault((f["endpoints"], f["transport"]), []).append(f)
+    for c in convs:
+        key = (frozenset((c["client"], c["server"])), c["transport"])
+        wanted = [n for n in c["flags"].split(",") if n]
+        c["flag_details"] = [{"flag": f["flag"], "frame": f["frame"], "reason": f["reason"]}
+                             for f in by_key.get(key, []) if f["flag"] in wanted]
+
+
+def flag_names(convs: list[dict]) -> list[str]:
+    return [n for c in convs for n in c["flags"].split(",") if n]
