@@ -212,7 +212,8 @@ sys.exit(2)
     assert "Running as user" not in p.stderr
 
 
-def test_html_pages_for_many_captures(workdir, tshark):
+def test_html_pages_for_many_captures(workdir, tshark_evidence):
+    tshark = tshark_evidence  # annotate runs the plugin's defaults
     if not shutil.which("dot"):
         pytest.skip("annotate --html skipped: Graphviz's dot is not installed (apt-get install graphviz)")
     pages = os.path.join(workdir, "pages")

@@ -31,6 +31,13 @@ SHOTS = os.path.join(BUILD, "report-shots")
 
 
 @pytest.fixture(scope="module")
+def tshark(tshark_evidence):
+    """The report shows what the plugin shows by default (purposes on
+    evidence): compare it with the same tshark."""
+    return tshark_evidence
+
+
+@pytest.fixture(scope="module")
 def dot():
     if not shutil.which("dot"):
         pytest.skip("report tests skipped: Graphviz's dot is not installed (apt-get install graphviz)")

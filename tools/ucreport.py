@@ -349,12 +349,15 @@ def render_html(data: dict, catalog: dict, svg: str, ports_dir: str | None, out_
                f'<span><span class="swatch" style="border-top:3px solid {FLAG_COLOUR}"></span>flagged</span></p>'
                f'<div id="map-box">{svg}</div>')
     # Hosts.
-    if data.get("hosts"):
-        keys = list(dict.fromkeys(k for h in data["hosts"] for k in h))
+    if data.get("hosts") is not None:
+        keys = list(dict.fromkeys(k for h in data["hosts"] for k in h)) or ["address", "roles", "evidence"]
         out.append('<h2 id="hosts">Hosts</h2><table class="sortable" id="host-table"><thead><tr>' +
                    "".join(f"<th>{e(k.replace('_', ' ').capitalize())}</th>" for k in keys) + "</tr></thead><tbody>")
         for h in data["hosts"]:
             out.append("<tr>" + "".join(f"<td>{e(h.get(k, ''))}</td>" for k in keys) + "</tr>")
+        if not data["hosts"]:
+            out.append(f'<tr><td colspan="{len(keys)}" class="muted">No host shows a Cisco UC role in this '
+                       'capture: no payload names a phone, a Unified CM, a gateway...</td></tr>')
         out.append("</tbody></table>")
     # Conversations.
     out.append('<h2 id="conversations">Conversations</h2>'

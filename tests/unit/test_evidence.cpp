@@ -218,6 +218,12 @@ TEST(Evidence, RoleMatchingRowsComeFirst) {
     in.server_roles = 0;
     Judged k = judge(kTcp, 50000, 8443, in, ClaimsMode::kPossible);
     EXPECT_NE(k.a.claim, Claim::kConfirmed);
+    // The other way round, a known Unified CM listening and a client with no
+    // role: the listener's role confirms what it serves.
+    in.client_roles = 0;
+    in.server_roles = role_bit(role("unified_cm"));
+    Judged u = judge(kTcp, 50000, 8443, in);
+    EXPECT_EQ(u.a.claim, Claim::kConfirmed);
 }
 
 TEST(Evidence, SignalledMediaConfirmsEvenCatchAllRanges) {

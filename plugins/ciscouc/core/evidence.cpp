@@ -65,12 +65,16 @@ RowEvidence judge(const Candidate &c, const EvidenceInput &in, bool transfer_leg
     RowEvidence r;
     const Flow &f = kFlows[c.flow];
     const Entry &e = kEntries[f.entry];
-    // Both ends agree: each matches, or names a role no capture shows; at
-    // least one matches. A host with no role evidence confirms nothing.
+    // Both ends agree: each matches, or names a role any host may fill; at
+    // least one matches. Or the listener is the documented device and the
+    // sender has shown no role: the listener's role says what the port serves
+    // (a Unified CM answering DHCP). A sender's role alone says nothing about
+    // a listener that showed none.
     auto agrees = [](Side x) { return x == Side::kMatch || x == Side::kNeutral; };
     auto match = [&](RoleSet sender, RoleSet listener) {
         Side s = side(f.from_roles, sender), l = side(f.to_roles, listener);
-        return (s == Side::kMatch || l == Side::kMatch) && agrees(s) && agrees(l);
+        return ((s == Side::kMatch || l == Side::kMatch) && agrees(s) && agrees(l)) ||
+               (l == Side::kMatch && s == Side::kUnknown);
     };
     Ends ends = ends_of(c, in);
     r.roles_match = match(ends.sender, ends.listener);

@@ -5,8 +5,9 @@
 //
 //   confirmed  the payload shows a UC protocol the row documents; or the
 //              stream is media that signalling in the capture set up; or the
-//              hosts' roles match the row's sender and listener roles and the
-//              payload does not contradict the row.
+//              hosts' roles match the row's sender and listener roles (or the
+//              listener is the documented device and the sender showed no
+//              role) and the payload does not contradict the row.
 //   possible   the port matches a row and nothing contradicts it, but nothing
 //              confirms it.
 //   (none)     generic-service rows when neither host has a UC role;
