@@ -613,3 +613,19 @@ def test_flag_counts_log(results, tmp_path_factory, capsys):
             print(line)
         print(f"FLAGS-TSV {path}")
     assert len(rows) == len(FILES)
+
+
+def test_evidence_goals(shared_captures):
+    """Issue 13's goals over every capture in ../shared/captures, as
+    bench/evidence.py measures them (its report is printed)."""
+    from bench import evidence
+    fig = evidence.measure(conftest.BUILD, shared_captures)
+    print(evidence.report(fig))
+    nu = "non-uc"
+    assert fig.captures.get(nu, 0) >= 30 and fig.captures.get("uc-signalling", 0) >= 100, fig.captures
+    misses = "\n".join(f"{w}: {c}: {v}" for w, c, v in fig.problems[:30])
+    assert fig.confirmed.get(nu, 0) <= 0.01 * fig.conversations[nu], misses
+    assert fig.flagged.get(nu, 0) == 0, misses
+    assert fig.payloadless_flagged == 0, misses
+    assert fig.signalling_ok >= 0.97 * fig.signalling, misses
+    assert fig.media_ok >= 0.95 * fig.media, misses
