@@ -18,6 +18,11 @@ namespace {
 // Wireshark protocol ids -> what they tell us. Built once at handoff.
 enum : gint16 { kSkip = -2, kOther = -1 };
 std::vector<gint16> proto_class;
+// Layers that are no payload at all: ciscouc's own (this postdissector; a
+// heuristic that handed the payload on) and the transport's option
+// pseudo-protocols (Wireshark lists each TCP option, "tcp.options.mss", as a
+// layer after tcp), so a SYN carries none.
+std::vector<bool> not_payload;
 int proto_udp = -1, proto_tls = -1, proto_ssl = -1;
 
 void classify_id(int id, gint16 c) {
@@ -32,6 +37,13 @@ void build_proto_classes() {
     for (int id = proto_get_first_protocol(&cookie); id != -1; id = proto_get_next_protocol(&cookie))
         max_id = std::max(max_id, id);
     proto_class.assign(static_cast<size_t>(max_id) + 1, kOther);
+    not_payload.assign(static_cast<size_t>(max_id) + 1, false);
+    for (int id = proto_get_first_protocol(&cookie); id != -1; id = proto_get_next_protocol(&cookie)) {
+        const char *name = proto_get_protocol_filter_name(id);
+        if (name && (g_str_has_prefix(name, "tcp.") || g_str_has_prefix(name, "udp.")))
+            not_payload[static_cast<size_t>(id)] = true;
+    }
+    if (proto_ciscouc >= 0 && static_cast<size_t>(proto_ciscouc) < not_payload.size()) not_payload[proto_ciscouc] = true;
     // Layers that carry or frame the application protocol, never are it (vocabulary [carriers]).
     for (size_t i = 0; i < kCarrierLayerCount; ++i) classify_id(proto_get_id_by_filter_name(kCarrierLayers[i]), kSkip);
     // Names in [detect] win over the carriers: H.245 inside an H.225 frame is
@@ -59,9 +71,7 @@ Detection detect(packet_info *pinfo, Transport t) {
             continue;
         }
         if (!after_transport || id < 0 || static_cast<size_t>(id) >= proto_class.size()) continue;
-        // ciscouc's own layers (this postdissector; a heuristic that handed
-        // the payload on) are not the packet's payload: a SYN carries none.
-        if (id == proto_ciscouc) continue;
+        if (not_payload[static_cast<size_t>(id)]) continue;
         d.payload = true;
         if (id == proto_tls || id == proto_ssl) d.tls = true;
         gint16 c = proto_class[id];
