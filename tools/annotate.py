@@ -1,11 +1,15 @@
 #!/usr/bin/python3
 """Annotate many captures: one CSV and one JSON Lines row per conversation.
 
-  annotate.py [--csv OUT.csv] [--jsonl OUT.jsonl] [--jobs N] [-o PREF:VALUE ...] PATH...
+  annotate.py [--csv OUT.csv] [--jsonl OUT.jsonl] [--jobs N] [--engine scan|tshark] [-o PREF:VALUE ...] PATH...
 
 PATH is a capture file or a folder (searched recursively for *.pcap, *.pcapng,
-*.cap and their .gz forms). Each capture is one independent tshark job
-(`tshark -q -2 -z ciscouc,conv`), run N at a time (default: every core).
+*.cap and their .gz forms). Each capture is one independent job, run N at a
+time (default: every core): with --engine scan (the default when the native
+scanner is built: $CISCOUC_BUILD/scanner/ciscouc-scan or build/scanner/ciscouc-scan)
+`ciscouc-scan FILE`, with --engine tshark `tshark -q -2 -z ciscouc,conv` and
+the plugin. Both write the same columns; the scanner reads what libpcap reads
+(pcap, pcapng with one link type; README "Native scanner" lists what it decodes).
 Progress goes to stderr. A capture tshark cannot read, or reads only in part
 (truncated), is reported with a clear message; the conversations it did read
 are kept, marked with its status, and the run goes on. The exit status is 1
@@ -27,9 +31,16 @@ import subprocess
 import sys
 
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz")
-COLUMNS = ["capture", "status", "client", "server", "transport", "listener_port", "packets", "bytes",
-           "first", "last", "detected", "flags", "product", "entry", "purpose", "other_uses"]
+# The conversation table's columns (plugins/ciscouc/stats.cpp conv_draw; ciscouc-scan prints the same):
+# header text -> output column. The evidence columns come last; a table without them leaves them empty.
+TABLE_COLUMNS = {"Client": "client", "Server": "server", "Transport": "transport", "Listener": "listener_port",
+                 "Packets": "packets", "Bytes": "bytes", "First": "first", "Last": "last", "Detected": "detected",
+                 "Flags": "flags", "Product": "product", "Entry": "entry", "Purpose": "purpose",
+                 "Other uses": "other_uses", "Evidence": "evidence", "Evidence detail": "evidence_detail",
+                 "Client role": "client_role", "Server role": "server_role"}
+COLUMNS = ["capture", "status", *TABLE_COLUMNS.values()]
 STAT_HEADER = "Client\tServer\tTransport\tListener\tPackets\tBytes\tFirst\tLast\tDetected\tFlags\tProduct\tEntry\tPurpose\tOther uses"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def find_captures(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
@@ -63,19 +74,77 @@ def tshark_command(prefs: list[str], plugin_dir: str | None) -> tuple[list[str],
 
 
 def parse_conv(stdout: str) -> list[dict] | None:
-    rows, in_table = [], False
+    """The rows of a conversation table (None when there is none). Columns are
+    read from its header line, so a table with or without the evidence columns
+    parses; a column the header lacks is left empty."""
+    rows, names = [], None
     for line in stdout.splitlines():
-        if line == STAT_HEADER:
-            in_table = True
+        if names is None:
+            if line.startswith(STAT_HEADER):
+                heads = line.split("\t")
+                names = [TABLE_COLUMNS.get(h, h) for h in heads]
             continue
-        if in_table:
-            if line.startswith("====="):
-                break
-            cells = line.split("\t")
-            if len(cells) != 14:
-                continue
-            rows.append(dict(zip(COLUMNS[2:], cells)))
-    return rows if in_table else None
+        if line.startswith("====="):
+            break
+        cells = line.split("\t")
+        if len(cells) != len(names):
+            continue
+        row = dict.fromkeys(TABLE_COLUMNS.values(), "")
+        row.update(zip(names, cells))
+        rows.append(row)
+    return rows if names is not None else None
+
+
+def table_columns(stdout: str) -> list[str]:
+    """Output column names of the table's header line (empty when none)."""
+    for line in stdout.splitlines():
+        if line.startswith(STAT_HEADER):
+            return [TABLE_COLUMNS.get(h, h) for h in line.split("\t")]
+    return []
+
+
+def default_scanner() -> str | None:
+    """The native scanner's binary when it is built, else None."""
+    builds = [os.environ.get("CISCOUC_BUILD"), os.path.join(ROOT, "build")]
+    for b in builds:
+        if b and os.access(os.path.join(b, "scanner", "ciscouc-scan"), os.X_OK):
+            return os.path.join(b, "scanner", "ciscouc-scan")
+    return None
+
+
+def scan_prefs(prefs: list[str]) -> list[str]:
+    """ciscouc-scan options for the -o preferences it implements; ValueError for others."""
+    args = []
+    for p in prefs:
+        name, _, value = p.partition(":")
+        if name == "ciscouc.edition":
+            args += ["--edition", value]
+        elif name == "ciscouc.only_preferred":
+            if value.strip().upper() in ("TRUE", "1", "YES"):
+                args.append("--only-preferred")
+        else:
+            raise ValueError(f"-o {p}: the scan engine implements ciscouc.edition and ciscouc.only_preferred "
+                             f"only (use --engine tshark)")
+    return args
+
+
+def scan_one(path: str, scanner: str, args: list[str]) -> tuple[str, str, list[dict], str]:
+    """annotate_one's counterpart with ciscouc-scan: (path, status, rows, message)."""
+    try:
+        if os.path.getsize(path) == 0:
+            return path, "failed", [], "empty file (0 bytes): not a capture"
+        p = subprocess.run([scanner, *args, path], capture_output=True, text=True, errors="replace", timeout=3600)
+    except OSError as e:
+        return path, "failed", [], f"cannot read: {e.strerror}"
+    except subprocess.TimeoutExpired:
+        return path, "failed", [], "ciscouc-scan did not finish within an hour"
+    rows = parse_conv(p.stdout)
+    err = " ".join(l.strip() for l in p.stderr.splitlines() if l.strip())
+    if p.returncode == 0 and rows is not None:
+        return path, "ok", rows, ""
+    if p.returncode == 2:
+        return path, "truncated", rows or [], err
+    return path, "failed", [], err or f"ciscouc-scan exited with status {p.returncode}"
 
 
 def annotate_one(path: str, prefs: list[str], plugin_dir: str | None) -> tuple[str, str, list[dict], str]:
@@ -113,10 +182,25 @@ def main(argv=None) -> int:
     ap.add_argument("-o", dest="prefs", action="append", default=[], metavar="PREF:VALUE",
                     help="a Wireshark preference, e.g. ciscouc.edition:cucm-current")
     ap.add_argument("--plugin-dir", help="load the plugin from this folder (holding 4.0/epan/) instead of the installed one")
+    ap.add_argument("--engine", choices=["scan", "tshark"],
+                    help="scan: the native ciscouc-scan (default when built); tshark: tshark and the plugin")
+    ap.add_argument("--scanner", help="the ciscouc-scan binary (default: $CISCOUC_BUILD/scanner or build/scanner)")
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
     args = ap.parse_args(argv)
     if not args.csv and not args.jsonl:
         args.csv, args.jsonl = "annotations.csv", "annotations.jsonl"
+    scanner = args.scanner or default_scanner()
+    engine = args.engine or ("scan" if scanner and not args.plugin_dir else "tshark")
+    if engine == "scan":
+        if not scanner or not os.access(scanner, os.X_OK):
+            print(f"annotate: --engine scan: ciscouc-scan is not built ({scanner or 'build/scanner/ciscouc-scan'} "
+                  f"missing; cmake --build build, or use --engine tshark)", file=sys.stderr)
+            return 2
+        try:
+            scan_args = scan_prefs(args.prefs)
+        except ValueError as e:
+            print(f"annotate: {e}", file=sys.stderr)
+            return 2
     captures, problems = find_captures(args.paths)
     for p, why in problems:
         print(f"annotate: {p}: {why}", file=sys.stderr)
@@ -129,7 +213,10 @@ def main(argv=None) -> int:
         writer.writeheader()
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = [pool.submit(annotate_one, c, args.prefs, args.plugin_dir) for c in captures]
+            if engine == "scan":
+                futures = [pool.submit(scan_one, c, scanner, scan_args) for c in captures]
+            else:
+                futures = [pool.submit(annotate_one, c, args.prefs, args.plugin_dir) for c in captures]
             for n, fut in enumerate(concurrent.futures.as_completed(futures), 1):
                 path, status, rows, message = fut.result()
                 for r in rows:
