@@ -108,6 +108,8 @@ Skip transport(uint8_t proto, const uint8_t *p, size_t len, Packet *out, int dep
         out->dport = be16(p + 2);
         size_t off = static_cast<size_t>(p[12] >> 4) * 4;
         out->tcp_flags = p[13];
+        out->tcp_seq = static_cast<uint32_t>(p[4]) << 24 | static_cast<uint32_t>(p[5]) << 16 |
+                       static_cast<uint32_t>(p[6]) << 8 | p[7];
         if (off < 20 || off > len) return Skip::kTruncated;
         out->payload = p + off;
         out->payload_len = len - off;

@@ -47,6 +47,7 @@ struct Packet {
     uint8_t transport = 0;  // 6 TCP, 17 UDP
     uint16_t sport = 0, dport = 0;
     uint8_t tcp_flags = 0;
+    uint32_t tcp_seq = 0;
     bool first_fragment = false;  // a fragmented datagram's first fragment (the rest is not seen)
     const uint8_t *payload = nullptr;
     size_t payload_len = 0;

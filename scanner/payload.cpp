@@ -116,12 +116,13 @@ std::string_view body_of(std::string_view text) {
 
 }  // namespace
 
-void MediaList::add(const Address &a, uint16_t port) {
+void MediaList::add(const Address &a, uint16_t port, bool t38) {
     if (count >= kMaxMedia || a.family == 0 || port == 0) return;
     for (int i = 0; i < count; ++i)
         if (item[i].port == port && item[i].addr == a) return;
     item[count].addr = a;
     item[count].port = port;
+    item[count].t38 = t38;
     ++count;
 }
 
@@ -131,9 +132,9 @@ void parse_sdp(std::string_view body, MediaList *out) {
     // The m= line waiting for its media-level c= (it may follow the m= line).
     uint16_t pending_port = 0;
     Address pending_addr{};
-    bool pending = false;
+    bool pending = false, pending_t38 = false;
     auto flush = [&]() {
-        if (pending) out->add(pending_addr.family ? pending_addr : session, pending_port);
+        if (pending) out->add(pending_addr.family ? pending_addr : session, pending_port, pending_t38);
         pending = false;
     };
     size_t pos = 0;
@@ -157,6 +158,7 @@ void parse_sdp(std::string_view body, MediaList *out) {
             if (fields(line.substr(2), f, 3) >= 2 && parse_port(f[1], &port)) {
                 pending_port = port;
                 pending = true;
+                pending_t38 = f[2] == "udptl";
             }
         }
     }

@@ -16,12 +16,13 @@ namespace scan {
 struct MediaAddress {
     Address addr;
     uint16_t port = 0;
+    bool t38 = false;  // m=image ... udptl t38 (ITU-T T.38 annex D): fax relay, not RTP
 };
 constexpr int kMaxMedia = 8;
 struct MediaList {
     MediaAddress item[kMaxMedia];
     int count = 0;
-    void add(const Address &a, uint16_t port);
+    void add(const Address &a, uint16_t port, bool t38 = false);
 };
 
 // SDP (RFC 8866 sections 5.7 and 5.14): every m= line with a non-zero port,

@@ -336,26 +336,44 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
     k.a = endpoint_less(s, d) ? s : d;
     k.b = endpoint_less(s, d) ? d : s;
     // Media that signalling announced: Wireshark keeps one conversation per
-    // announcement (rtp_add_address: the announced end, any far end, from
+    // announcement (rtp_add_address: the announced end and any far end, from
     // the announcing frame on; a new announcement starts a new one), and a
     // packet joins its sender's end's if announced, else its receiver's:
-    // with both ends announced, one row per direction.
+    // with both ends announced, one row per direction; packets from another
+    // far end (NAT) join the same row.
     if (p.transport == 17 && !setups_.empty()) {
         auto valid = [&](const Endpoint &e) -> const Setup * {
             auto it = setups_.find(e);
-            return it != setups_.end() && it->second.frame < frame && !it->second.transfer ? &it->second : nullptr;
+            return it != setups_.end() && it->second.frame < frame && it->second.leg != Leg::kTransfer ? &it->second
+                                                                                                       : nullptr;
         };
         const Setup *ss = valid(s), *sd = ss ? nullptr : valid(d);
         if (ss || sd) {
             k.directed = true;
             k.a = ss ? s : d;
-            k.b = ss ? d : s;
+            k.b = Endpoint();  // any far end (a NAT'd sender joins the same conversation)
             k.generation = (ss ? ss : sd)->frame;
         }
     }
     auto it = index_.find(k);
     *created = false;
-    if (it != index_.end()) return it->second;
+    if (it != index_.end()) {
+        Conv &c = convs_[it->second];
+        if (c.transport != kTcp) return it->second;
+        // TCP port reuse: a SYN whose sequence number is not the one this
+        // direction started with opens a new conversation, as Wireshark's
+        // TCP dissector does (packet-tcp.c, "TCP port numbers reused").
+        int dir = (s.port == c.first_src.port && s.addr == c.first_src.addr) ? 0 : 1;
+        bool reused = (p.tcp_flags & kSyn) && !(p.tcp_flags & kAck) && c.have_seq[dir] && p.tcp_seq != c.base_seq[dir];
+        if (!reused) {
+            if (!c.have_seq[dir]) {
+                c.have_seq[dir] = true;
+                c.base_seq[dir] = p.tcp_seq;
+            }
+            return it->second;
+        }
+        index_.erase(it);
+    }
     if (convs_.size() >= opt_.max_conversations) return UINT32_MAX;
     *created = true;
     uint32_t idx = static_cast<uint32_t>(convs_.size());
@@ -373,12 +391,14 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
         if (p.tcp_flags & kAck) std::swap(c.client, c.server);
     }
     c.same_host = p.src == p.dst;
+    c.have_seq[0] = c.transport == kTcp;
+    c.base_seq[0] = p.tcp_seq;
     c.first = ts;
     c.first_frame = frame;
     // Media or a transfer leg that signalling announced earlier.
     for (const Endpoint &e : {d, s}) {
         auto su = setups_.find(e);
-        if (su != setups_.end() && su->second.frame < frame && !su->second.transfer) {
+        if (su != setups_.end() && su->second.frame < frame && su->second.leg != Leg::kTransfer) {
             c.media_protocol = su->second.protocol;
             c.media_frame = su->second.frame;
             break;
@@ -388,26 +408,26 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
     return idx;
 }
 
-void Scanner::announce(const Address &a, uint16_t port, int protocol, uint32_t frame, bool transfer) {
+void Scanner::announce(const Address &a, uint16_t port, int protocol, uint32_t frame, Leg leg) {
     // A later announcement of the same address replaces the earlier one, as
     // a later rtp_add_address does in Wireshark.
-    auto put = [&](uint16_t pt, bool rtcp) {
+    auto put = [&](uint16_t pt, Leg l) {
         Endpoint e{a, pt};
         auto it = setups_.find(e);
         if (it != setups_.end()) {
-            it->second = Setup{protocol, frame, transfer, rtcp};
+            it->second = Setup{protocol, frame, l};
             return;
         }
         if (setups_.size() >= kMaxSetups) {
             ++n_.media_dropped;
             return;
         }
-        setups_.emplace(e, Setup{protocol, frame, transfer, rtcp});
+        setups_.emplace(e, Setup{protocol, frame, l});
     };
-    put(port, false);
+    put(port, leg);
     // RTCP on the next port (RFC 3550 section 11), as Wireshark's SDP and
     // Skinny dissectors set it up.
-    if (!transfer && port < 65535) put(static_cast<uint16_t>(port + 1), true);
+    if (leg == Leg::kRtp && port < 65535) put(static_cast<uint16_t>(port + 1), Leg::kRtcp);
 }
 
 Scanner::Detection Scanner::detect(Conv &c, const Packet &p, uint32_t frame) {
@@ -422,7 +442,8 @@ Scanner::Detection Scanner::detect(Conv &c, const Packet &p, uint32_t frame) {
         if (t != kUdp) break;
         auto su = setups_.find(e);
         if (su == setups_.end() || su->second.frame >= frame) continue;
-        d.protocol = protocol_of_wireshark(su->second.transfer ? "tftp" : su->second.rtcp ? "rtcp" : "rtp", &d.other);
+        static const char *const names[] = {"rtp", "rtcp", "t38", "tftp"};  // by Leg
+        d.protocol = protocol_of_wireshark(names[static_cast<int>(su->second.leg)], &d.other);
         return d;
     }
     // 2. Ports ciscouc stands in front of: a sniffed port records evidence;
@@ -451,7 +472,9 @@ Scanner::Detection Scanner::detect(Conv &c, const Packet &p, uint32_t frame) {
         if (!pd) continue;
         if (pd->accept == Accept::kSignature && !signature_matches(t, pd->signature_protocol, false, data, len)) continue;
         d.protocol = protocol_of_wireshark(pd->wireshark, &d.other);
-        d.tls = std::strcmp(pd->wireshark, "tls") == 0;
+        // STARTTLS (LDAP, XMPP, SMTP): the stock owner hands the TLS records
+        // that follow to TLS, which the plugin sees in the stack.
+        d.tls = std::strcmp(pd->wireshark, "tls") == 0 || signature_matches(t, "TLS", false, data, len);
         // NetBIOS session messages (RFC 1002 section 4.3.1) carrying SMB
         // (\xffSMB) or SMB2 (\xfeSMB): the plugin sees SMB in the stack too.
         if (std::strcmp(pd->wireshark, "nbss") == 0 && len >= 8 && data[0] == 0 &&
@@ -503,18 +526,18 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
         SipMessage m;
         if (!parse_sip(p.payload, p.payload_len, &m)) return;
         o = observe_sip(m.request, m.method, m.software);
-        for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sip, frame, false);
+        for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sip, frame, m.media.item[i].t38 ? Leg::kT38 : Leg::kRtp);
     } else if (protocol == sccp) {
         SccpMessages m;
         if (!parse_sccp(p.payload, p.payload_len, &m)) return;
         bool to_server = c.listener_port && p.dport == c.listener_port;
         o = observe_sccp(m.device_name, to_server);
-        for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sccp, frame, false);
+        for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sccp, frame, Leg::kRtp);
     } else if (protocol == mgcp) {
         MgcpMessage m;
         if (!parse_mgcp(p.payload, p.payload_len, &m)) return;
         o = observe_mgcp(m.request, m.verb);
-        for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, mgcp, frame, false);
+        for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, mgcp, frame, m.media.item[i].t38 ? Leg::kT38 : Leg::kRtp);
     } else if (protocol == ras) {
         int choice = ras_choice(p.payload, p.payload_len);
         if (choice < 0) return;
@@ -522,7 +545,7 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
     } else if (protocol == tftp) {
         std::string_view file;
         if (p.payload_len >= 2 && p.payload[0] == 0 && (p.payload[1] == 1 || p.payload[1] == 2))
-            announce(p.src, p.sport, tftp, frame, true);  // the server answers from a new port (RFC 1350 section 4)
+            announce(p.src, p.sport, tftp, frame, Leg::kTransfer);  // the server answers from a new port (RFC 1350 section 4)
         if (!parse_tftp_read(p.payload, p.payload_len, &file)) return;
         o = observe_tftp_read(file);
     } else if (protocol == xmpp) {

@@ -42,7 +42,7 @@ struct Endpoint {
 
 struct ConvKey {
     uint8_t transport = 0;
-    bool directed = false;    // a is the announced end of set-up media, b the far end (else a < b)
+    bool directed = false;    // a is the announced end of set-up media, b empty (else a < b)
     uint32_t generation = 0;  // directed: the frame that announced a
     Endpoint a, b;
     bool operator==(const ConvKey &o) const;
@@ -81,6 +81,8 @@ struct Conv {
     uint16_t listener_port = 0;
     uint32_t flags = 0;
     bool nr_pending = false;
+    bool have_seq[2] = {false, false};  // TCP: the first sequence number from first_src [0] and first_dst [1]
+    uint32_t base_seq[2] = {0, 0};
     int signalling = -1;  // SIP, SCCP or MGCP: its later packets still announce media and roles
     std::unique_ptr<Inspect> inspect;
 };
@@ -120,11 +122,11 @@ private:
         bool tls = false, payload = false;
         bool any() const { return protocol >= 0 || other; }
     };
+    enum class Leg : uint8_t { kRtp, kRtcp, kT38, kTransfer };  // kTransfer: a TFTP transfer leg, not media
     struct Setup {
         int protocol;    // signalling that announced it
         uint32_t frame;  // where
-        bool transfer;   // a TFTP transfer leg, not media
-        bool rtcp;       // the RTCP port next to an announced RTP port
+        Leg leg;
     };
     struct EndpointHash {
         size_t operator()(const Endpoint &e) const;
@@ -136,7 +138,7 @@ private:
     uint32_t conversation(const Packet &p, uint32_t frame, double ts, bool *created);
     Detection detect(Conv &c, const Packet &p, uint32_t frame);
     void observe(Conv &c, const Packet &p, uint32_t frame, int protocol);
-    void announce(const Address &a, uint16_t port, int protocol, uint32_t frame, bool transfer);
+    void announce(const Address &a, uint16_t port, int protocol, uint32_t frame, Leg leg);
     void relabel(Conv &c);
     void touch(uint32_t idx, double ts);
     void unlink(uint32_t idx);

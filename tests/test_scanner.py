@@ -78,8 +78,12 @@ def load_known(path: str = KNOWN) -> list[dict]:
     return entries
 
 
-def _match(pattern: str | None, value: str) -> bool:
-    return pattern is None or fnmatch.fnmatchcase(value, pattern)
+def _match(pattern: str | list[str] | None, value: str) -> bool:
+    """A glob, or a list of globs any of which matches; None matches anything."""
+    if pattern is None:
+        return True
+    patterns = [pattern] if isinstance(pattern, str) else pattern
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns)
 
 
 def explain(known: list[dict], kind: str, capture: str, plugin: dict | None, scan: dict | None,
