@@ -281,7 +281,7 @@ def test_link_layers_fragments_and_footer(scanner, tmp_path):
     frag[6] = 0x00
     frag[7] = 0x10  # fragment offset 16: not the first fragment
     for linktype, frame in ((1, udp), (1, vlan), (113, sll), (101, ip), (228, ip), (0, b"\x02\x00\x00\x00" + ip)):
-        f = _write(str(tmp_path / f"l{linktype}.pcap"), [frame, frame])
+        f = _write(str(tmp_path / f"l{linktype}.pcap"), [frame, frame], linktype)
         p = subprocess.run([scanner, f], capture_output=True, text=True, check=True)
         rows = annotate.parse_conv(p.stdout)
         assert len(rows) == 1 and rows[0]["detected"] == "SIP" and rows[0]["listener_port"] == "5060", (linktype, p.stdout)
