@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 BUILD=${CISCOUC_BUILD:-build}
-PACKAGES=(tshark libwireshark-dev wireshark-dev python3-pytest python3-scapy cmake g++ libgtest-dev)
+# libpcap-dev: the native scanner (scanner/); time and libndpi-bin: its benchmark (bench/run.py).
+PACKAGES=(tshark libwireshark-dev wireshark-dev python3-pytest python3-scapy cmake g++ libgtest-dev libpcap-dev time libndpi-bin)
 # The GUI check: Wireshark's Qt GUI under a virtual X server, a screenshot and OCR.
 GUI_PACKAGES=(wireshark-qt xvfb xauth xdotool imagemagick tesseract-ocr)
 for a in "$@"; do [ "$a" = "--gui" ] && PACKAGES+=("${GUI_PACKAGES[@]}"); done

@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             off = size;
             break;
         }
-        s.packet(++frame, frame * 0.75, link, data + off, n, n + 4);
+        ++frame;
+        s.packet(frame, frame * 0.75, link, data + off, n, n + 4);
         // The parsers alone, on the same bytes, with views that stay inside them.
         SipMessage sip;
         if (parse_sip(data + off, n, &sip) && !sip.software.empty())
