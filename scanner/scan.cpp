@@ -425,9 +425,11 @@ void Scanner::announce(const Address &a, uint16_t port, int protocol, uint32_t f
         setups_.emplace(e, Setup{protocol, frame, l});
     };
     put(port, leg);
-    // RTCP on the next port (RFC 3550 section 11), as Wireshark's SDP and
-    // Skinny dissectors set it up.
-    if (leg == Leg::kRtp && port < 65535) put(static_cast<uint16_t>(port + 1), Leg::kRtcp);
+    // RTCP on the next port (RFC 3550 section 11), as Wireshark's SDP
+    // dissector sets it up; Skinny sets up the RTP port only (its RTCP is
+    // found by the RTCP heuristic, one conversation per 5-tuple).
+    static const int sccp = protocol_by_key("SCCP");
+    if (leg == Leg::kRtp && protocol != sccp && port < 65535) put(static_cast<uint16_t>(port + 1), Leg::kRtcp);
 }
 
 Scanner::Detection Scanner::detect(Conv &c, const Packet &p, uint32_t frame) {
