@@ -62,8 +62,8 @@ def test_bench_times_the_scanner_side_by_side(workdir):
     out = p.stdout
     assert "== Batch labelling: ciscouc-scan, ndpiReader and tshark -q -z ciscouc,conv, alternating" in out
     assert len(re.findall(r"batch   run [12]/2 ciscouc-scan ", out)) == 2
-    m = re.search(r"^\s+ciscouc-scan/tshark\s+([\d.]+) ([\d.]+) ([\d.]+)  wall <= 0\.1x: (met|NOT met)", out, re.M)
+    m = re.search(r"^\s+ciscouc-scan/tshark\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+wall <= 0\.1x: (met|NOT met)", out, re.M)
     assert m and 0 < float(m.group(1)) < 5, out[-3000:]
     assert re.search(r"ciscouc-scan listed \d+ conversations", out)
     if "ciscouc-scan/ndpiReader: not measured" not in out:
-        assert re.search(r"^\s+ciscouc-scan/ndpiReader\s+[\d.]+ [\d.]+ [\d.]+  wall <= 1\.0x, rss <= 1\.0x", out, re.M)
+        assert re.search(r"^\s+ciscouc-scan/ndpiReader\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+wall <= 1\.0x, rss <= 1\.0x", out, re.M)
