@@ -184,7 +184,7 @@ bool signature_matches(Transport t, const char *protocol, bool evidence_too, con
 // Wireshark's that UC captures meet, enabled by default: SIP (sip_udp,
 // sip_tcp), HTTP and TLS over TCP (the request/status line, a handshake
 // record: the core's http-request, http-response and tls-handshake
-// signatures), DCE/RPC (a version 5 connection-oriented or version 4
+// signatures; then any TLS record header), DCE/RPC (a version 5 connection-oriented or version 4
 // connectionless header, DCE 1.1 RPC chapter 12) and BitTorrent DHT (a
 // bencoded dictionary, BEP 5).
 struct Heuristic {
@@ -200,6 +200,15 @@ bool by_signature(Transport t, const uint8_t *data, size_t len) {
 bool dcerpc_header(Transport t, const uint8_t *d, size_t len) {
     if (t == kTcp) return len >= 16 && d[0] == 5 && d[1] <= 1 && d[2] <= 19 && (d[4] & 0xee) == 0;
     return len >= 80 && d[0] == 4 && d[1] <= 10;
+}
+
+// Wireshark's TLS heuristic over TCP (tls_tcp, packet-tls.c): a record
+// header anywhere in a stream, not only a handshake: content type 20-23
+// (RFC 8446 section 5.1), legacy version 3.0-3.4, length <= 2^14 + 2048.
+bool tls_record(Transport t, const uint8_t *d, size_t len) {
+    if (t != kTcp || len < 5 || d[0] < 20 || d[0] > 23 || d[1] != 3 || d[2] > 4) return false;
+    size_t rlen = static_cast<size_t>(d[3]) << 8 | d[4];
+    return rlen > 0 && rlen <= 16384 + 2048;
 }
 
 // Wireshark's RTCP heuristic (packet-rtcp.c dissect_rtcp_heur): to an odd
@@ -221,6 +230,7 @@ const Heuristic kHeuristics[] = {
     {"q931", by_signature<kH225k, false>},   {"h225", by_signature<kRASk, false>},
     {"xmpp", by_signature<kXMPPk, false>},   {"sip", by_signature<kSIPk, false>},
     {"http", by_signature<kHTTPk, true>},    {"tls", by_signature<kTLSk, false>},
+    {"tls", tls_record},
     {"dcerpc", dcerpc_header},               {"bt-dht", bt_dht},
 };
 
