@@ -211,6 +211,18 @@ bool tls_record(Transport t, const uint8_t *d, size_t len) {
     return rlen > 0 && rlen <= 16384 + 2048;
 }
 
+// Wireshark's DTLS and QUIC heuristics over UDP (dtls_udp, quic): a DTLS
+// record header (RFC 9147 section 4: content type 20-23, version 1.0 0xFEFF
+// or 1.2 0xFEFD), and a QUIC version 1 long header (RFC 9000 section 17.2:
+// header form and fixed bits set, version 0x00000001).
+bool dtls_record(Transport t, const uint8_t *d, size_t len) {
+    return t == kUdp && len >= 13 && d[0] >= 20 && d[0] <= 23 && d[1] == 0xfe && (d[2] == 0xff || d[2] == 0xfd);
+}
+
+bool quic_long_header(Transport t, const uint8_t *d, size_t len) {
+    return t == kUdp && len >= 7 && (d[0] & 0xc0) == 0xc0 && d[1] == 0 && d[2] == 0 && d[3] == 0 && d[4] == 1;
+}
+
 // Wireshark's RTCP heuristic (packet-rtcp.c dissect_rtcp_heur): to an odd
 // port, version 2, a compound packet opening with SR (200), RR (201), APP
 // (204), RTPFB (205) or PSFB (206), a length that is a multiple of 4.
@@ -230,7 +242,8 @@ const Heuristic kHeuristics[] = {
     {"q931", by_signature<kH225k, false>},   {"h225", by_signature<kRASk, false>},
     {"xmpp", by_signature<kXMPPk, false>},   {"sip", by_signature<kSIPk, false>},
     {"http", by_signature<kHTTPk, true>},    {"tls", by_signature<kTLSk, false>},
-    {"tls", tls_record},
+    {"tls", tls_record},                     {"dtls", dtls_record},
+    {"quic", quic_long_header},
     {"dcerpc", dcerpc_header},               {"bt-dht", bt_dht},
 };
 
