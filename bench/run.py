@@ -1,6 +1,6 @@
 """Benchmark tshark with the ciscouc plugin against stock tshark.
 
-    /usr/bin/python3 -m bench.run [--packets N] [--runs K] [--capture FILE] [--strict] [--breakdown] [--no-ndpi]
+    /usr/bin/python3 -m bench.run [--packets N] [--runs K] [--capture FILE] [--strict] [--breakdown] [--no-ndpi] [--scanner-only]
 
 Run from the repository root (or with PYTHONPATH set to it). Generates (or
 reuses, from bench/out/) a deterministic capture with bench/make_capture.py,
@@ -38,6 +38,15 @@ for information too. Also timed: the batch conversation summary (tshark -q
 -z ciscouc,conv), stock conversation tables (-z conv,tcp -z conv,udp) for
 reference, and ndpiReader -i CAP -q if nDPI is installed (as root it is
 installed with apt-get when missing).
+
+Batch labelling without Wireshark: the native scanner (ciscouc-scan CAP,
+from the build tree), ndpiReader -i CAP -q and the tshark path (tshark -q -z
+ciscouc,conv with the plugin) on the same capture, alternating run by run;
+wall time, CPU and peak memory, with the scanner's ratios against each
+(goals, reported and not enforced: wall and peak <= 1.0x ndpiReader, >= 10x
+faster than tshark). --scanner-only times just these three. Their peak
+memory is read through GNU time (/usr/bin/time), so that Python's own
+resident set does not count (see measure()).
 
 Exit status: 0; 2 when a command fails; with --strict, 1 when a ratio is over budget.
 """
@@ -112,9 +121,23 @@ class Env:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def measure(cmd: list[str], env: dict | None, stdin_path: str | None = None, stdout_path: str | None = None,
-            label: str = "") -> dict:
-    """Run cmd once; wall time, CPU time and peak RSS (KiB) of the child from wait4."""
+            label: str = "", small: bool = False) -> dict:
+    """Run cmd once; wall time, CPU time and peak RSS (KiB) of the child from wait4.
+
+    A child forked from this Python process starts with Python's resident set
+    (about 20 MiB), and ru_maxrss keeps that high-water mark across exec. For
+    programs smaller than that (small=True: the scanner, ndpiReader) the
+    command runs under GNU time, which forks it from a small process and
+    reports the same rusage fields (%M, %U, %S) for it."""
+    rusage_file = None
+    if small and os.access(GNU_TIME, os.X_OK):
+        fd, rusage_file = tempfile.mkstemp(prefix="ciscouc-rusage-")
+        os.close(fd)
+        cmd = [GNU_TIME, "-q", "-f", "%M %U %S", "-o", rusage_file, *cmd]
     err = tempfile.TemporaryFile()
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
@@ -133,7 +156,14 @@ def measure(cmd: list[str], env: dict | None, stdin_path: str | None = None, std
     err.close()
     if p.returncode != 0:
         raise CommandFailed(f"{label or cmd[0]} failed (exit {p.returncode}): {' '.join(cmd)}\n{stderr[-2000:]}")
-    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss, "stderr": stderr}
+    result = {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss, "stderr": stderr}
+    if rusage_file:
+        with open(rusage_file) as f:
+            fields = f.read().split()
+        os.remove(rusage_file)
+        result["rss"] = int(fields[-3])
+        result["cpu"] = float(fields[-2]) + float(fields[-1])
+    return result
 
 
 # ---------------------------------------------------------------- capture
@@ -232,6 +262,8 @@ def main(argv=None) -> int:
     ap.add_argument("--breakdown", action="store_true",
                     help="also time every workload with labels off and with the heuristics off")
     ap.add_argument("--no-ndpi", action="store_true", help="skip the ndpiReader reference")
+    ap.add_argument("--scanner-only", action="store_true",
+                    help="time only ciscouc-scan, ndpiReader and tshark -q -z ciscouc,conv side by side")
     a = ap.parse_args(argv)
     if a.runs < 1 or a.packets < 1:
         ap.error("--runs and --packets must be positive")
@@ -258,7 +290,9 @@ def main(argv=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        return bench(a, env, cap)
+        rc = 0 if a.scanner_only else bench(a, env, cap)
+        bench_scanner(a, env, cap)
+        return rc
     except CommandFailed as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -445,6 +479,59 @@ def bench(a, env: Env, cap: str) -> int:
     else:
         print("All budgeted ratios within budget.")
     return 1 if (a.strict and over) else 0
+
+
+SCANNER_GOALS = {"ndpiReader": {"wall": 1.0, "rss": 1.0}, "tshark": {"wall": 0.1}}
+
+
+def bench_scanner(a, env: Env, cap: str) -> None:
+    """ciscouc-scan against ndpiReader and the tshark path, alternating runs (goals reported, not enforced)."""
+    scanner = os.path.join(BUILD, "scanner", "ciscouc-scan")
+    if not os.access(scanner, os.X_OK):
+        raise CommandFailed(f"ciscouc-scan is not built: {scanner} is missing")
+    cmd, e = env.command(["tshark", "-n", "-r", "/dev/stdin", "-q", "-z", "ciscouc,conv"], env.plugins)
+    tools = {"ciscouc-scan": ([scanner, cap], None, None), "tshark": (cmd, e, cap)}
+    ndpi = None if a.no_ndpi else ensure_ndpi()
+    if ndpi:
+        tools["ndpiReader"] = ([ndpi, "-i", cap, "-q"], None, None)
+    print()
+    print("== Batch labelling: ciscouc-scan, ndpiReader and tshark -q -z ciscouc,conv, alternating")
+    names = list(tools)
+    runs: dict[str, list[dict]] = {}
+    out = os.path.join(env.work, "scan.out")
+    for run in range(a.runs):
+        for name in names[run % len(names):] + names[:run % len(names)]:
+            argv, envv, stdin = tools[name]
+            r = measure(argv, envv, stdin, out, label=name, small=True)
+            runs.setdefault(name, []).append(r)
+            print(f"  batch   run {run + 1}/{a.runs} {name:12s} wall {r['wall']:8.2f} s  cpu {r['cpu']:8.2f} s  "
+                  f"peak {fmt_mib(r['rss']):>7s} MiB", flush=True)
+            if name == "ciscouc-scan":
+                with open(out, errors="replace") as f:
+                    for line in f:
+                        if line.startswith("Cisco UC conversations (ciscouc):"):
+                            nconv = line.split(":")[1].strip()
+    os.remove(out)
+
+    def med(name, k):
+        return statistics.median(x[k] for x in runs[name])
+
+    print(f"  {'batch':28s} {'wall':>9s} {'cpu':>9s} {'peak RSS':>9s}")
+    for name in names:
+        print(f"  {name:28s} {med(name, 'wall'):9.2f} {med(name, 'cpu'):9.2f} {fmt_mib(med(name, 'rss')):>9s}")
+    print(f"  (ciscouc-scan listed {nconv} conversations)")
+    print(f"  {'ratio':28s} {'wall':>6s} {'cpu':>6s} {'peak':>6s}  goal")
+    for other, goal in SCANNER_GOALS.items():
+        if other not in runs:
+            print(f"  ciscouc-scan/{other}: not measured" + (" (ndpiReader not installed)" if other == "ndpiReader" else ""))
+            continue
+        rw, rc, rm = (med("ciscouc-scan", k) / med(other, k) for k in ("wall", "cpu", "rss"))
+        met = all({"wall": rw, "rss": rm}[k] <= v for k, v in goal.items())
+        want = ", ".join(f"{k} <= {v:.1f}x" for k, v in goal.items())
+        print(f"  {'ciscouc-scan/' + other:28s} {rw:6.3f} {rc:6.3f} {rm:6.3f}  {want}: {'met' if met else 'NOT met'}")
+    if "tshark" in runs:
+        print(f"  ciscouc-scan is {med('tshark', 'wall') / med('ciscouc-scan', 'wall'):.1f}x faster than tshark "
+              f"-q -z ciscouc,conv (wall)")
 
 
 if __name__ == "__main__":

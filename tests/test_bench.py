@@ -50,3 +50,21 @@ def test_bench_prints_every_budgeted_ratio(workdir):
     assert int(m.group(3)) == 3000 and 20 < int(m.group(2)) < 200
     assert re.search(r"ciscouc,conv listed \d+ conversations", out)
     assert ("All budgeted ratios within budget." in out) != ("OVER budget:" in out)
+
+
+def test_bench_times_the_scanner_side_by_side(workdir):
+    cap = os.path.join(workdir, "bench-small.pcap")
+    if not os.path.exists(cap):
+        subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "make_capture.py"), cap, "--packets", "3000"],
+                       check=True, capture_output=True)
+    p = subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "run.py"), "--capture", cap, "--runs", "2",
+                        "--scanner-only"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    out = p.stdout
+    assert "== Batch labelling: ciscouc-scan, ndpiReader and tshark -q -z ciscouc,conv, alternating" in out
+    assert len(re.findall(r"batch   run [12]/2 ciscouc-scan ", out)) == 2
+    m = re.search(r"^\s+ciscouc-scan/tshark\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+wall <= 0\.1x: (met|NOT met)", out, re.M)
+    assert m and 0 < float(m.group(1)) < 5, out[-3000:]
+    assert re.search(r"ciscouc-scan listed \d+ conversations", out)
+    if "ciscouc-scan/ndpiReader: not measured" not in out:
+        assert re.search(r"^\s+ciscouc-scan/ndpiReader\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+wall <= 1\.0x, rss <= 1\.0x", out, re.M)

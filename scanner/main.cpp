@@ -1,0 +1,202 @@
+// ciscouc-scan: label the Cisco UC conversations of pcap/pcapng captures
+// without Wireshark, with the same pure core as the plugin.
+//
+//   ciscouc-scan [--hosts] [--edition KEY] [--only-preferred] [--max-conversations N]
+//                [--idle SECONDS] FILE...    ("-" reads standard input)
+//
+// Prints, per file, the table `tshark -q -2 -z ciscouc,conv` prints (and with
+// --hosts the hosts table after it), then a footer of what was not read.
+// Exit status: 0 every file read; 1 a file could not be opened or read at all;
+// 2 a file was cut short (its conversations so far are printed).
+#include <pcap/pcap.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "scan.h"
+
+using ciscouc::scan::Options;
+using ciscouc::scan::Scanner;
+
+namespace {
+
+void usage(FILE *f) {
+    fprintf(f,
+            "usage: ciscouc-scan [--hosts] [--edition KEY] [--only-preferred] [--max-conversations N]\n"
+            "                    [--idle SECONDS] FILE...\n"
+            "Label the Cisco UC conversations of pcap/pcapng captures (\"-\": standard input).\n"
+            "  --hosts              also print the hosts table (roles each host showed)\n"
+            "  --edition KEY        preferred edition group (ciscouc.edition):");
+    for (size_t i = 0; i < ciscouc::kEditionGroupCount; ++i) fprintf(f, " %s", ciscouc::kEditionGroups[i].key);
+    fprintf(f,
+            "\n  --only-preferred     hide other editions' rows where the preferred one documents the port\n"
+            "  --max-conversations N  conversations tracked per file (default 1000000)\n"
+            "  --idle SECONDS       end a conversation's inspection after this much idle capture time (120)\n");
+}
+
+int edition_by_key(const char *key) {
+    if (std::strcmp(key, "all") == 0) return -1;
+    for (size_t i = 0; i < ciscouc::kEditionGroupCount; ++i)
+        if (std::strcmp(ciscouc::kEditionGroups[i].key, key) == 0) return static_cast<int>(i);
+    return -2;
+}
+
+bool parse_number(const char *s, double *out) {
+    char *end = nullptr;
+    double v = std::strtod(s, &end);
+    if (end == s || *end != '\0' || v < 0) return false;
+    *out = v;
+    return true;
+}
+
+bool ends_with(const std::string &s, const char *suffix) {
+    size_t n = std::strlen(suffix);
+    return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// A gzip-compressed capture (libpcap reads only plain files) is read through
+// gzip -dc; *child is its process.
+pcap_t *open_capture(const char *path, pid_t *child, char *err) {
+    *child = -1;
+    if (!ends_with(path, ".gz")) return pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+    int fd[2];
+    if (pipe(fd) != 0) {
+        snprintf(err, PCAP_ERRBUF_SIZE, "cannot create a pipe for gzip: %s", std::strerror(errno));
+        return nullptr;
+    }
+    *child = fork();
+    if (*child == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        close(fd[1]);
+        execlp("gzip", "gzip", "-dc", "--", path, static_cast<char *>(nullptr));
+        _exit(127);
+    }
+    close(fd[1]);
+    FILE *f = *child > 0 ? fdopen(fd[0], "rb") : nullptr;
+    if (!f) {
+        snprintf(err, PCAP_ERRBUF_SIZE, "cannot start gzip -dc");
+        close(fd[0]);
+        return nullptr;
+    }
+    pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err);
+    if (!pc) fclose(f);
+    return pc;
+}
+
+// gzip's verdict once its output was read (true: it succeeded, or no gzip ran).
+bool reap(pid_t child) {
+    if (child <= 0) return true;
+    int st = 0;
+    if (waitpid(child, &st, 0) != child) return false;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+// 0 read, 1 failed, 2 cut short.
+int scan_file(const char *path, const Options &opt, bool hosts) {
+    char err[PCAP_ERRBUF_SIZE] = "";
+    pid_t child = -1;
+    pcap_t *pc = open_capture(path, &child, err);
+    const char *name = std::strcmp(path, "-") == 0 ? "standard input" : path;
+    if (!pc) {
+        reap(child);
+        fprintf(stderr, "ciscouc-scan: %s: %s\n", name, err[0] ? err : "not a capture libpcap can read");
+        return 1;
+    }
+    int linktype = pcap_datalink(pc);
+    if (!ciscouc::scan::link_supported(linktype)) {
+        fprintf(stderr, "ciscouc-scan: %s: link-layer type %d (%s) is not supported (Ethernet, Linux cooked, raw IP, loopback are)\n",
+                name, linktype, pcap_datalink_val_to_name(linktype) ? pcap_datalink_val_to_name(linktype) : "unknown");
+        pcap_close(pc);
+        reap(child);
+        return 1;
+    }
+    Scanner s(opt);
+    pcap_pkthdr *h = nullptr;
+    const u_char *data = nullptr;
+    uint32_t frame = 0;
+    int rc;
+    while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
+        double ts = static_cast<double>(h->ts.tv_sec) + static_cast<double>(h->ts.tv_usec) * 1e-9;
+        s.packet(++frame, ts, linktype, data, h->caplen, h->len);
+    }
+    int status = 0;
+    if (rc == PCAP_ERROR) {
+        fprintf(stderr, "ciscouc-scan: %s: cut short after frame %u: %s\n", name, frame, pcap_geterr(pc));
+        status = 2;
+    }
+    pcap_close(pc);
+    if (!reap(child) && status == 0) {
+        fprintf(stderr, "ciscouc-scan: %s: gzip could not decompress all of it (cut short after frame %u)\n", name, frame);
+        status = 2;
+    }
+    s.print_conversations(stdout);
+    if (hosts) s.print_hosts(stdout);
+    s.print_footer(stdout, name);
+    return status;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    Options opt;
+    bool hosts = false;
+    std::vector<const char *> files;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&](const char *what) -> const char * {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "ciscouc-scan: %s needs %s\n", a.c_str(), what);
+                std::exit(64);
+            }
+            return argv[++i];
+        };
+        if (a == "--hosts") {
+            hosts = true;
+        } else if (a == "--edition") {
+            const char *key = value("an edition key");
+            opt.prefs.edition_group = edition_by_key(key);
+            if (opt.prefs.edition_group == -2) {
+                fprintf(stderr, "ciscouc-scan: --edition %s: no such edition group\n", key);
+                usage(stderr);
+                return 64;
+            }
+        } else if (a == "--only-preferred") {
+            opt.prefs.only_preferred = true;
+        } else if (a == "--max-conversations" || a == "--idle") {
+            double v = 0;
+            const char *text = value("a number");
+            if (!parse_number(text, &v)) {
+                fprintf(stderr, "ciscouc-scan: %s %s: not a non-negative number\n", a.c_str(), text);
+                return 64;
+            }
+            if (a == "--idle") opt.idle_seconds = v;
+            else opt.max_conversations = static_cast<size_t>(v);
+        } else if (a == "-h" || a == "--help") {
+            usage(stdout);
+            return 0;
+        } else if (a.size() > 1 && a[0] == '-' && a != "-") {
+            fprintf(stderr, "ciscouc-scan: unknown option %s\n", a.c_str());
+            usage(stderr);
+            return 64;
+        } else {
+            files.push_back(argv[i]);
+        }
+    }
+    if (files.empty()) {
+        usage(stderr);
+        return 64;
+    }
+    int worst = 0;
+    for (const char *f : files) {
+        int rc = scan_file(f, opt, hosts);
+        if (rc == 1 || worst == 0) worst = rc > worst ? rc : worst;
+    }
+    return worst;
+}

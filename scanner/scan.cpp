@@ -1,0 +1,770 @@
+// ciscouc-scan: conversations labelled through the pure core (see scan.h).
+//
+// What the plugin learns from Wireshark's protocol stack (which dissector
+// took a payload) the scanner decides itself, in the order Wireshark 4.0's
+// TCP and UDP dissectors try them (epan/dissectors/packet-tcp.c
+// decode_tcp_ports, packet-udp.c decode_udp_ports): a conversation set up by
+// signalling (RTP, RTCP and TFTP transfer legs), the ports ciscouc stands in
+// front of (kStealPorts), the port table (TCP: the handshake's server port
+// first; then the lower port, then the higher), then the heuristics.
+#include "scan.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstring>
+
+#include "payload.h"
+
+namespace ciscouc {
+namespace scan {
+
+namespace {
+
+// Wireshark's per-conversation inspection window (kInspectPackets in
+// plugins/ciscouc/packet-ciscouc.cpp): a conversation's first packets carry
+// the evidence.
+constexpr uint16_t kInspectPackets = 32;
+constexpr size_t kMaxSetups = 65536;
+
+// A payload the stock dissector registered on a port accepts.
+enum class Accept : uint8_t {
+    kAny,        // the dissector takes whatever is on its port
+    kSignature,  // only what the protocol's signatures recognise (it returns 0 otherwise)
+};
+
+struct PortDissector {
+    Transport t;
+    uint16_t lo, hi;
+    const char *wireshark;  // filter name, as the plugin's protocol stack shows it
+    Accept accept = Accept::kAny;
+    const char *signature_protocol = nullptr;  // for kSignature: vocabulary key of the signatures
+};
+
+// Wireshark 4.0's default port registrations for the protocols a UC capture
+// shows (`tshark -G decodes`, tables tcp.port and udp.port), and the ports
+// ciscouc itself stands in front of (X11, Foundation Fieldbus, HiQnet,
+// actrace: their stock owners take the payload when no UC signature does).
+// The Skinny, MGCP and UDP SIP dissectors reject what is not theirs
+// (dissect_skinny_tcp, dissect_mgcp, dissect_sip return 0).
+const PortDissector kPortDissectors[] = {
+    {kTcp, 20, 21, "ftp"},
+    {kTcp, 22, 22, "ssh"},
+    {kTcp, 23, 23, "telnet"},
+    {kTcp, 25, 25, "smtp"},
+    {kTcp, 49, 49, "tacplus"},
+    {kUdp, 49, 49, "tacacs"},
+    {kTcp, 53, 53, "dns"},
+    {kUdp, 53, 53, "dns"},
+    {kUdp, 67, 68, "dhcp"},
+    {kUdp, 69, 69, "tftp"},
+    {kTcp, 80, 80, "http"},
+    {kTcp, 88, 88, "kerberos"},
+    {kUdp, 88, 88, "kerberos"},
+    {kTcp, 110, 110, "pop"},
+    {kTcp, 111, 111, "rpc"},
+    {kUdp, 111, 111, "rpc"},
+    {kUdp, 123, 123, "ntp"},
+    {kTcp, 123, 123, "ntp"},
+    {kUdp, 137, 137, "nbns"},
+    {kUdp, 138, 138, "nbdgm"},
+    {kTcp, 139, 139, "nbss"},
+    {kTcp, 143, 143, "imap"},
+    {kTcp, 161, 162, "snmp"},
+    {kUdp, 161, 162, "snmp"},
+    {kUdp, 177, 177, "xdmcp"},
+    {kTcp, 179, 179, "bgp"},
+    {kUdp, 319, 320, "ptp"},
+    {kTcp, 389, 389, "ldap"},
+    {kUdp, 389, 389, "cldap"},
+    {kTcp, 427, 427, "srvloc"},
+    {kUdp, 427, 427, "srvloc"},
+    {kTcp, 443, 443, "tls"},
+    {kTcp, 445, 445, "nbss"},
+    {kTcp, 465, 465, "tls"},
+    {kUdp, 500, 500, "isakmp"},
+    {kTcp, 502, 502, "mbtcp"},
+    {kUdp, 514, 514, "syslog"},
+    {kUdp, 520, 520, "rip"},
+    {kUdp, 546, 547, "dhcpv6"},
+    {kTcp, 554, 554, "rtsp"},
+    {kTcp, 587, 587, "smtp"},
+    {kTcp, 636, 636, "tls"},
+    {kTcp, 646, 646, "ldp"},
+    {kUdp, 646, 646, "ldp"},
+    {kUdp, 853, 853, "dtls"},
+    {kTcp, 993, 993, "tls"},
+    {kTcp, 995, 995, "tls"},
+    {kTcp, 1080, 1080, "socks"},
+    {kTcp, 1089, 1091, "ff"},
+    {kTcp, 1194, 1194, "openvpn"},
+    {kUdp, 1194, 1194, "openvpn"},
+    {kTcp, 1433, 1433, "tds"},
+    {kTcp, 1521, 1521, "tns"},
+    {kUdp, 1645, 1646, "radius"},
+    {kUdp, 1700, 1700, "radius"},
+    {kUdp, 1718, 1719, "h225"},
+    {kUdp, 1812, 1813, "radius"},
+    {kTcp, 1883, 1883, "mqtt"},
+    {kTcp, 1900, 1900, "http"},
+    {kUdp, 1900, 1900, "ssdp"},
+    {kUdp, 1985, 1985, "hsrp"},
+    {kTcp, 2000, 2000, "skinny", Accept::kSignature, "SCCP"},
+    {kUdp, 2029, 2029, "hsrp"},
+    {kUdp, 2055, 2055, "cflow"},
+    {kUdp, 2221, 2221, "dtls"},
+    {kTcp, 2427, 2427, "mgcp", Accept::kSignature, "MGCP"},
+    {kUdp, 2427, 2427, "mgcp", Accept::kSignature, "MGCP"},
+    {kUdp, 2428, 2428, "actrace"},
+    {kTcp, 2433, 2433, "tds"},
+    {kTcp, 2443, 2443, "tls"},
+    {kTcp, 2727, 2727, "mgcp", Accept::kSignature, "MGCP"},
+    {kUdp, 2727, 2727, "mgcp", Accept::kSignature, "MGCP"},
+    {kTcp, 3128, 3128, "http"},
+    {kTcp, 3268, 3268, "ldap"},
+    {kTcp, 3306, 3306, "mysql"},
+    {kTcp, 3389, 3389, "tpkt"},
+    {kUdp, 3478, 3478, "stun"},
+    {kUdp, 3784, 3784, "bfd"},
+    {kUdp, 3799, 3799, "radius"},
+    {kTcp, 3804, 3804, "hiqnet"},
+    {kUdp, 3804, 3804, "hiqnet"},
+    {kUdp, 4000, 4000, "icq"},
+    {kTcp, 4739, 4739, "cflow"},
+    {kUdp, 4739, 4739, "cflow"},
+    {kUdp, 4784, 4784, "bfd"},
+    {kTcp, 5060, 5060, "sip"},
+    {kUdp, 5060, 5060, "sip", Accept::kSignature, "SIP"},
+    {kTcp, 5061, 5061, "tls"},
+    {kTcp, 5222, 5222, "xmpp"},
+    {kTcp, 5353, 5353, "dns"},
+    {kUdp, 5353, 5353, "mdns"},
+    {kUdp, 5355, 5355, "llmnr"},
+    {kTcp, 5432, 5432, "pgsql"},
+    {kTcp, 5500, 5501, "vnc"},
+    {kTcp, 5683, 5683, "coap"},
+    {kUdp, 5683, 5683, "coap"},
+    {kUdp, 5684, 5684, "dtls"},
+    {kUdp, 5868, 5868, "dtls"},
+    {kTcp, 5900, 5901, "vnc"},
+    {kTcp, 6000, 6063, "x11"},
+    {kUdp, 6343, 6343, "sflow"},
+    {kTcp, 6667, 6667, "irc"},
+    {kUdp, 6784, 6784, "bfd"},
+    {kUdp, 6970, 6970, "rdt"},
+    {kUdp, 7784, 7784, "bfd"},
+    {kTcp, 8080, 8080, "http"},
+    {kTcp, 8088, 8088, "http"},
+    {kUdp, 9996, 9996, "cflow"},
+    {kTcp, 44818, 44818, "enip"},
+    {kUdp, 44818, 44818, "enip"},
+    {kTcp, 57000, 57000, "irc"},
+};
+
+const PortDissector *port_dissector(Transport t, uint16_t port) {
+    for (const PortDissector &d : kPortDissectors)
+        if (d.t == t && port >= d.lo && port <= d.hi) return &d;
+    return nullptr;
+}
+
+// Does a signature of `protocol` match (evidence-only ones too when asked)?
+bool signature_matches(Transport t, const char *protocol, bool evidence_too, const uint8_t *data, size_t len) {
+    for (size_t i = 0; i < kSignatureCount; ++i) {
+        const Signature &s = kSignatures[i];
+        if ((s.transports & t) && (evidence_too || !s.evidence_only) && std::strcmp(s.protocol, protocol) == 0 &&
+            match_signature(s, data, len))
+            return true;
+    }
+    return false;
+}
+
+// The heuristics a UDP or TCP payload meets when no port took it: ciscouc's
+// own (SCCP, MGCP, H.225, RAS, XMPP: heur-ciscouc.cpp), and those of
+// Wireshark's that UC captures meet, enabled by default: SIP (sip_udp,
+// sip_tcp), HTTP and TLS over TCP (the request/status line, a handshake
+// record: the core's http-request, http-response and tls-handshake
+// signatures; then any TLS record header), DCE/RPC (a version 5 connection-oriented or version 4
+// connectionless header, DCE 1.1 RPC chapter 12) and BitTorrent DHT (a
+// bencoded dictionary, BEP 5).
+struct Heuristic {
+    const char *wireshark;  // what the plugin's stack shows
+    bool (*match)(Transport t, const uint8_t *data, size_t len);
+};
+
+template <const char *Key, bool EvidenceToo>
+bool by_signature(Transport t, const uint8_t *data, size_t len) {
+    return signature_matches(t, Key, EvidenceToo, data, len);
+}
+
+bool dcerpc_header(Transport t, const uint8_t *d, size_t len) {
+    if (t == kTcp) return len >= 16 && d[0] == 5 && d[1] <= 1 && d[2] <= 19 && (d[4] & 0xee) == 0;
+    return len >= 80 && d[0] == 4 && d[1] <= 10;
+}
+
+// Wireshark's TLS heuristic over TCP (tls_tcp, packet-tls.c): a record
+// header anywhere in a stream, not only a handshake: content type 20-23
+// (RFC 8446 section 5.1), legacy version 3.0-3.4, length <= 2^14 + 2048.
+bool tls_record(Transport t, const uint8_t *d, size_t len) {
+    if (t != kTcp || len < 5 || d[0] < 20 || d[0] > 23 || d[1] != 3 || d[2] > 4) return false;
+    size_t rlen = static_cast<size_t>(d[3]) << 8 | d[4];
+    return rlen > 0 && rlen <= 16384 + 2048;
+}
+
+// Wireshark's DTLS and QUIC heuristics over UDP (dtls_udp, quic): a DTLS
+// record header (RFC 9147 section 4: content type 20-23, version 1.0 0xFEFF
+// or 1.2 0xFEFD), and a QUIC version 1 long header (RFC 9000 section 17.2:
+// header form and fixed bits set, version 0x00000001).
+bool dtls_record(Transport t, const uint8_t *d, size_t len) {
+    return t == kUdp && len >= 13 && d[0] >= 20 && d[0] <= 23 && d[1] == 0xfe && (d[2] == 0xff || d[2] == 0xfd);
+}
+
+bool quic_long_header(Transport t, const uint8_t *d, size_t len) {
+    return t == kUdp && len >= 7 && (d[0] & 0xc0) == 0xc0 && d[1] == 0 && d[2] == 0 && d[3] == 0 && d[4] == 1;
+}
+
+// Wireshark's RTCP heuristic (packet-rtcp.c dissect_rtcp_heur): to an odd
+// port, version 2, a compound packet opening with SR (200), RR (201), APP
+// (204), RTPFB (205) or PSFB (206), a length that is a multiple of 4.
+bool rtcp_packet(Transport t, const uint8_t *d, size_t len, uint16_t dport) {
+    return t == kUdp && (dport & 1) && len >= 8 && len % 4 == 0 && (d[0] >> 6) == 2 &&
+           (d[1] == 200 || d[1] == 201 || d[1] == 204 || d[1] == 205 || d[1] == 206);
+}
+
+bool bt_dht(Transport t, const uint8_t *d, size_t len) {
+    return t == kUdp && len >= 6 && d[0] == 'd' && d[1] >= '1' && d[1] <= '9' && d[len - 1] == 'e';
+}
+
+const char kSCCPk[] = "SCCP", kMGCPk[] = "MGCP", kH225k[] = "H.225", kRASk[] = "RAS", kXMPPk[] = "XMPP",
+           kSIPk[] = "SIP", kHTTPk[] = "HTTP", kTLSk[] = "TLS";
+const Heuristic kHeuristics[] = {
+    {"skinny", by_signature<kSCCPk, false>}, {"mgcp", by_signature<kMGCPk, false>},
+    {"q931", by_signature<kH225k, false>},   {"h225", by_signature<kRASk, false>},
+    {"xmpp", by_signature<kXMPPk, false>},   {"sip", by_signature<kSIPk, false>},
+    {"http", by_signature<kHTTPk, true>},    {"tls", by_signature<kTLSk, false>},
+    {"tls", tls_record},                     {"dtls", dtls_record},
+    {"quic", quic_long_header},
+    {"dcerpc", dcerpc_header},               {"bt-dht", bt_dht},
+};
+
+const Heuristic *heuristic(Transport t, const uint8_t *data, size_t len) {
+    for (const Heuristic &h : kHeuristics)
+        if (h.match(t, data, len)) return &h;
+    return nullptr;
+}
+
+int protocol_of_wireshark(const char *name, const char **other) {
+    int p = protocol_by_wireshark_name(name);
+    *other = p < 0 ? name : nullptr;
+    return p;
+}
+
+bool documented_media_port(uint16_t port) {
+    static const int rtp = protocol_by_key("RTP");
+    for (uint16_t f : lookup_port(kUdp, port))
+        if (entry_has_protocol(kEntries[kFlows[f].entry], rtp)) return true;
+    return false;
+}
+
+bool endpoint_less(const Endpoint &x, const Endpoint &y) {
+    if (x.addr.family != y.addr.family) return x.addr.family < y.addr.family;
+    int c = std::memcmp(x.addr.bytes, y.addr.bytes, 16);
+    if (c) return c < 0;
+    return x.port < y.port;
+}
+
+}  // namespace
+
+bool ConvKey::operator==(const ConvKey &o) const {
+    return transport == o.transport && directed == o.directed && generation == o.generation && a.port == o.a.port && b.port == o.b.port && a.addr == o.a.addr &&
+           b.addr == o.b.addr;
+}
+
+size_t ConvKeyHash::operator()(const ConvKey &k) const {
+    // FNV-1a over the fields (addresses zero-padded to 16 bytes).
+    uint64_t h = 1469598103934665603ull;
+    auto mix = [&](const uint8_t *p, size_t n) {
+        for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    };
+    uint8_t kind[2] = {k.transport, k.directed};
+    mix(kind, 2);
+    mix(k.a.addr.bytes, 16);
+    mix(k.b.addr.bytes, 16);
+    uint8_t ports[8] = {uint8_t(k.a.port >> 8), uint8_t(k.a.port), uint8_t(k.b.port >> 8), uint8_t(k.b.port),
+                        uint8_t(k.generation >> 24), uint8_t(k.generation >> 16), uint8_t(k.generation >> 8),
+                        uint8_t(k.generation)};
+    mix(ports, 8);
+    return static_cast<size_t>(h);
+}
+
+size_t Scanner::EndpointHash::operator()(const Endpoint &e) const {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < 16; ++i) h = (h ^ e.addr.bytes[i]) * 1099511628211ull;
+    h = (h ^ e.port) * 1099511628211ull;
+    return static_cast<size_t>(h);
+}
+
+Scanner::Scanner(const Options &o) : opt_(o) {}
+
+std::string Scanner::address_text(const Address &a) const {
+    char buf[INET6_ADDRSTRLEN];
+    if (!inet_ntop(a.family == 6 ? AF_INET6 : AF_INET, a.bytes, buf, sizeof buf)) return std::string();
+    return buf;
+}
+
+bool Scanner::is_cucm(const Endpoint &e) const { return cucm_.count(address_text(e.addr)) != 0; }
+
+// ---- The idle list: conversations with inspection state, least recently seen first.
+
+void Scanner::unlink(uint32_t idx) {
+    Inspect *in = convs_[idx].inspect.get();
+    if (in->prev != UINT32_MAX) convs_[in->prev].inspect->next = in->next;
+    else live_head_ = in->next;
+    if (in->next != UINT32_MAX) convs_[in->next].inspect->prev = in->prev;
+    else live_tail_ = in->prev;
+    in->prev = in->next = UINT32_MAX;
+}
+
+void Scanner::touch(uint32_t idx, double ts) {
+    Conv &c = convs_[idx];
+    c.last = ts;
+    if (!c.inspect) {
+        c.inspect.reset(new Inspect());
+        ++live_;
+    } else {
+        unlink(idx);
+    }
+    c.inspect->prev = live_tail_;
+    if (live_tail_ != UINT32_MAX) convs_[live_tail_].inspect->next = idx;
+    else live_head_ = idx;
+    live_tail_ = idx;
+}
+
+void Scanner::expire(double now) {
+    while (live_head_ != UINT32_MAX) {
+        uint32_t idx = live_head_;
+        bool idle = now - convs_[idx].last > opt_.idle_seconds;
+        if (!idle && live_ <= opt_.max_live) break;
+        (idle ? n_.expired : n_.evicted)++;
+        unlink(idx);
+        convs_[idx].inspect.reset();
+        --live_;
+    }
+}
+
+uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool *created) {
+    Endpoint s{p.src, p.sport}, d{p.dst, p.dport};
+    ConvKey k;
+    k.transport = p.transport;
+    k.a = endpoint_less(s, d) ? s : d;
+    k.b = endpoint_less(s, d) ? d : s;
+    // Media that signalling announced: Wireshark keeps one conversation per
+    // announcement (rtp_add_address: the announced end and any far end, from
+    // the announcing frame on; a new announcement starts a new one), and a
+    // packet joins its sender's end's if announced, else its receiver's:
+    // with both ends announced, one row per direction; packets from another
+    // far end (NAT) join the same row.
+    if (p.transport == 17 && !setups_.empty()) {
+        auto valid = [&](const Endpoint &e) -> const Setup * {
+            auto it = setups_.find(e);
+            return it != setups_.end() && it->second.frame < frame && it->second.leg != Leg::kTransfer ? &it->second
+                                                                                                       : nullptr;
+        };
+        const Setup *ss = valid(s), *sd = ss ? nullptr : valid(d);
+        if (ss || sd) {
+            k.directed = true;
+            k.a = ss ? s : d;
+            k.b = Endpoint();  // any far end (a NAT'd sender joins the same conversation)
+            k.generation = (ss ? ss : sd)->frame;
+        }
+    }
+    auto it = index_.find(k);
+    *created = false;
+    if (it != index_.end()) {
+        Conv &c = convs_[it->second];
+        if (c.transport != kTcp) return it->second;
+        // TCP port reuse: a SYN whose sequence number is not the one this
+        // direction started with opens a new conversation, as Wireshark's
+        // TCP dissector does (packet-tcp.c, "TCP port numbers reused").
+        int dir = (s.port == c.first_src.port && s.addr == c.first_src.addr) ? 0 : 1;
+        bool reused = (p.tcp_flags & kSyn) && !(p.tcp_flags & kAck) && c.have_seq[dir] && p.tcp_seq != c.base_seq[dir];
+        if (!reused) {
+            if (!c.have_seq[dir]) {
+                c.have_seq[dir] = true;
+                c.base_seq[dir] = p.tcp_seq;
+            }
+            return it->second;
+        }
+        index_.erase(it);
+    }
+    if (convs_.size() >= opt_.max_conversations) return UINT32_MAX;
+    *created = true;
+    uint32_t idx = static_cast<uint32_t>(convs_.size());
+    index_.emplace(k, idx);
+    convs_.emplace_back();
+    Conv &c = convs_.back();
+    c.transport = p.transport == 6 ? kTcp : kUdp;
+    c.first_src = c.client = s;
+    c.first_dst = c.server = d;
+    c.direction = c.transport == kUdp ? Direction::kFirstPacket : Direction::kUnknown;
+    // Wireshark's TCP dissector remembers the server port from SYN (its
+    // destination) or SYN-ACK (its source): tcp_analysis::server_port.
+    if (c.transport == kTcp && (p.tcp_flags & kSyn)) {
+        c.direction = Direction::kHandshake;
+        if (p.tcp_flags & kAck) std::swap(c.client, c.server);
+    }
+    c.same_host = p.src == p.dst;
+    c.have_seq[0] = c.transport == kTcp;
+    c.base_seq[0] = p.tcp_seq;
+    c.first = ts;
+    c.first_frame = frame;
+    // Media or a transfer leg that signalling announced earlier.
+    for (const Endpoint &e : {d, s}) {
+        auto su = setups_.find(e);
+        if (su != setups_.end() && su->second.frame < frame && su->second.leg != Leg::kTransfer) {
+            c.media_protocol = su->second.protocol;
+            c.media_frame = su->second.frame;
+            break;
+        }
+    }
+    relabel(c);
+    return idx;
+}
+
+void Scanner::announce(const Address &a, uint16_t port, int protocol, uint32_t frame, Leg leg) {
+    // A later announcement of the same address replaces the earlier one, as
+    // a later rtp_add_address does in Wireshark.
+    auto put = [&](uint16_t pt, Leg l) {
+        Endpoint e{a, pt};
+        auto it = setups_.find(e);
+        if (it != setups_.end()) {
+            it->second = Setup{protocol, frame, l};
+            return;
+        }
+        if (setups_.size() >= kMaxSetups) {
+            ++n_.media_dropped;
+            return;
+        }
+        setups_.emplace(e, Setup{protocol, frame, l});
+    };
+    put(port, leg);
+    // RTCP on the next port (RFC 3550 section 11), as Wireshark's SDP
+    // dissector sets it up; Skinny sets up the RTP port only (its RTCP is
+    // found by the RTCP heuristic, one conversation per 5-tuple).
+    static const int sccp = protocol_by_key("SCCP");
+    if (leg == Leg::kRtp && protocol != sccp && port < 65535) put(static_cast<uint16_t>(port + 1), Leg::kRtcp);
+}
+
+Scanner::Detection Scanner::detect(Conv &c, const Packet &p, uint32_t frame) {
+    Detection d;
+    if (p.payload_len == 0) return d;
+    d.payload = true;
+    const Transport t = c.transport;
+    const uint8_t *data = p.payload;
+    const size_t len = p.payload_len;
+    // 1. A conversation signalling set up: RTP/RTCP (SDP, Skinny), TFTP data.
+    for (const Endpoint &e : {Endpoint{p.dst, p.dport}, Endpoint{p.src, p.sport}}) {
+        if (t != kUdp) break;
+        auto su = setups_.find(e);
+        if (su == setups_.end() || su->second.frame >= frame) continue;
+        static const char *const names[] = {"rtp", "rtcp", "t38", "tftp"};  // by Leg
+        d.protocol = protocol_of_wireshark(names[static_cast<int>(su->second.leg)], &d.other);
+        return d;
+    }
+    // 2. Ports ciscouc stands in front of: a sniffed port records evidence;
+    //    a stolen port hands a matching payload to the signature's dissector.
+    int evidence = -1;
+    for (size_t i = 0; i < kStealPortCount; ++i) {
+        const StealPort &sp = kStealPorts[i];
+        if (sp.transport != t) continue;
+        bool on = (p.dport >= sp.lo && p.dport <= sp.hi) || (p.sport >= sp.lo && p.sport <= sp.hi);
+        if (!on) continue;
+        if (!match_signature(kSignatures[sp.signature], data, len)) continue;
+        evidence = protocol_by_key(kSignatures[sp.signature].protocol);
+        break;
+    }
+    if (evidence >= 0) {
+        d.protocol = evidence;
+        d.tls = kProtocols[evidence].secure;
+        return d;
+    }
+    // 3. The port table: the handshake's server port, the lower, the higher.
+    uint16_t low = std::min(p.sport, p.dport), high = std::max(p.sport, p.dport);
+    uint16_t order[3] = {c.direction == Direction::kHandshake ? c.server.port : uint16_t(0), low, high};
+    for (uint16_t port : order) {
+        if (!port) continue;
+        const PortDissector *pd = port_dissector(t, port);
+        if (!pd) continue;
+        if (pd->accept == Accept::kSignature && !signature_matches(t, pd->signature_protocol, false, data, len)) continue;
+        d.protocol = protocol_of_wireshark(pd->wireshark, &d.other);
+        // STARTTLS (LDAP, XMPP, SMTP): the stock owner hands the TLS records
+        // that follow to TLS, which the plugin sees in the stack.
+        d.tls = std::strcmp(pd->wireshark, "tls") == 0 || signature_matches(t, "TLS", false, data, len);
+        // NetBIOS session messages (RFC 1002 section 4.3.1) carrying SMB
+        // (\xffSMB) or SMB2 (\xfeSMB): the plugin sees SMB in the stack too.
+        if (std::strcmp(pd->wireshark, "nbss") == 0 && len >= 8 && data[0] == 0 &&
+            (data[4] == 0xff || data[4] == 0xfe) && std::memcmp(data + 5, "SMB", 3) == 0)
+            d.carried = protocol_of_wireshark("smb", &d.other_carried);
+        // On a sniffed port, the stock owner's claim needs evidence (detect()
+        // in packet-ciscouc.cpp): SIP over TCP calls anything on 5060 SIP.
+        if (d.protocol >= 0 && (sniffed_for(t, p.sport, kProtocols[d.protocol].key) ||
+                                sniffed_for(t, p.dport, kProtocols[d.protocol].key)))
+            d.protocol = -1;
+        return d;
+    }
+    // 4. Heuristics: the UC signatures, then RTP on evidence (heur_rtp).
+    if (const Heuristic *h = heuristic(t, data, len)) {
+        d.protocol = protocol_of_wireshark(h->wireshark, &d.other);
+        d.tls = std::strcmp(h->wireshark, "tls") == 0;
+        return d;
+    }
+    if (rtcp_packet(t, data, len, p.dport)) {
+        d.protocol = protocol_of_wireshark("rtcp", &d.other);
+        return d;
+    }
+    RtpHeader rh;
+    if (t == kUdp && (documented_media_port(p.sport) || documented_media_port(p.dport)) && len >= 12 &&
+        parse_rtp(data, len, &rh) && c.inspect) {
+        Inspect &in = *c.inspect;
+        if (!in.have_rtp_dir) {
+            in.have_rtp_dir = true;
+            in.rtp_first = Endpoint{p.src, p.sport};
+        }
+        bool forward = p.sport == in.rtp_first.port && p.src == in.rtp_first.addr;
+        RtpRun &run = forward ? in.fwd : in.rev;
+        run.feed(rh);
+        if (run.confirmed() || in.rtp_confirmed) {
+            in.rtp_confirmed = true;
+            d.protocol = protocol_by_key("RTP");
+        }
+    }
+    return d;
+}
+
+void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
+    static const int sip = protocol_by_key("SIP"), sccp = protocol_by_key("SCCP"), mgcp = protocol_by_key("MGCP"),
+                     ras = protocol_by_key("RAS"), tftp = protocol_by_key("TFTP"), xmpp = protocol_by_key("XMPP");
+    if (!p.payload_len || protocol < 0) return;
+    const std::string sender = address_text(p.src), receiver = address_text(p.dst);
+    Observation o;
+    if (protocol == sip) {
+        SipMessage m;
+        if (!parse_sip(p.payload, p.payload_len, &m)) return;
+        o = observe_sip(m.request, m.method, m.software);
+        for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sip, frame, m.media.item[i].t38 ? Leg::kT38 : Leg::kRtp);
+    } else if (protocol == sccp) {
+        SccpMessages m;
+        if (!parse_sccp(p.payload, p.payload_len, &m)) return;
+        bool to_server = c.listener_port && p.dport == c.listener_port;
+        o = observe_sccp(m.device_name, to_server);
+        for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sccp, frame, Leg::kRtp);
+    } else if (protocol == mgcp) {
+        MgcpMessage m;
+        if (!parse_mgcp(p.payload, p.payload_len, &m)) return;
+        o = observe_mgcp(m.request, m.verb);
+        for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, mgcp, frame, m.media.item[i].t38 ? Leg::kT38 : Leg::kRtp);
+    } else if (protocol == ras) {
+        int choice = ras_choice(p.payload, p.payload_len);
+        if (choice < 0) return;
+        o = observe_ras(static_cast<uint32_t>(choice));
+    } else if (protocol == tftp) {
+        std::string_view file;
+        if (p.payload_len >= 2 && p.payload[0] == 0 && (p.payload[1] == 1 || p.payload[1] == 2))
+            announce(p.src, p.sport, tftp, frame, Leg::kTransfer);  // the server answers from a new port (RFC 1350 section 4)
+        if (!parse_tftp_read(p.payload, p.payload_len, &file)) return;
+        o = observe_tftp_read(file);
+    } else if (protocol == xmpp) {
+        bool server_stream = false;
+        if (!parse_xmpp_stream(p.payload, p.payload_len, &server_stream)) return;
+        bool initiator = p.src == c.client.addr && p.sport == c.client.port;
+        o = observe_xmpp_stream(initiator, server_stream);
+    } else {
+        return;
+    }
+    if (o.any()) hosts_.apply(o, sender, receiver, frame);
+}
+
+void Scanner::relabel(Conv &c) {
+    Label label = classify(c.transport, c.client.port, c.server.port, c.direction, c.detected, opt_.prefs);
+    c.listener_port = label.listener_port;
+    const Endpoint *listener = label.listener_port == 0               ? nullptr
+                               : label.listener_port == c.server.port ? &c.server
+                                                                      : &c.client;
+    if (listener && label_shows_unified_cm(label, c.detected)) cucm_.emplace(address_text(listener->addr), true);
+    FlagInput in;
+    in.transport = c.transport;
+    in.client_port = c.client.port;
+    in.server_port = c.server.port;
+    in.label = &label;
+    in.detected = c.detected;
+    in.detected_other = c.detected_other;
+    in.seen = c.seen;
+    in.tls_seen = c.tls_seen;
+    in.payload_seen = c.payload_seen;
+    in.listener_is_unified_cm = listener && is_cucm(*listener);
+    in.same_host = c.same_host;
+    in.prefs = opt_.prefs;
+    FlagResult r = evaluate_flags(in);
+    c.flags = r.flags;
+    c.nr_pending = r.not_recommended_pending;
+}
+
+void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *data, size_t caplen, size_t wirelen) {
+    ++n_.frames;
+    if (!started_) {
+        started_ = true;
+        capture_start_ = ts;
+    }
+    Packet p;
+    Skip skip = decode(linktype, data, caplen, &p);
+    if (skip != Skip::kNone) {
+        ++n_.skipped[static_cast<int>(skip)];
+        return;
+    }
+    if (p.first_fragment) ++n_.first_fragments;
+    bool created = false;
+    uint32_t idx = conversation(p, frame, ts, &created);
+    if (idx == UINT32_MAX) {
+        ++n_.dropped_packets;
+        return;
+    }
+    ++n_.conversation_packets;
+    touch(idx, ts);
+    expire(ts);
+    Conv &c = convs_[idx];
+    c.packets++;
+    c.bytes += wirelen;
+    if (!c.inspect) touch(idx, ts);  // expired by the sweep just now: it is live again
+    bool inspect = c.inspected < kInspectPackets || c.nr_pending;
+    if (!inspect && c.signalling < 0) return;
+    if (inspect) ++c.inspected;
+    Detection d = detect(c, p, frame);
+    static const int h225 = protocol_by_key("H.225"), ras = protocol_by_key("RAS"), sip = protocol_by_key("SIP"),
+                     sccp = protocol_by_key("SCCP"), mgcp = protocol_by_key("MGCP");
+    if (c.transport == kUdp && d.protocol == h225) d.protocol = ras;
+    // Signalling keeps announcing media and showing roles after the window.
+    int shown = d.protocol >= 0 ? d.protocol : c.signalling;
+    observe(c, p, frame, shown);
+    if (!inspect) return;
+    bool changed = false;
+    if (d.any() && c.detected < 0 && !c.detected_other) {
+        c.detected = d.protocol;
+        c.detected_other = d.other;
+        c.payload_frame = frame;
+        if (d.protocol == sip || d.protocol == sccp || d.protocol == mgcp) c.signalling = d.protocol;
+        changed = true;
+    }
+    for (int seen : {d.protocol, d.carried}) {
+        if (seen >= 0 && !c.seen.has(seen)) {
+            c.seen.add(seen);
+            changed = true;
+        }
+    }
+    if (d.tls && !c.tls_seen) c.tls_seen = changed = true;
+    if (d.payload && !c.payload_seen) c.payload_seen = changed = true;
+    if (c.nr_pending && c.listener_port) {
+        const Endpoint &l = c.listener_port == c.server.port ? c.server : c.client;
+        if (is_cucm(l)) changed = true;
+    }
+    if (changed) relabel(c);
+}
+
+// ---- Output.
+
+namespace {
+
+std::string endpoint_text(const std::string &addr, const Endpoint &e) {
+    return (e.addr.family == 6 ? "[" + addr + "]" : addr) + ":" + std::to_string(e.port);
+}
+
+}  // namespace
+
+void Scanner::print_conversations(FILE *out) const {
+    fprintf(out, "================================================================================\n");
+    fprintf(out, "Cisco UC conversations (ciscouc): %zu\n", convs_.size());
+    fprintf(out, "Client\tServer\tTransport\tListener\tPackets\tBytes\tFirst\tLast\tDetected\tFlags\tProduct\tEntry\t"
+                 "Purpose\tOther uses\tEvidence\tEvidence detail\tClient role\tServer role\n");
+    for (const Conv &c : convs_) {
+        // Orient the row so that the listener is on the right (conv_packet in stats.cpp).
+        Endpoint client = c.first_src, server = c.first_dst;
+        if (c.listener_port && c.listener_port == c.first_src.port && c.listener_port != c.first_dst.port)
+            std::swap(client, server);
+        const std::string ca = address_text(client.addr), sa = address_text(server.addr);
+        Label label = classify(c.transport, c.client.port, c.server.port, c.direction, c.detected, opt_.prefs);
+        const char *product = "", *entry = "";
+        std::string purpose, claim, detail;
+        size_t n = label.candidates.size();
+        if (n) {
+            const Candidate first = label.candidates.front();
+            const Entry &e = kEntries[kFlows[first.flow].entry];
+            product = e.product;
+            entry = e.id;
+            purpose = std::string(first.catch_all ? "(catch-all range) " : "") + e.purpose;
+            // The printed row's evidence (core/evidence.h), with the hosts' roles now.
+            EvidenceInput in;
+            in.transport = c.transport;
+            in.client_port = c.client.port;
+            in.server_port = c.server.port;
+            in.client_roles = hosts_.roles(address_text(c.client.addr));
+            in.server_roles = hosts_.roles(address_text(c.server.addr));
+            in.detected = c.detected;
+            in.detected_other = c.detected_other;
+            in.seen = c.seen;
+            in.payload_seen = c.payload_seen;
+            in.payload_frame = c.payload_frame;
+            in.media_protocol = c.media_protocol;
+            in.media_frame = c.media_frame;
+            Assessment a = assess(&label, in, ClaimsMode::kPort);
+            for (size_t i = 0; i < label.candidates.size(); ++i) {
+                const Candidate &k = label.candidates[i];
+                if (k.flow != first.flow || k.port != first.port) continue;
+                claim = claim_text(a.rows[i].claim);
+                if (a.rows[i].claim != Claim::kNone) detail = evidence_text(k, a.rows[i], in);
+                break;
+            }
+        }
+        fprintf(out, "%s\t%s\t%s\t%u\t%" PRIu64 "\t%" PRIu64 "\t%.6f\t%.6f\t%s\t%s\t%s\t%s\t%s\t%zu\t%s\t%s\t%s\t%s\n",
+                endpoint_text(ca, client).c_str(), endpoint_text(sa, server).c_str(),
+                c.transport == kTcp ? "tcp" : "udp", c.listener_port, c.packets, c.bytes, c.first - capture_start_,
+                c.last - capture_start_,
+                c.detected >= 0 ? kProtocols[c.detected].key : c.detected_other ? c.detected_other : "",
+                flag_list(c.flags).c_str(), product, entry, purpose.c_str(), n ? n - 1 : 0, claim.c_str(),
+                detail.c_str(), role_names(hosts_.roles(ca)).c_str(), role_names(hosts_.roles(sa)).c_str());
+    }
+    fprintf(out, "================================================================================\n");
+}
+
+void Scanner::print_hosts(FILE *out) const {
+    fprintf(out, "================================================================================\n");
+    fprintf(out, "Cisco UC hosts (ciscouc): %zu\n", hosts_.hosts().size());
+    fprintf(out, "Host\tRoles\tEvidence\tFirst frame\n");
+    for (const HostTable::Host &h : hosts_.hosts())
+        fprintf(out, "%s\t%s\t%s\t%u\n", h.address.c_str(), role_names(h.roles).c_str(),
+                HostTable::proofs_text(h).c_str(), h.first_frame);
+    fprintf(out, "================================================================================\n");
+}
+
+void Scanner::print_footer(FILE *out, const char *name) const {
+    static const char *const skip_names[kSkipKinds] = {
+        "", "unsupported or truncated link layer", "not IP", "truncated IP or transport header",
+        "IP fragments after the first (only first fragments are read)", "IPv6 extension headers not walked",
+        "other IP protocols (ICMP, GRE, ESP...)"};
+    fprintf(out, "ciscouc-scan: %s: %" PRIu64 " frames, %" PRIu64 " in %zu TCP/UDP conversations", name, n_.frames,
+            n_.conversation_packets, convs_.size());
+    if (n_.first_fragments)
+        fprintf(out, "; %" PRIu64 " first fragments read alone (not reassembled)", n_.first_fragments);
+    fprintf(out, "\n");
+    for (int i = 1; i < kSkipKinds; ++i)
+        if (n_.skipped[i]) fprintf(out, "ciscouc-scan: %s: skipped %" PRIu64 " frames: %s\n", name, n_.skipped[i], skip_names[i]);
+    if (n_.dropped_packets)
+        fprintf(out, "ciscouc-scan: %s: dropped %" PRIu64 " packets of conversations beyond the cap of %zu\n", name,
+                n_.dropped_packets, opt_.max_conversations);
+    if (n_.evicted)
+        fprintf(out, "ciscouc-scan: %s: %" PRIu64 " conversations ended their inspection early (over %zu live)\n", name,
+                n_.evicted, opt_.max_live);
+    if (n_.media_dropped)
+        fprintf(out, "ciscouc-scan: %s: %" PRIu64 " media announcements not kept (table full)\n", name, n_.media_dropped);
+}
+
+}  // namespace scan
+}  // namespace ciscouc

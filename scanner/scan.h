@@ -1,0 +1,169 @@
+// ciscouc-scan: the conversation table and its labelling through the pure
+// core, the way the Wireshark plugin labels conversations (packet-ciscouc.cpp),
+// without Wireshark: own flow table, own small payload parsers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "catalog.h"
+#include "classify.h"
+#include "evidence.h"
+#include "heuristics.h"
+#include "packet.h"
+#include "roles.h"
+
+namespace ciscouc {
+namespace scan {
+
+struct Options {
+    Prefs prefs;
+    // Conversations tracked per capture; packets of further conversations are
+    // counted as dropped and reported.
+    size_t max_conversations = 1000000;
+    // Conversations with inspection state (the evidence window); beyond it the
+    // longest-idle one ends its inspection early (counted, reported).
+    size_t max_live = 65536;
+    // A conversation idle this long (capture time) ends its inspection; its
+    // row stays.
+    double idle_seconds = 120.0;
+};
+
+// A host:port pair, ordered canonically inside a conversation key.
+struct Endpoint {
+    Address addr;
+    uint16_t port = 0;
+};
+
+struct ConvKey {
+    uint8_t transport = 0;
+    bool directed = false;    // a is the announced end of set-up media, b empty (else a < b)
+    uint32_t generation = 0;  // directed: the frame that announced a
+    Endpoint a, b;
+    bool operator==(const ConvKey &o) const;
+};
+struct ConvKeyHash {
+    size_t operator()(const ConvKey &k) const;
+};
+
+// Per-conversation inspection state: only while the evidence window is open.
+struct Inspect {
+    bool have_rtp_dir = false;
+    Endpoint rtp_first;  // the first sender the RTP heuristic saw
+    RtpRun fwd, rev;
+    bool rtp_confirmed = false;
+    uint32_t prev = UINT32_MAX, next = UINT32_MAX;  // idle list (conversation indices)
+};
+
+struct Conv {
+    Transport transport = kTransportNone;
+    Endpoint first_src, first_dst;   // the first packet's sender and receiver
+    Endpoint client, server;         // as classified (handshake may swap)
+    Direction direction = Direction::kUnknown;
+    bool same_host = false;
+    uint64_t packets = 0, bytes = 0;
+    double first = 0, last = 0;
+    uint32_t first_frame = 0;
+    // Evidence, as the plugin's ConvState keeps it.
+    int detected = -1;
+    const char *detected_other = nullptr;
+    ProtocolSet seen;
+    bool tls_seen = false, payload_seen = false;
+    uint32_t payload_frame = 0;
+    int media_protocol = -1;
+    uint32_t media_frame = 0;
+    uint16_t inspected = 0;
+    uint16_t listener_port = 0;
+    uint32_t flags = 0;
+    bool nr_pending = false;
+    bool have_seq[2] = {false, false};  // TCP: the first sequence number from first_src [0] and first_dst [1]
+    uint32_t base_seq[2] = {0, 0};
+    int signalling = -1;  // SIP, SCCP or MGCP: its later packets still announce media and roles
+    std::unique_ptr<Inspect> inspect;
+};
+
+struct Counters {
+    uint64_t frames = 0, conversation_packets = 0;
+    uint64_t skipped[kSkipKinds] = {};
+    uint64_t first_fragments = 0;
+    uint64_t dropped_packets = 0;  // of conversations beyond max_conversations
+    uint64_t expired = 0, evicted = 0;  // inspection ended by idle time / by the live cap
+    uint64_t media_dropped = 0;         // media announcements beyond the table's cap
+};
+
+class Scanner {
+public:
+    explicit Scanner(const Options &o);
+    // One frame, numbered from 1 as Wireshark numbers them; ts in seconds.
+    void packet(uint32_t frame, double ts, int linktype, const uint8_t *data, size_t caplen, size_t wirelen);
+
+    // The -z ciscouc,conv table (plugins/ciscouc/stats.cpp conv_draw layout).
+    void print_conversations(FILE *out) const;
+    // The hosts table: roles per host and what showed them.
+    void print_hosts(FILE *out) const;
+    // What the scanner did not look at, for the footer.
+    void print_footer(FILE *out, const char *name) const;
+
+    const std::vector<Conv> &conversations() const { return convs_; }
+    const Counters &counters() const { return n_; }
+    const HostTable &hosts() const { return hosts_; }
+
+private:
+    struct Detection {
+        int protocol = -1;
+        const char *other = nullptr;
+        int carried = -1;  // a vocabulary protocol inside the first one (SMB in NetBIOS)
+        const char *other_carried = nullptr;
+        bool tls = false, payload = false;
+        bool any() const { return protocol >= 0 || other; }
+    };
+    enum class Leg : uint8_t { kRtp, kRtcp, kT38, kTransfer };  // kTransfer: a TFTP transfer leg, not media
+    struct Setup {
+        int protocol;    // signalling that announced it
+        uint32_t frame;  // where
+        Leg leg;
+    };
+    struct EndpointHash {
+        size_t operator()(const Endpoint &e) const;
+    };
+    struct EndpointEq {
+        bool operator()(const Endpoint &x, const Endpoint &y) const { return x.port == y.port && x.addr == y.addr; }
+    };
+
+    uint32_t conversation(const Packet &p, uint32_t frame, double ts, bool *created);
+    Detection detect(Conv &c, const Packet &p, uint32_t frame);
+    void observe(Conv &c, const Packet &p, uint32_t frame, int protocol);
+    void announce(const Address &a, uint16_t port, int protocol, uint32_t frame, Leg leg);
+    void relabel(Conv &c);
+    void touch(uint32_t idx, double ts);
+    void unlink(uint32_t idx);
+    void expire(double now);
+    bool is_cucm(const Endpoint &e) const;
+    std::string address_text(const Address &a) const;
+
+    Options opt_;
+    std::vector<Conv> convs_;
+    std::unordered_map<ConvKey, uint32_t, ConvKeyHash> index_;
+    std::unordered_map<Endpoint, Setup, EndpointHash, EndpointEq> setups_;
+    std::unordered_map<std::string, bool> cucm_;  // listeners shown to be a Unified CM
+    HostTable hosts_;
+    Counters n_;
+    double capture_start_ = 0;
+    bool started_ = false;
+    uint32_t live_head_ = UINT32_MAX, live_tail_ = UINT32_MAX;
+    size_t live_ = 0;
+};
+
+// The evidence columns of one conversation: what the printed (first) row's
+// evidence is, and the roles of the two hosts.
+struct RowEvidenceText {
+    std::string claim, detail;
+};
+
+}  // namespace scan
+}  // namespace ciscouc

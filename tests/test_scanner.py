@@ -1,0 +1,378 @@
+"""The native scanner (ciscouc-scan) against the plugin (tshark -q -2 -z ciscouc,conv).
+
+Per conversation (keyed by transport and its two endpoints; a 5-tuple the
+plugin splits into several conversations is matched by first-packet time),
+both must agree on the listener, the detected protocol, the first documented
+entry, the flags and, once the plugin prints them (its header line says so),
+the evidence level. Every difference must be explained by an entry of
+scanner/known-differences.toml (the test reads it); an unexplained one fails
+the test. The agreement rate is printed.
+
+Teaching captures (captures/*.pcap) always run; the shared real captures
+(../shared/captures) run when present, one tshark per capture on a pool of 2
+(tshark is the cost: about 3.5 minutes for the 220 captures on 2 shared cores).
+Also: the scanner's output format, its footer, memory bounds, bad input, and a
+bounded run of its libFuzzer target (slow).
+"""
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import fnmatch
+import os
+import shutil
+import subprocess
+import tempfile
+import tomllib
+
+import pytest
+
+import annotate
+import conftest
+from scapy.all import IP, UDP, Ether, Raw  # type: ignore
+
+ROOT = conftest.ROOT
+BUILD = os.path.abspath(conftest.BUILD)
+SCANNER = os.path.join(BUILD, "scanner", "ciscouc-scan")
+KNOWN = os.path.join(ROOT, "scanner", "known-differences.toml")
+TEACHING = os.path.join(ROOT, "captures")
+COMPARED = ["listener_port", "detected", "entry", "flags"]
+KINDS = {"missing", "extra", "differs", "unreadable"}
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz")
+
+
+@pytest.fixture(scope="module")
+def scanner():
+    if not os.access(SCANNER, os.X_OK):
+        pytest.fail(f"ciscouc-scan is not built: {SCANNER} is missing (cmake --build build)")
+    return SCANNER
+
+
+# ---- The explained differences.
+
+def load_known(path: str = KNOWN) -> list[dict]:
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    entries = data.get("difference", [])
+    allowed = {"id", "reason", "kind", "captures", "fields", "plugin_detected", "scanner_detected", "plugin",
+               "scanner"}
+    seen = set()
+    for i, e in enumerate(entries):
+        where = f"{path}: [[difference]] #{i + 1} ({e.get('id', 'no id')})"
+        for k in e:
+            if k not in allowed:
+                raise AssertionError(f"{where}: unknown key {k!r} (allowed: {', '.join(sorted(allowed))})")
+        for k in ("id", "reason", "kind"):
+            if not isinstance(e.get(k), str) or not e[k].strip():
+                raise AssertionError(f"{where}: {k} must be a non-empty string")
+        if e["id"] in seen:
+            raise AssertionError(f"{where}: duplicate id")
+        seen.add(e["id"])
+        if e["kind"] not in KINDS:
+            raise AssertionError(f"{where}: kind must be one of {sorted(KINDS)}")
+        for f in e.get("fields", []):
+            if f not in COMPARED + ["evidence"]:
+                raise AssertionError(f"{where}: field {f!r} is not compared ({COMPARED + ['evidence']})")
+        if ("plugin" in e or "scanner" in e) and len(e.get("fields", [])) != 1:
+            raise AssertionError(f"{where}: plugin/scanner values need exactly one field in fields")
+    return entries
+
+
+def _match(pattern: str | list[str] | None, value: str) -> bool:
+    """A glob, or a list of globs any of which matches; None matches anything."""
+    if pattern is None:
+        return True
+    patterns = [pattern] if isinstance(pattern, str) else pattern
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+def explain(known: list[dict], kind: str, capture: str, plugin: dict | None, scan: dict | None,
+            fields: list[str]) -> dict | None:
+    """The first entry explaining this difference, or None."""
+    for e in known:
+        if e["kind"] != kind:
+            continue
+        if "captures" in e and not any(fnmatch.fnmatchcase(capture, c) for c in e["captures"]):
+            continue
+        if plugin is not None and not _match(e.get("plugin_detected"), plugin["detected"]):
+            continue
+        if scan is not None and not _match(e.get("scanner_detected"), scan["detected"]):
+            continue
+        if plugin is None and "plugin_detected" in e or scan is None and "scanner_detected" in e:
+            continue
+        if kind == "differs":
+            if "fields" in e and not set(fields) <= set(e["fields"]):
+                continue
+            if "plugin" in e and not _match(e["plugin"], plugin[e["fields"][0]]):
+                continue
+            if "scanner" in e and not _match(e["scanner"], scan[e["fields"][0]]):
+                continue
+        return e
+    return None
+
+
+# ---- Running both sides.
+
+def run_scanner(path: str) -> tuple[int, str, str]:
+    p = subprocess.run([SCANNER, path], capture_output=True, text=True, errors="replace", timeout=600)
+    return p.returncode, p.stdout, p.stderr
+
+
+def run_plugin(tshark, path: str) -> str:
+    p = tshark.run(["-q", "-2", "-r", path, "-z", "ciscouc,conv"], check=False, timeout=1200)
+    return p.stdout
+
+
+def pair_rows(plugin_rows: list[dict], scan_rows: list[dict]):
+    """(plugin row or None, scanner row or None) per conversation."""
+    def key(r):
+        return (r["transport"], *sorted([r["client"], r["server"]]))
+    a, b = collections.defaultdict(list), collections.defaultdict(list)
+    for r in plugin_rows:
+        a[key(r)].append(r)
+    for r in scan_rows:
+        b[key(r)].append(r)
+    for k in sorted(set(a) | set(b)):
+        pa = sorted(a.get(k, []), key=lambda r: float(r["first"] or 0))
+        pb = sorted(b.get(k, []), key=lambda r: float(r["first"] or 0))
+        for i in range(max(len(pa), len(pb))):
+            yield (pa[i] if i < len(pa) else None), (pb[i] if i < len(pb) else None)
+
+
+def compare_capture(tshark, known: list[dict], path: str, name: str) -> dict:
+    """Counts and problems of one capture (name: the path the known differences match)."""
+    out = {"total": 0, "agree": 0, "explained": collections.Counter(), "unexplained": [], "evidence": False}
+    plugin_out = run_plugin(tshark, path)
+    plugin_rows = annotate.parse_conv(plugin_out) or []
+    rc, scan_out, scan_err = run_scanner(path)
+    scan_rows = annotate.parse_conv(scan_out)
+    if scan_rows is None:
+        out["total"] = len(plugin_rows)
+        e = explain(known, "unreadable", name, None, None, [])
+        if e:
+            out["explained"][e["id"]] += len(plugin_rows) or 1
+        else:
+            out["unexplained"].append(f"{name}: the scanner read nothing ({scan_err.strip()[:300]})")
+        return out
+    if rc not in (0, 2):
+        out["unexplained"].append(f"{name}: ciscouc-scan exited {rc}: {scan_err.strip()[:300]}")
+    compared = list(COMPARED)
+    if "evidence" in annotate.table_columns(plugin_out):
+        compared.append("evidence")
+        out["evidence"] = True
+    for p, s in pair_rows(plugin_rows, scan_rows):
+        out["total"] += 1
+        if p is None or s is None:
+            kind, fields = ("extra" if p is None else "missing"), []
+        else:
+            fields = [f for f in compared if p[f] != s[f]]
+            if not fields:
+                out["agree"] += 1
+                continue
+            kind = "differs"
+        e = explain(known, kind, name, p, s, fields)
+        if e:
+            out["explained"][e["id"]] += 1
+            continue
+        r = p or s
+        detail = ", ".join(f"{f}: plugin {p[f]!r} scanner {s[f]!r}" for f in fields) if fields else \
+            f"detected {r['detected']!r}"
+        out["unexplained"].append(f"{name}: {kind} {r['transport']} {r['client']} -> {r['server']}: {detail}")
+    return out
+
+
+def capture_files(folder: str) -> list[str]:
+    found = []
+    for d, dirs, files in os.walk(folder):
+        dirs.sort()
+        found += [os.path.join(d, f) for f in sorted(files) if f.lower().endswith(CAPTURE_SUFFIXES)]
+    return found
+
+
+def differential(tshark, folder: str, prefix: str) -> None:
+    known = load_known()
+    files = capture_files(folder)
+    assert files, f"no captures under {folder}"
+    # Biggest first, so the pool of 2 ends together.
+    files.sort(key=lambda f: -os.path.getsize(f))
+    total = agree = 0
+    explained = collections.Counter()
+    problems = []
+    evidence = set()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futs = {pool.submit(compare_capture, tshark, known, f, prefix + os.path.relpath(f, folder)): f for f in files}
+        for fut in concurrent.futures.as_completed(futs):
+            r = fut.result()
+            total += r["total"]
+            agree += r["agree"]
+            explained.update(r["explained"])
+            problems += r["unexplained"]
+            evidence.add(r["evidence"])
+    rate = agree / total if total else 1.0
+    print(f"\nscanner vs plugin on {len(files)} captures under {folder}: {agree}/{total} conversations agree "
+          f"({100 * rate:.2f}%); evidence compared: {'yes' if True in evidence else 'no (the plugin prints no Evidence column)'}")
+    for k, n in explained.most_common():
+        print(f"  explained {n:5d}  {k}")
+    assert not problems, f"{len(problems)} unexplained difference(s) (fix them or list them in {KNOWN}):\n" + \
+        "\n".join(sorted(problems)[:80])
+
+
+def test_known_differences_file_is_well_formed():
+    known = load_known()
+    assert known, f"{KNOWN} lists no difference"
+    for e in known:
+        assert len(e["reason"]) > 30, f"{e['id']}: say why, in a sentence"
+
+
+def test_teaching_captures_agree(tshark, scanner):
+    differential(tshark, TEACHING, "captures/")
+
+
+@pytest.mark.slow
+def test_shared_captures_agree(tshark, scanner, shared_captures):
+    differential(tshark, shared_captures, "")
+
+
+# ---- The scanner alone.
+
+def test_output_layout_and_hosts(scanner):
+    p = subprocess.run([scanner, "--hosts", os.path.join(TEACHING, "sccp-phone-call.pcap")], capture_output=True,
+                       text=True, check=True)
+    lines = p.stdout.splitlines()
+    assert lines[1].startswith("Cisco UC conversations (ciscouc): ")
+    assert lines[2].startswith(annotate.STAT_HEADER)
+    assert annotate.table_columns(p.stdout)[-4:] == ["evidence", "evidence_detail", "client_role", "server_role"]
+    rows = annotate.parse_conv(p.stdout)
+    assert len(rows) == int(lines[1].rsplit(" ", 1)[1])
+    sccp = [r for r in rows if r["detected"] == "SCCP"]
+    assert sccp and sccp[0]["listener_port"] == "2000" and sccp[0]["server"].endswith(":2000")
+    assert sccp[0]["evidence"] == "confirmed" and sccp[0]["client_role"] == "Phone"
+    # The call's RTP, set up by Skinny's channel messages, is confirmed media.
+    rtp = [r for r in rows if r["detected"] == "RTP"]
+    assert rtp and all(r["evidence"] == "confirmed" and "set up by SCCP" in r["evidence_detail"] for r in rtp)
+    hosts = lines[lines.index("Host\tRoles\tEvidence\tFirst frame") + 1:]
+    assert any(h.split("\t")[1] == "Phone" for h in hosts)
+    assert any("Unified CM" in h.split("\t")[1] for h in hosts)
+    assert "ciscouc-scan: " in p.stdout.splitlines()[-1]
+
+
+def _udp_frame(src: str, dst: str, sport: int, dport: int, payload: bytes) -> bytes:
+    return bytes(Ether() / IP(src=src, dst=dst) / UDP(sport=sport, dport=dport) / Raw(payload))
+
+
+def _write(path: str, packets: list[bytes], linktype: int = 1) -> str:
+    import struct
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
+        for i, pkt in enumerate(packets):
+            f.write(struct.pack("<IIII", 1000 + i, 0, len(pkt), len(pkt)))
+            f.write(pkt)
+    return path
+
+
+def test_link_layers_fragments_and_footer(scanner, tmp_path):
+    sip = b"OPTIONS sip:a@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1\r\nUser-Agent: Cisco-CP8865/14\r\n\r\n"
+    udp = _udp_frame("10.0.0.1", "10.0.0.2", 5062, 5060, sip)  # an Ethernet frame
+    ip = udp[14:]
+    # QinQ: an 802.1ad tag, then an 802.1Q tag, before the EtherType.
+    vlan = udp[:12] + b"\x88\xa8\x00\x06\x81\x00\x00\x05" + udp[12:]
+    sll = b"\x00\x00\x00\x01\x00\x06" + b"\x00" * 8 + b"\x08\x00" + ip
+    frag = bytearray(ip)
+    frag[6] = 0x00
+    frag[7] = 0x10  # fragment offset 16: not the first fragment
+    for linktype, frame in ((1, udp), (1, vlan), (113, sll), (101, ip), (228, ip), (0, b"\x02\x00\x00\x00" + ip)):
+        f = _write(str(tmp_path / f"l{linktype}.pcap"), [frame, frame], linktype)
+        p = subprocess.run([scanner, f], capture_output=True, text=True, check=True)
+        rows = annotate.parse_conv(p.stdout)
+        assert len(rows) == 1 and rows[0]["detected"] == "SIP" and rows[0]["listener_port"] == "5060", (linktype, p.stdout)
+    f = _write(str(tmp_path / "frag.pcap"), [udp[:14] + bytes(frag)], 1)
+    p = subprocess.run([scanner, f], capture_output=True, text=True, check=True)
+    assert annotate.parse_conv(p.stdout) == []
+    assert "fragments after the first" in p.stdout
+
+
+def test_bad_input_is_reported(scanner, tmp_path):
+    empty = tmp_path / "empty.pcap"
+    empty.write_bytes(b"")
+    junk = tmp_path / "junk.pcap"
+    junk.write_bytes(b"not a capture at all" * 10)
+    for f in (empty, junk):
+        p = subprocess.run([scanner, str(f)], capture_output=True, text=True)
+        assert p.returncode == 1 and str(f) in p.stderr
+    ok = os.path.join(TEACHING, "sip-phone-call.pcap")
+    with open(ok, "rb") as src:
+        data = src.read()
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(data[: len(data) // 2 + 7])
+    p = subprocess.run([scanner, str(cut)], capture_output=True, text=True)
+    assert p.returncode == 2 and "cut short" in p.stderr and annotate.parse_conv(p.stdout)
+    p = subprocess.run([scanner, "--edition", "no-such"], capture_output=True, text=True)
+    assert p.returncode == 64 and "no-such" in p.stderr
+
+
+def test_conversation_cap_is_counted(scanner, tmp_path):
+    frames = [_udp_frame("10.0.0.1", "10.0.0.2", 40000 + i, 53, b"\x00" * 12) for i in range(50)]
+    f = _write(str(tmp_path / "many.pcap"), frames)
+    p = subprocess.run([scanner, "--max-conversations", "10", f], capture_output=True, text=True, check=True)
+    assert len(annotate.parse_conv(p.stdout)) == 10
+    assert "dropped 40 packets of conversations beyond the cap of 10" in p.stdout
+
+
+def test_annotate_scan_engine_matches_columns(scanner, tmp_path):
+    out = tmp_path / "a.jsonl"
+    csv_out = tmp_path / "a.csv"
+    p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tools", "annotate.py"), "--engine", "scan",
+                        "--scanner", scanner, "--jobs", "2", "--quiet", "--jsonl", str(out), "--csv", str(csv_out),
+                        TEACHING], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    import csv
+    import json
+    rows = [json.loads(l) for l in out.read_text().splitlines()]
+    assert rows and all(list(r) == annotate.COLUMNS for r in rows)
+    with open(csv_out, newline="") as f:
+        assert next(csv.reader(f)) == annotate.COLUMNS
+    assert {r["status"] for r in rows} == {"ok"}
+    assert any(r["evidence"] == "confirmed" for r in rows)
+
+
+# ---- The fuzz target, bounded.
+
+@pytest.mark.slow
+def test_scanner_fuzzer_bounded(tmp_path):
+    import test_robustness
+    why = test_robustness._libfuzzer_available()
+    if why:
+        pytest.skip(f"libFuzzer target skipped: {why}")
+    build = BUILD + "-fuzz"
+    for cmd in (["cmake", "-S", ROOT, "-B", build, "-DCMAKE_CXX_COMPILER=clang++", "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+                 "-DCISCOUC_FUZZ=ON", "-DCISCOUC_TESTS=OFF"],
+                ["cmake", "--build", build, "--target", "fuzz_scan", "-j2"]):
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    # Seeds: the first frames of each teaching capture, as the target reads them.
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for f in capture_files(TEACHING):
+        frames = _frames(f)[:24]
+        blob = bytes([0]) + b"".join(len(x).to_bytes(2, "big") + x for x in frames)
+        (seeds / os.path.basename(f)).write_bytes(blob)
+    art = tmp_path / "artifacts"
+    art.mkdir()
+    p = subprocess.run([os.path.join(build, "fuzz", "fuzz_scan"), "-max_total_time=20", "-rss_limit_mb=4096",
+                        f"-artifact_prefix={art}/", str(seeds)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-4000:]
+    assert "Done" in p.stderr
+
+
+def _frames(path: str) -> list[bytes]:
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    assert magic == 0xA1B2C3D4, f"{path}: not a little-endian microsecond pcap"
+    frames, off = [], 24
+    while off + 16 <= len(data):
+        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+        frames.append(data[off + 16:off + 16 + incl])
+        off += 16 + incl
+    return frames
