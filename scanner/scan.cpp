@@ -507,8 +507,8 @@ Scanner::Detection Scanner::detect(Conv &c, const Packet &p, uint32_t frame) {
             d.carried = protocol_of_wireshark("smb", &d.other_carried);
         // On a sniffed port, the stock owner's claim needs evidence (detect()
         // in packet-ciscouc.cpp): SIP over TCP calls anything on 5060 SIP.
-        if (d.protocol >= 0 && (sniffed_for(t, p.sport, kProtocols[d.protocol].key) ||
-                                sniffed_for(t, p.dport, kProtocols[d.protocol].key)))
+        if (d.protocol >= 0 && (sniffed_for(t, p.sport, d.protocol) ||
+                                sniffed_for(t, p.dport, d.protocol)))
             d.protocol = -1;
         return d;
     }

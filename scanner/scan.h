@@ -14,7 +14,9 @@
 #include "catalog.h"
 #include "classify.h"
 #include "evidence.h"
-#include "heuristics.h"
+#include "flags.h"
+#include "rtp.h"
+#include "signatures.h"
 #include "packet.h"
 #include "roles.h"
 
