@@ -29,6 +29,11 @@ def pytest_configure(config):
                             "deselect with -m 'not slow'")
 
 
+# Fields that later Wireshark releases renamed: the name the tests use (4.0's)
+# -> the later name. Tshark.field_name() picks the one this tshark registers.
+RENAMED_FIELDS = {"_ws.malformed.dissector_bug": "_ws.dissector_bug"}
+
+
 def plugin_dir() -> str:
     return os.path.join(BUILD, "plugins")
 
@@ -38,6 +43,7 @@ class Tshark:
 
     def __init__(self, workdir: str):
         self.workdir = workdir
+        self._field_types: dict[str, str] | None = None
         self.home = os.path.join(workdir, "home")
         os.makedirs(self.home, exist_ok=True)
         os.chmod(self.home, 0o777)
@@ -100,9 +106,34 @@ class Tshark:
         if details:
             args += ["-o", f"ciscouc.details:{details}"]
         for f in fields:
-            args += ["-e", f]
+            args += ["-e", self.field_name(f)]
         args += extra or []
-        return parse_fields(self.run(args).stdout, fields)
+        return self.rows(self.run(args).stdout, fields)
+
+    def field_types(self) -> dict[str, str]:
+        """Every registered field (tshark -G fields) -> its type (FT_...)."""
+        if self._field_types is None:
+            out = self.run(["-G", "fields"]).stdout
+            cells = (line.split("\t") for line in out.splitlines())
+            self._field_types = {c[2]: c[3] for c in cells if len(c) > 3 and c[0] == "F"}
+        return self._field_types
+
+    def field_name(self, name: str) -> str:
+        """This tshark's name for a field the tests name as Wireshark 4.0 does."""
+        new = RENAMED_FIELDS.get(name)
+        types = self.field_types()
+        return new if new and name not in types and new in types else name
+
+    def rows(self, out: str, fields: list[str]) -> list[dict[str, str]]:
+        """parse_fields with tshark's own formatting normalised to 4.0's: -T fields
+        prints FT_BOOLEAN values as 1/0 up to 4.0 and as True/False from 4.2 on."""
+        types = self.field_types()
+        booleans = [f for f in fields if types.get(self.field_name(f)) == "FT_BOOLEAN"]
+        rows = parse_fields(out, fields)
+        for r in rows:
+            for f in booleans:
+                r[f] = "|".join({"True": "1", "False": "0"}.get(v, v) for v in r[f].split("|"))
+        return rows
 
 
 def parse_fields(out: str, fields: list[str]) -> list[dict[str, str]]:

@@ -14,6 +14,7 @@
 #include <epan/to_str.h>
 #include <epan/dissectors/packet-tcp.h>
 
+#include "ws_compat.h"
 #include "core/classify.h"
 
 namespace ciscouc {
@@ -22,8 +23,8 @@ namespace epan {
 extern int proto_ciscouc;
 extern int ciscouc_tap;
 extern int hf_heuristic;      // ciscouc.heuristic: the signature that recognised a packet
-extern gboolean pref_steal;   // try UC signatures first on ports of unrelated dissectors
-extern gboolean pref_rtp_decode;  // hand recognised RTP to Wireshark's RTP dissector
+extern ciscouc_pref_bool pref_steal;   // try UC signatures first on ports of unrelated dissectors
+extern ciscouc_pref_bool pref_rtp_decode;  // hand recognised RTP to Wireshark's RTP dissector
 
 // Per-packet payload evidence: the vocabulary protocol a packet's payload
 // shows, recorded by a handler that does not decode it as that protocol (a

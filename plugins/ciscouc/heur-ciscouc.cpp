@@ -34,7 +34,7 @@ void transparent_for_reassembly(packet_info *pinfo) {
     pinfo->can_desegment = pinfo->saved_can_desegment;
 }
 
-gboolean hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+ciscouc_heur_bool hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
     if (sig < 0 || !heur_targets[sig]) return FALSE;
     transparent_for_reassembly(pinfo);
     proto_item *hi = proto_tree_add_string(tree, hf_heuristic, tvb, 0, 0, kSignatures[sig].name);
@@ -62,7 +62,7 @@ int match_for(Transport t, tvbuff_t *tvb, const char *protocol_key) {
 }
 
 template <Transport T, const char *Key>
-gboolean heur_proto(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+ciscouc_heur_bool heur_proto(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
     return hand_off(match_for(T, tvb, Key), tvb, pinfo, tree, data);
 }
 
@@ -88,7 +88,7 @@ int dissect_rtp_seen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     return static_cast<int>(tvb_captured_length(tvb));
 }
 
-gboolean heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+ciscouc_heur_bool heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
     if (pref_rtp_decode && !rtp_handle) return FALSE;
     if (!documented_media_port(static_cast<guint16>(pinfo->srcport)) &&
         !documented_media_port(static_cast<guint16>(pinfo->destport)))

@@ -25,8 +25,8 @@ namespace epan {
 int proto_ciscouc = -1;
 int ciscouc_tap = -1;
 int hf_heuristic = -1;
-gboolean pref_steal = TRUE;
-gboolean pref_rtp_decode = FALSE;
+ciscouc_pref_bool pref_steal = TRUE;
+ciscouc_pref_bool pref_rtp_decode = FALSE;
 
 namespace {
 
@@ -39,12 +39,12 @@ int ett_ciscouc = -1, ett_use = -1;
 expert_field ei_flag[kFlagCount];
 
 // Preferences.
-gboolean pref_labels = TRUE;
+ciscouc_pref_bool pref_labels = TRUE;
 gint pref_edition = -1;
-gboolean pref_only_preferred = FALSE;
+ciscouc_pref_bool pref_only_preferred = FALSE;
 gint pref_language = 0;  // 0 English, 1 the guide's language
-gboolean pref_info = FALSE;
-gboolean pref_flag[kFlagCount] = {TRUE, TRUE, TRUE, TRUE, TRUE, TRUE};
+ciscouc_pref_bool pref_info = FALSE;
+ciscouc_pref_bool pref_flag[kFlagCount] = {TRUE, TRUE, TRUE, TRUE, TRUE, TRUE};
 // How much of each documented use goes into a visible packet tree (what
 // `tshark -V`, `tshark -T fields` and the packet details pane build).
 enum { kDetailsFull = 0, kDetailsCompact = 1, kDetailsConversation = 2 };
@@ -102,7 +102,7 @@ bool parse_range(const char *text, guint *lo, guint *hi) {
     return true;
 }
 
-gboolean allow_update(void *r, char **err) {
+ciscouc_uat_bool allow_update(void *r, char **err) {
     auto *a = static_cast<AllowRecord *>(r);
     guint lo, hi;
     if (!a->transport || (strcmp(a->transport, "tcp") != 0 && strcmp(a->transport, "udp") != 0)) {
@@ -555,7 +555,7 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
         if (changed) relabel(st, pinfo->num);
     }
     if (have_tap_listener(ciscouc_tap)) {
-        ciscouc_tap_info *ti_tap = wmem_new0(wmem_packet_scope(), ciscouc_tap_info);
+        ciscouc_tap_info *ti_tap = wmem_new0(pinfo->pool, ciscouc_tap_info);
         ti_tap->state = st;
         tap_queue_packet(ciscouc_tap, pinfo, ti_tap);
     }
