@@ -115,6 +115,7 @@ mount_in() {  # mount_in <what> <where inside> [options...]
 
 # ---- 1. Native reference dump.
 say "native reference: building $NATIVE_BUILD and dumping the teaching captures"
+./setup.sh --deps
 cmake -S . -B "$NATIVE_BUILD" >/dev/null
 cmake --build "$NATIVE_BUILD" -j"$(nproc)" >/dev/null
 rm -rf "$OUT/native"
@@ -179,9 +180,9 @@ chroot "$DIR" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_A
   (cd "$BUILD" && ctest --output-on-failure)
   echo "== install into the global plugin folder, check it loads, uninstall"
   cmake --install "$BUILD"
-  tshark -G plugins | grep -P "^ciscouc\.so\t.*\tdissector\t/usr/lib/.*/wireshark/plugins/$WANT/epan/ciscouc\.so$"
+  tshark -G plugins | grep -P "^ciscouc\.so\s.*\tdissector\t/usr/lib/.*/wireshark/plugins/$WANT/epan/ciscouc\.so$"
   cmake --build "$BUILD" --target uninstall
-  ! tshark -G plugins | grep -q ciscouc
+  if tshark -G plugins | grep -q ciscouc; then echo "ciscouc is still loaded after uninstall" >&2; exit 1; fi
   echo "== pytest"
   CISCOUC_BUILD="$BUILD" CISCOUC_VERSIONS_DUMP="$INNER/versions-out" \
     CISCOUC_VERSIONS_REFERENCE="$INNER/versions-reference" \

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -109,6 +110,36 @@ class Tshark:
             args += ["-e", self.field_name(f)]
         args += extra or []
         return self.rows(self.run(args).stdout, fields)
+
+    def info_column(self, pcap: str, extra: list[str] | None = None, two_pass: bool = True) -> list[str]:
+        """The Info column of each packet as the packet list shows it. From
+        Wireshark 4.2 on, -T fields -e _ws.col.info misses what a postdissector
+        appends to the column, so the column is read from the summary lines."""
+        args = ["-r", pcap, "-o", 'gui.column.format:"Info","%i"', *(["-2"] if two_pass else []), *(extra or [])]
+        return [line.strip() for line in self.run(args).stdout.splitlines()]
+
+    def tree_fields(self, pcap: str, fields: list[str], extra: list[str] | None = None,
+                    two_pass: bool = True, details: str | None = "full") -> list[dict[str, str]]:
+        """fields() as read from the visible packet tree (-T pdml): what -V and
+        the details pane show. From Wireshark 4.2 on, -T fields builds only
+        the -e fields, not a visible tree, so behaviour that depends on a
+        visible tree (the default details) is read this way on every version."""
+        args = ["-r", pcap, "-T", "pdml"]
+        if two_pass:
+            args.append("-2")
+        if details:
+            args += ["-o", f"ciscouc.details:{details}"]
+        args += extra or []
+        want = {self.field_name(f): f for f in fields}
+        rows = []
+        for packet in ET.fromstring(self.run(args).stdout).iter("packet"):
+            found: dict[str, list[str]] = {f: [] for f in fields}
+            for el in packet.iter("field"):
+                f = want.get(el.get("name", ""))
+                if f is not None:
+                    found[f].append(el.get("show", ""))
+            rows.append({f: "|".join(v) for f, v in found.items()})
+        return rows
 
     def field_types(self) -> dict[str, str]:
         """Every registered field (tshark -G fields) -> its type (FT_...)."""

@@ -2,9 +2,13 @@
 
 For each captures/*.pcap: the -z ciscouc,conv table, the -z ciscouc,tree and
 -z ciscouc_conv,tree statistics, and a table of every ciscouc field (flags
-included) per frame, with the default and with the full details preference.
-tshark's own formatting differences between versions (booleans) are
-normalised by conftest's Tshark.rows; nothing of the plugin's is.
+included) per frame: from -T fields with the full and the compact details,
+and from the visible packet tree (-T pdml, what -V and the details pane show)
+with the default details, which list uses only where a visible tree or a
+field asks for them (from Wireshark 4.2 on, -T fields builds only its -e
+fields, not a visible tree). tshark's own formatting differences between
+versions (booleans) are normalised by conftest's Tshark.rows; nothing of the
+plugin's is.
 
 CISCOUC_VERSIONS_DUMP=DIR writes the outputs to DIR/<capture>/;
 CISCOUC_VERSIONS_REFERENCE=DIR compares them with such a dump made by another
@@ -43,9 +47,9 @@ def stats_tree_counts(out: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def fields_table(tshark, pcap: str, details: str | None) -> str:
+def fields_table(tshark, pcap: str, details: str | None, tree: bool = False) -> str:
     names = ["frame.number", *ciscouc_fields(tshark)]
-    rows = tshark.fields(pcap, names, details=details)
+    rows = (tshark.tree_fields if tree else tshark.fields)(pcap, names, details=details)
     return "\n".join(["\t".join(names), *("\t".join(r[n] for n in names) for r in rows)]) + "\n"
 
 
@@ -57,8 +61,9 @@ def outputs(tshark, pcap: str) -> dict[str, str]:
         "conv.txt": conv,
         "tree.txt": stats_tree_counts(tree),
         "conv-tree.txt": stats_tree_counts(conv_tree),
-        "fields.tsv": fields_table(tshark, pcap, None),
+        "tree-default.tsv": fields_table(tshark, pcap, None, tree=True),
         "fields-full.tsv": fields_table(tshark, pcap, "full"),
+        "fields-compact.tsv": fields_table(tshark, pcap, "compact"),
     }
 
 
@@ -68,7 +73,7 @@ def test_plugin_output_is_the_reference(tshark, name):
     m = re.search(r"^Cisco UC conversations \(ciscouc\): (\d+)$", out["conv.txt"], re.M)
     assert m and int(m.group(1)) > 0, out["conv.txt"]
     assert "Packets by product and purpose" in out["tree.txt"], out["tree.txt"]
-    assert out["fields.tsv"].count("\n") > 1 and out["fields-full.tsv"].count("\n") > 1
+    assert all(out[f].count("\n") > 1 for f in ("tree-default.tsv", "fields-full.tsv", "fields-compact.tsv"))
     if DUMP:
         os.makedirs(os.path.join(DUMP, name), exist_ok=True)
         for f, text in out.items():
