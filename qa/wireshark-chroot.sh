@@ -49,10 +49,11 @@ if ! command -v mmdebstrap >/dev/null; then
     die "could not install mmdebstrap (apt-get install mmdebstrap)"
 fi
 
-# What the suite needs inside (setup.sh's list, plus make, python3 and what the
-# slow robustness tests use: clang for libFuzzer, valgrind).
+# What the suite needs inside (setup.sh's list, plus make, python3, setpriv and
+# nobody, and what the slow robustness tests use: clang with the libFuzzer and
+# sanitizer runtimes, valgrind).
 PACKAGES=(tshark libwireshark-dev wireshark-dev cmake make g++ python3 python3-pytest python3-scapy libgtest-dev
-          util-linux passwd clang valgrind)
+          util-linux passwd clang libclang-rt-dev valgrind)
 APTOPTS=('Acquire::Check-Valid-Until "false"')   # sid's Release file can be expired
 CHROOTS=${CISCOUC_CHROOT_DIR:-/var/tmp/ciscouc-chroot}
 DIR=$CHROOTS/$SUITE
@@ -138,9 +139,14 @@ else
         "$SUITE" "$DIR" >"$log" 2>&1; then
     tail -n 15 "$log" >&2
     remove_chroot || true
-    echo "wireshark-chroot[$VERSION]: NETWORK OR MIRROR FAILURE: could not make the $SUITE chroot from the" \
-         "Debian mirror (log: $log); no test ran" >&2
-    trap - EXIT; unmount_all; exit 75
+    trap - EXIT; unmount_all
+    if grep -qiE "Failed to fetch|Could not resolve|Temporary failure|Unable to connect|Connection (failed|timed out|refused)|Network is unreachable|Hash Sum mismatch|Release file .* (is expired|not valid)|does not have a Release file|Undetermined Error|40[34] +Not Found|5[0-9][0-9] " "$log"; then
+      echo "wireshark-chroot[$VERSION]: NETWORK OR MIRROR FAILURE: could not make the $SUITE chroot from the" \
+           "Debian mirror (log: $log); no test ran" >&2
+      exit 75
+    fi
+    echo "wireshark-chroot[$VERSION]: could not make the $SUITE chroot (not a network error: log $log)" >&2
+    exit 2
   fi
   echo "$STAMP" >"$STAMP_FILE"
   say "chroot made in $(( $(date +%s) - start ))s"

@@ -139,7 +139,7 @@ class Tshark:
                 if f is not None:
                     found[f].append(el.get("show", ""))
             rows.append({f: "|".join(v) for f, v in found.items()})
-        return rows
+        return self.normalise(rows, fields)
 
     def field_types(self) -> dict[str, str]:
         """Every registered field (tshark -G fields) -> its type (FT_...)."""
@@ -156,11 +156,14 @@ class Tshark:
         return new if new and name not in types and new in types else name
 
     def rows(self, out: str, fields: list[str]) -> list[dict[str, str]]:
-        """parse_fields with tshark's own formatting normalised to 4.0's: -T fields
-        prints FT_BOOLEAN values as 1/0 up to 4.0 and as True/False from 4.2 on."""
+        """parse_fields with tshark's own formatting normalised to 4.0's."""
+        return self.normalise(parse_fields(out, fields), fields)
+
+    def normalise(self, rows: list[dict[str, str]], fields: list[str]) -> list[dict[str, str]]:
+        """tshark prints FT_BOOLEAN values (-T fields, PDML show) as 1/0 up to
+        4.0 and as True/False from 4.2 on: normalised to 4.0's, in place."""
         types = self.field_types()
         booleans = [f for f in fields if types.get(self.field_name(f)) == "FT_BOOLEAN"]
-        rows = parse_fields(out, fields)
         for r in rows:
             for f in booleans:
                 r[f] = "|".join({"True": "1", "False": "0"}.get(v, v) for v in r[f].split("|"))

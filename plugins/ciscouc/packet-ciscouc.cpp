@@ -339,10 +339,13 @@ void relabel(ConvState *st, guint32 frame) {
 }
 
 // Media that signalling set up (SDP, Skinny, MGCP call rtp_add_address and
-// rtcp_add_address, which attach RTP or RTCP data to the conversation) has one
-// state per direction, keyed by the ordered address and port pair: Wireshark
-// up to 4.4 makes one conversation per direction for it, 4.6 one for both,
-// and the plugin's rows stay the same on every version.
+// rtcp_add_address) has one state per direction, keyed by the ordered address
+// and port pair: Wireshark up to 4.4 makes one conversation per direction for
+// it, 4.6 one for both, and the plugin's rows stay the same on every version.
+// RTP marks such a packet with its per-packet setup data (p_get_proto_data of
+// proto_rtp, key RTP_CONVERSATION_PROTO_DATA = 0, epan/dissectors/packet-rtp.h
+// and packet-rtp.c); RTCP attaches its setup data to the conversation.
+constexpr guint32 kRtpSetupKey = 0;
 struct MediaKey {
     address src, dst;
     guint32 sport, dport;
@@ -358,15 +361,16 @@ gboolean media_equal(gconstpointer a, gconstpointer b) {
 }
 wmem_map_t *media_states;  // MediaKey -> ConvState, file-scoped
 
-bool signalled_media(conversation_t *conv) {
-    return (proto_rtp >= 0 && conversation_get_proto_data(conv, proto_rtp)) ||
+bool signalled_media(packet_info *pinfo, conversation_t *conv) {
+    return (proto_rtp >= 0 && (p_get_proto_data(wmem_file_scope(), pinfo, proto_rtp, kRtpSetupKey) ||
+                               conversation_get_proto_data(conv, proto_rtp))) ||
            (proto_rtcp >= 0 && conversation_get_proto_data(conv, proto_rtcp));
 }
 
 ConvState *conv_state(packet_info *pinfo, Transport t) {
     conversation_t *conv = find_conversation_pinfo(pinfo, 0);
     if (!conv) return nullptr;
-    const bool media = t == kUdp && signalled_media(conv);
+    const bool media = t == kUdp && signalled_media(pinfo, conv);
     MediaKey key{pinfo->src, pinfo->dst, pinfo->srcport, pinfo->destport};  // shallow: lookup only
     auto *st = static_cast<ConvState *>(media ? wmem_map_lookup(media_states, &key)
                                               : conversation_get_proto_data(conv, proto_ciscouc));
