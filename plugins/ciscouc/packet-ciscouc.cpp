@@ -140,7 +140,7 @@ constexpr guint16 kInspectPackets = 32;
 // Wireshark protocol ids -> what they tell us. Built once at handoff.
 enum : gint16 { kSkip = -2, kOther = -1 };
 std::vector<gint16> proto_class;
-int proto_tcp = -1, proto_udp = -1, proto_tls = -1, proto_ssl = -1, proto_rtp = -1, proto_rtcp = -1;
+int proto_tcp = -1, proto_udp = -1, proto_tls = -1, proto_ssl = -1;
 
 void build_proto_classes() {
     int max_id = 0;
@@ -170,8 +170,6 @@ void build_proto_classes() {
     proto_udp = proto_get_id_by_filter_name("udp");
     proto_tls = proto_get_id_by_filter_name("tls");
     proto_ssl = proto_get_id_by_filter_name("ssl");
-    proto_rtp = proto_get_id_by_filter_name("rtp");
-    proto_rtcp = proto_get_id_by_filter_name("rtcp");
 }
 
 // What a frame shows after its innermost transport layer.
@@ -338,42 +336,10 @@ void relabel(ConvState *st, guint32 frame) {
     st->nr_pending = r.not_recommended_pending && pref_flag[4];
 }
 
-// Media that signalling set up (SDP, Skinny, MGCP call rtp_add_address and
-// rtcp_add_address) has one state per direction, keyed by the ordered address
-// and port pair: Wireshark up to 4.4 makes one conversation per direction for
-// it, 4.6 one for both, and the plugin's rows stay the same on every version.
-// RTP marks such a packet with its per-packet setup data (p_get_proto_data of
-// proto_rtp, key RTP_CONVERSATION_PROTO_DATA = 0, epan/dissectors/packet-rtp.h
-// and packet-rtp.c); RTCP attaches its setup data to the conversation.
-constexpr guint32 kRtpSetupKey = 0;
-struct MediaKey {
-    address src, dst;
-    guint32 sport, dport;
-};
-guint media_hash(gconstpointer k) {
-    const auto *m = static_cast<const MediaKey *>(k);
-    return add_address_to_hash(add_address_to_hash((m->sport << 16) ^ m->dport, &m->src), &m->dst);
-}
-gboolean media_equal(gconstpointer a, gconstpointer b) {
-    const auto *x = static_cast<const MediaKey *>(a), *y = static_cast<const MediaKey *>(b);
-    return x->sport == y->sport && x->dport == y->dport && addresses_equal(&x->src, &y->src) &&
-           addresses_equal(&x->dst, &y->dst);
-}
-wmem_map_t *media_states;  // MediaKey -> ConvState, file-scoped
-
-bool signalled_media(packet_info *pinfo, conversation_t *conv) {
-    return (proto_rtp >= 0 && (p_get_proto_data(wmem_file_scope(), pinfo, proto_rtp, kRtpSetupKey) ||
-                               conversation_get_proto_data(conv, proto_rtp))) ||
-           (proto_rtcp >= 0 && conversation_get_proto_data(conv, proto_rtcp));
-}
-
 ConvState *conv_state(packet_info *pinfo, Transport t) {
     conversation_t *conv = find_conversation_pinfo(pinfo, 0);
     if (!conv) return nullptr;
-    const bool media = t == kUdp && signalled_media(pinfo, conv);
-    MediaKey key{pinfo->src, pinfo->dst, pinfo->srcport, pinfo->destport};  // shallow: lookup only
-    auto *st = static_cast<ConvState *>(media ? wmem_map_lookup(media_states, &key)
-                                              : conversation_get_proto_data(conv, proto_ciscouc));
+    auto *st = static_cast<ConvState *>(ciscouc_conv_get_data(pinfo, conv, proto_ciscouc));
     if (st) return st;
     if (PINFO_FD_VISITED(pinfo)) return nullptr;  // created on the first pass only
     st = wmem_new0(wmem_file_scope(), ConvState);
@@ -402,16 +368,7 @@ ConvState *conv_state(packet_info *pinfo, Transport t) {
     st->same_host = addresses_equal(&pinfo->src, &pinfo->dst);
     st->first_frame = pinfo->num;
     relabel(st, pinfo->num);
-    if (media) {
-        auto *k = wmem_new(wmem_file_scope(), MediaKey);
-        copy_address_wmem(wmem_file_scope(), &k->src, &pinfo->src);
-        copy_address_wmem(wmem_file_scope(), &k->dst, &pinfo->dst);
-        k->sport = pinfo->srcport;
-        k->dport = pinfo->destport;
-        wmem_map_insert(media_states, k, st);
-    } else {
-        conversation_add_proto_data(conv, proto_ciscouc, st);
-    }
+    ciscouc_conv_add_data(pinfo, conv, proto_ciscouc, st);
     return st;
 }
 
@@ -774,7 +731,6 @@ void register_protocol() {
 }
 
 void register_handoff() {
-    media_states = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), media_hash, media_equal);
     postdissector_handle = create_dissector_handle(dissect_post, proto_ciscouc);
     register_postdissector(postdissector_handle);
     build_proto_classes();
