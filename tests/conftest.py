@@ -32,6 +32,8 @@ def pytest_configure(config):
 
 # Fields that later Wireshark releases renamed: the name the tests use (4.0's)
 # -> the later name. Tshark.field_name() picks the one this tshark registers.
+# (4.4 and 4.6 register the dissector-bug marker as a protocol of its own; like
+# the 4.0 field it is non-empty in -T fields exactly where a bug was caught.)
 RENAMED_FIELDS = {"_ws.malformed.dissector_bug": "_ws.dissector_bug"}
 
 
@@ -142,11 +144,17 @@ class Tshark:
         return self.normalise(rows, fields)
 
     def field_types(self) -> dict[str, str]:
-        """Every registered field (tshark -G fields) -> its type (FT_...)."""
+        """Every registered field and protocol (tshark -G fields) -> its type
+        (FT_..., FT_PROTOCOL for a protocol)."""
         if self._field_types is None:
             out = self.run(["-G", "fields"]).stdout
-            cells = (line.split("\t") for line in out.splitlines())
-            self._field_types = {c[2]: c[3] for c in cells if len(c) > 3 and c[0] == "F"}
+            types = {}
+            for c in (line.split("\t") for line in out.splitlines()):
+                if len(c) > 3 and c[0] == "F":
+                    types[c[2]] = c[3]
+                elif len(c) > 2 and c[0] == "P":
+                    types[c[2]] = "FT_PROTOCOL"
+            self._field_types = types
         return self._field_types
 
     def field_name(self, name: str) -> str:
