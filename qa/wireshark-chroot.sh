@@ -78,11 +78,12 @@ unmount_all() {
   MOUNTS=()
   # Anything an interrupted earlier run left mounted below the chroot.
   if [ -d "$DIR" ]; then
-    findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    { findmnt -rn -o TARGET | grep -F "$DIR/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done; } || true
   fi
 }
 cleanup() {
   local rc=$?
+  set +e   # every step of the teardown runs, whatever fails
   unmount_all
   if [ -d "$DIR$INNER/versions-out" ]; then
     rm -rf "${OUT:?}/$VERSION" && mkdir -p "$OUT" && cp -r "$DIR$INNER/versions-out" "$OUT/$VERSION" || true
