@@ -40,7 +40,8 @@ fi
 # Both scripts may run as root and as a user, so the profile and plugin are
 # installed for whoever runs this.
 
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Builds for the installed Wireshark (4.0 to 4.6) and installs into its version's plugin folder.
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo | sed -n 's/^-- ciscouc: /setup: /p'
 cmake --build "$BUILD" -j"$(nproc)"
 cmake --install "$BUILD"
 /usr/bin/python3 -m captures.make_captures --out captures --check >/dev/null 2>&1 || /usr/bin/python3 -m captures.make_captures --out captures

@@ -183,7 +183,8 @@ class Runner:
         """tshark -G protocols: the sanitized plugin loads and registers ciscouc."""
         p = subprocess.run(self.command(["-G", "protocols"]), capture_output=True, timeout=300,
                            stdin=subprocess.DEVNULL, env={"PATH": self.env["PATH"]})
-        if p.returncode != 0 or b"\tciscouc\n" not in p.stdout:
+        # name, short name, filter name (4.2+ add columns after it)
+        if p.returncode != 0 or not any(line.split(b"\t")[2:3] == [b"ciscouc"] for line in p.stdout.splitlines()):
             sys.exit("fuzz_captures: the sanitized plugin does not load into tshark:\n" +
                      p.stderr.decode(errors="replace")[-3000:])
 

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import tomllib
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -42,6 +43,13 @@ def pytest_configure(config):
                             "deselect with -m 'not slow'")
 
 
+# Fields that later Wireshark releases renamed: the name the tests use (4.0's)
+# -> the later name. Tshark.field_name() picks the one this tshark registers.
+# (4.4 and 4.6 register the dissector-bug marker as a protocol of its own; like
+# the 4.0 field it is non-empty in -T fields exactly where a bug was caught.)
+RENAMED_FIELDS = {"_ws.malformed.dissector_bug": "_ws.dissector_bug"}
+
+
 def plugin_dir() -> str:
     return os.path.join(BUILD, "plugins")
 
@@ -56,6 +64,7 @@ class Tshark:
         # assert what the port documents. `tshark_evidence` runs the default.
         self.claims = claims
         self.workdir = workdir
+        self._field_types: dict[str, str] | None = None
         self.home = os.path.join(workdir, "home")
         os.makedirs(self.home, exist_ok=True)
         os.chmod(self.home, 0o777)
@@ -120,9 +129,73 @@ class Tshark:
         if details:
             args += ["-o", f"ciscouc.details:{details}"]
         for f in fields:
-            args += ["-e", f]
+            args += ["-e", self.field_name(f)]
         args += extra or []
-        return parse_fields(self.run(args).stdout, fields)
+        return self.rows(self.run(args).stdout, fields)
+
+    def info_column(self, pcap: str, extra: list[str] | None = None, two_pass: bool = True) -> list[str]:
+        """The Info column of each packet as the packet list shows it. From
+        Wireshark 4.2 on, -T fields -e _ws.col.info misses what a postdissector
+        appends to the column, so the column is read from the summary lines."""
+        args = ["-r", pcap, "-o", 'gui.column.format:"Info","%i"', *(["-2"] if two_pass else []), *(extra or [])]
+        return [line.strip() for line in self.run(args).stdout.splitlines()]
+
+    def tree_fields(self, pcap: str, fields: list[str], extra: list[str] | None = None,
+                    two_pass: bool = True, details: str | None = "full") -> list[dict[str, str]]:
+        """fields() as read from the visible packet tree (-T pdml): what -V and
+        the details pane show. From Wireshark 4.2 on, -T fields builds only
+        the -e fields, not a visible tree, so behaviour that depends on a
+        visible tree (the default details) is read this way on every version."""
+        args = ["-r", pcap, "-T", "pdml"]
+        if two_pass:
+            args.append("-2")
+        if details:
+            args += ["-o", f"ciscouc.details:{details}"]
+        args += extra or []
+        want = {self.field_name(f): f for f in fields}
+        rows = []
+        for packet in ET.fromstring(self.run(args).stdout).iter("packet"):
+            found: dict[str, list[str]] = {f: [] for f in fields}
+            for el in packet.iter("field"):
+                f = want.get(el.get("name", ""))
+                if f is not None:
+                    found[f].append(el.get("show", ""))
+            rows.append({f: "|".join(v) for f, v in found.items()})
+        return self.normalise(rows, fields)
+
+    def field_types(self) -> dict[str, str]:
+        """Every registered field and protocol (tshark -G fields) -> its type
+        (FT_..., FT_PROTOCOL for a protocol)."""
+        if self._field_types is None:
+            out = self.run(["-G", "fields"]).stdout
+            types = {}
+            for c in (line.split("\t") for line in out.splitlines()):
+                if len(c) > 3 and c[0] == "F":
+                    types[c[2]] = c[3]
+                elif len(c) > 2 and c[0] == "P":
+                    types[c[2]] = "FT_PROTOCOL"
+            self._field_types = types
+        return self._field_types
+
+    def field_name(self, name: str) -> str:
+        """This tshark's name for a field the tests name as Wireshark 4.0 does."""
+        new = RENAMED_FIELDS.get(name)
+        types = self.field_types()
+        return new if new and name not in types and new in types else name
+
+    def rows(self, out: str, fields: list[str]) -> list[dict[str, str]]:
+        """parse_fields with tshark's own formatting normalised to 4.0's."""
+        return self.normalise(parse_fields(out, fields), fields)
+
+    def normalise(self, rows: list[dict[str, str]], fields: list[str]) -> list[dict[str, str]]:
+        """tshark prints FT_BOOLEAN values (-T fields, PDML show) as 1/0 up to
+        4.0 and as True/False from 4.2 on: normalised to 4.0's, in place."""
+        types = self.field_types()
+        booleans = [f for f in fields if types.get(self.field_name(f)) == "FT_BOOLEAN"]
+        for r in rows:
+            for f in booleans:
+                r[f] = "|".join({"True": "1", "False": "0"}.get(v, v) for v in r[f].split("|"))
+        return rows
 
 
 def parse_fields(out: str, fields: list[str]) -> list[dict[str, str]]:

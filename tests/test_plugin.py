@@ -207,8 +207,8 @@ def test_preferences_change_order_language_and_switch_labels_off(labelled, tshar
     assert all(e.startswith("cucm42-en.") for e in values(only[-1], "ciscouc.entry"))
     ko = tshark.fields(path, fields, ["-Y", "tcp.port == 2551", "-o", "ciscouc.language:original"])
     assert re.search(r"[\uac00-\ud7a3\u3040-\u30ff]", ko[-1]["ciscouc.summary"]), ko[-1]
-    info = tshark.fields(path, fields, ["-Y", "tcp.port == 2000", "-o", "ciscouc.info_column:TRUE"])
-    assert "[UC: 2000: " in info[-1]["_ws.col.Info"]
+    info = tshark.info_column(path, ["-Y", "tcp.port == 2000", "-o", "ciscouc.info_column:TRUE"])
+    assert "[UC: 2000: " in info[-1]
     off = tshark.fields(path, fields, ["-o", "ciscouc.labels:FALSE"])
     assert all(r["ciscouc.entry"] == "" for r in off)
 
@@ -438,9 +438,9 @@ def test_default_details_list_uses_where_the_label_was_decided(tshark, name):
     frame that lists exactly the uses the full setting puts on the packet."""
     pcap = os.path.join(TEACHING, name)
     extra = ["-o", "ciscouc.edition:cucm-current"] if name == "misbehaviour.pcap" else []
-    conv = {int(r["frame.number"]): r for r in tshark.fields(pcap, DETAIL_FIELDS, extra, two_pass=False,
-                                                             details=None)}
-    full = {int(r["frame.number"]): r for r in tshark.fields(pcap, DETAIL_FIELDS, extra, two_pass=False)}
+    conv = {int(r["frame.number"]): r for r in tshark.tree_fields(pcap, DETAIL_FIELDS, extra, two_pass=False,
+                                                                  details=None)}
+    full = {int(r["frame.number"]): r for r in tshark.tree_fields(pcap, DETAIL_FIELDS, extra, two_pass=False)}
     assert conv.keys() == full.keys()
     linked = listed = 0
     for n, r in conv.items():

@@ -201,8 +201,6 @@ class Frame:
         return port in (self.sport, self.dport)
 
 
-_parse_rows = conftest.parse_fields
-
 
 def _severities(value: str) -> set[int]:
     return {int(v) for v in value.split("|") if v.isdigit()}
@@ -250,20 +248,20 @@ class FileResult:
         return {f: c.get(f, 0) for f in FLAG_NAMES}
 
 
-def _fields_args(fields: list[str]) -> list[str]:
+def _fields_args(tshark, fields: list[str]) -> list[str]:
     args = ["-2", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=|", "-E", "quote=n"]
     for f in fields:
-        args += ["-e", f]
+        args += ["-e", tshark.field_name(f)]
     return args
 
 
 def analyse(tshark, rel: str) -> FileResult:
     path = os.path.join(CAPTURES, rel)
     # Every documented use on every packet: the assertions below are per frame.
-    p = tshark.run(["-r", path, *_fields_args(PLUGIN_FIELDS), "-o", "ciscouc.details:full"], plugin=True, check=False)
-    s = tshark.run(["-r", path, *_fields_args(STOCK_FIELDS)], plugin=False, check=False)
-    frames = [_frame(r) for r in _parse_rows(p.stdout, PLUGIN_FIELDS)]
-    stock = _parse_rows(s.stdout, STOCK_FIELDS)
+    p = tshark.run(["-r", path, *_fields_args(tshark, PLUGIN_FIELDS), "-o", "ciscouc.details:full"], plugin=True, check=False)
+    s = tshark.run(["-r", path, *_fields_args(tshark, STOCK_FIELDS)], plugin=False, check=False)
+    frames = [_frame(r) for r in tshark.rows(p.stdout, PLUGIN_FIELDS)]
+    stock = tshark.rows(s.stdout, STOCK_FIELDS)
     return FileResult(
         rel=rel, plugin_rc=p.returncode, plugin_stderr=p.stderr,
         plugin_stdout_bug="Dissector bug" in p.stdout, stock_rc=s.returncode, stock_stderr=s.stderr,
@@ -279,6 +277,7 @@ class Results:
 
     def __init__(self, tshark, files: list[str]):
         self.tshark = tshark
+        tshark.field_types()  # once, before the threads
         workers = max(1, min(len(os.sched_getaffinity(0)), 8))
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
         order = sorted(files, key=lambda f: -os.path.getsize(os.path.join(CAPTURES, f)))

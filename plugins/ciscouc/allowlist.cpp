@@ -64,7 +64,7 @@ bool parse_range(const char *text, guint *lo, guint *hi) {
     return true;
 }
 
-gboolean allow_update(void *r, char **err) {
+ciscouc_uat_bool allow_update(void *r, char **err) {
     auto *a = static_cast<AllowRecord *>(r);
     if (!a->transport || (strcmp(a->transport, "tcp") != 0 && strcmp(a->transport, "udp") != 0)) {
         *err = g_strdup("Transport must be tcp or udp");

@@ -40,7 +40,11 @@ int proto_rtp = -1;
 bool media_setup(packet_info *pinfo, Conversation *c) {
     conversation_t *conv = find_conversation_pinfo(pinfo, 0);
     if (!conv || proto_rtp < 0) return false;
-    auto *info = static_cast<struct _rtp_conversation_info *>(conversation_get_proto_data(conv, proto_rtp));
+    // RTP's per-packet copy of the setup (RTP_CONVERSATION_PROTO_DATA, key 0,
+    // packet-rtp.c); Wireshark 4.6 keeps set-up media there rather than on a
+    // per-direction conversation.
+    auto *info = static_cast<struct _rtp_conversation_info *>(p_get_proto_data(wmem_file_scope(), pinfo, proto_rtp, 0));
+    if (!info) info = static_cast<struct _rtp_conversation_info *>(conversation_get_proto_data(conv, proto_rtp));
     if (!info || !info->method[0] || strcmp(info->method, "ciscouc") == 0) return false;
     static const int sip = protocol_by_key("SIP"), sccp = protocol_by_key("SCCP"), h245 = protocol_by_key("H.245");
     int by = -1;
@@ -188,7 +192,7 @@ void conversation_refresh(Conversation *c) {
 Conversation *conversation_of(packet_info *pinfo, Transport t) {
     conversation_t *conv = find_conversation_pinfo(pinfo, 0);
     if (!conv) return nullptr;
-    auto *c = static_cast<Conversation *>(conversation_get_proto_data(conv, proto_ciscouc));
+    auto *c = static_cast<Conversation *>(ciscouc_conv_get_data(pinfo, conv, proto_ciscouc));
     if (c) return c;
     if (PINFO_FD_VISITED(pinfo)) return nullptr;  // created on the first pass only
     c = wmem_new0(wmem_file_scope(), Conversation);
@@ -218,7 +222,7 @@ Conversation *conversation_of(packet_info *pinfo, Transport t) {
     c->same_host = addresses_equal(&pinfo->src, &pinfo->dst);
     c->first_frame = pinfo->num;
     relabel(c, pinfo->num);
-    conversation_add_proto_data(conv, proto_ciscouc, c);
+    ciscouc_conv_add_data(pinfo, conv, proto_ciscouc, c);
     return c;
 }
 

@@ -36,7 +36,7 @@ wmem_map_t *rtp_runs = nullptr;  // conversation_t * -> RtpRuns
 
 // The signatures of heuristic I's protocol, on its transport.
 template <size_t I>
-gboolean heur_signatures(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+ciscouc_heur_bool heur_signatures(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
     const HeuristicInfo &h = kHeuristics[I];
     guint len = tvb_captured_length(tvb);
     if (len == 0) return FALSE;
@@ -60,7 +60,7 @@ int dissect_rtp_seen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     return static_cast<int>(tvb_captured_length(tvb));
 }
 
-gboolean heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+ciscouc_heur_bool heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
     if (settings.rtp_decode && !rtp_handle) return FALSE;
     if (!documented_media_port(static_cast<guint16>(pinfo->srcport)) &&
         !documented_media_port(static_cast<guint16>(pinfo->destport)))
@@ -116,7 +116,7 @@ constexpr auto kSignatureHeuristics = signature_heuristics(std::make_index_seque
 
 }  // namespace
 
-gboolean hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+ciscouc_heur_bool hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
     if (sig < 0 || !heur_targets[sig]) return FALSE;
     transparent_for_reassembly(pinfo);
     proto_item *hi = proto_tree_add_string(tree, hf_heuristic, tvb, 0, 0, kSignatures[sig].name);

@@ -110,7 +110,7 @@ void hosts_draw(void *p) {
 
 void hosts_finish(void *p) { delete static_cast<HostsTap *>(p); }
 
-void hosts_init(const char *, void *) {
+ciscouc_stat_init_ret hosts_init(const char *, void *) {
     auto *t = new HostsTap();
     GString *err = register_tap_listener("ciscouc", t, nullptr, TL_REQUIRES_NOTHING, hosts_reset, hosts_packet,
                                          hosts_draw, hosts_finish);
@@ -118,7 +118,9 @@ void hosts_init(const char *, void *) {
         fprintf(stderr, "tshark: couldn't register ciscouc,hosts tap: %s\n", err->str);
         g_string_free(err, TRUE);
         delete t;
+        return ciscouc_stat_init_result(false);
     }
+    return ciscouc_stat_init_result(true);
 }
 
 // ---- The same table as a stats tree for the GUI.
@@ -146,7 +148,7 @@ tap_packet_status hosts_tree_packet(stats_tree *st, packet_info *pinfo, epan_dis
 
 void hosts_register() {
     register_cleanup_routine(hosts_cleanup);
-    static stat_tap_ui hosts_ui = {CISCOUC_STAT_GROUP, "Cisco UC hosts", "ciscouc,hosts", hosts_init, 0, nullptr};
+    static stat_tap_ui hosts_ui = {CISCOUC_STAT_GROUP_TELEPHONY, "Cisco UC hosts", "ciscouc,hosts", hosts_init, 0, nullptr};
     register_stat_tap_ui(&hosts_ui, nullptr);
     stats_tree_register_plugin("ciscouc", "ciscouc_hosts", "Cisco UC port usage/Hosts", 0, hosts_tree_packet,
                                hosts_tree_init, nullptr);

@@ -221,7 +221,7 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     // rows may now be confirmed (or contradicted).
     conversation_refresh(st);
     if (have_tap_listener(ciscouc_tap)) {
-        ciscouc_tap_info *ti_tap = wmem_new0(wmem_packet_scope(), ciscouc_tap_info);
+        ciscouc_tap_info *ti_tap = wmem_new0(pinfo->pool, ciscouc_tap_info);
         ti_tap->conv = st;
         tap_queue_packet(ciscouc_tap, pinfo, ti_tap);
     }

@@ -30,15 +30,7 @@
 #include "core/flags.h"
 #include "core/roles.h"
 
-// Version bridges (field_info's value became a pointer in Wireshark 4.2; the
-// telephony stats group was renamed).
-#if WIRESHARK_VERSION_MAJOR > 4 || (WIRESHARK_VERSION_MAJOR == 4 && WIRESHARK_VERSION_MINOR >= 2)
-#define CISCOUC_FVALUE(fi) ((fi)->value)
-#define CISCOUC_STAT_GROUP REGISTER_TELEPHONY_GROUP_UNSORTED
-#else
-#define CISCOUC_FVALUE(fi) (&(fi)->value)
-#define CISCOUC_STAT_GROUP REGISTER_STAT_GROUP_TELEPHONY
-#endif
+#include "ws_compat.h"  // every Wireshark version bridge
 
 namespace ciscouc {
 namespace epan {
@@ -50,15 +42,15 @@ extern int hf_heuristic;  // ciscouc.heuristic: the signature that recognised a 
 // The ciscouc preferences (registered in packet-ciscouc.cpp).
 enum DetailLevel : gint { kDetailsFull = 0, kDetailsCompact = 1, kDetailsConversation = 2 };
 struct Settings {
-    gboolean labels = TRUE;                  // label conversations
+    ciscouc_pref_bool labels = TRUE;                  // label conversations
     gint edition = -1;                       // preferred edition group, -1 all
-    gboolean only_preferred = FALSE;         // hide other editions' rows
+    ciscouc_pref_bool only_preferred = FALSE;         // hide other editions' rows
     gint language = 0;                       // 0 English, 1 the guide's language
-    gboolean info_column = FALSE;            // append [UC: ...] to Info
-    gboolean flag[kFlagCount] = {};          // each flag on or off (all on at registration): use flag_on()
+    ciscouc_pref_bool info_column = FALSE;            // append [UC: ...] to Info
+    ciscouc_pref_bool flag[kFlagCount] = {};          // each flag on or off (all on at registration): use flag_on()
     gint details = kDetailsConversation;     // DetailLevel
-    gboolean steal = TRUE;                   // try UC signatures first on ports of unrelated dissectors
-    gboolean rtp_decode = FALSE;             // hand recognised RTP to Wireshark's RTP dissector
+    ciscouc_pref_bool steal = TRUE;                   // try UC signatures first on ports of unrelated dissectors
+    ciscouc_pref_bool rtp_decode = FALSE;             // hand recognised RTP to Wireshark's RTP dissector
     gint claims = 0;                         // ClaimsMode (core/evidence.h): which uses are shown
     bool flag_on(Flag f) const { return flag[flag_index(f)] != FALSE; }
     Prefs core() const {
@@ -89,7 +81,7 @@ inline int packet_evidence(packet_info *pinfo) {
 void register_heuristics();  // at registration: file-scoped maps
 void init_heuristics();      // at handoff: stock handles, heur_dissector_add
 // Hand the payload to the stock dissector of signature `sig` (-1: FALSE).
-gboolean hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
+ciscouc_heur_bool hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
 // ciscouc sits between TCP and the dissector it calls: keep reassembly possible.
 inline void transparent_for_reassembly(packet_info *pinfo) {
     // Every dissector call lowers pinfo->can_desegment by one, so without this

@@ -16,6 +16,9 @@ extern "C" WS_DLL_PUBLIC_DEF const gchar plugin_version[] = CISCOUC_VERSION;
 extern "C" WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
 extern "C" WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 extern "C" WS_DLL_PUBLIC_DEF void plugin_register(void);
+#if CISCOUC_HAS_PLUGIN_DESCRIBE
+extern "C" WS_DLL_PUBLIC_DEF uint32_t plugin_describe(void) { return CISCOUC_PLUGIN_DESCRIPTION; }
+#endif
 
 static void register_protoinfo() { ciscouc::epan::register_protocol(); }
 static void register_handoff() { ciscouc::epan::register_handoff(); }

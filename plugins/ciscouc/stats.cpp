@@ -113,7 +113,7 @@ void conv_draw(void *p) {
 
 void conv_finish(void *p) { delete static_cast<ConvTable *>(p); }
 
-void conv_init(const char *, void *) {
+ciscouc_stat_init_ret conv_init(const char *, void *) {
     auto *t = new ConvTable();
     GString *err = register_tap_listener("ciscouc", t, nullptr, TL_REQUIRES_NOTHING, conv_reset, conv_packet,
                                          conv_draw, conv_finish);
@@ -121,7 +121,9 @@ void conv_init(const char *, void *) {
         fprintf(stderr, "tshark: couldn't register ciscouc,conv tap: %s\n", err->str);
         g_string_free(err, TRUE);
         delete t;
+        return ciscouc_stat_init_result(false);
     }
+    return ciscouc_stat_init_result(true);
 }
 
 // ---- Stats trees. Their state lives per tree instance (a slot claimed by the
@@ -278,7 +280,7 @@ void conv_tree_cleanup(stats_tree *st) { conversation_trees.release(st); }
 }  // namespace
 
 void register_stats() {
-    static stat_tap_ui conv_ui = {CISCOUC_STAT_GROUP, "Cisco UC conversations", "ciscouc,conv",
+    static stat_tap_ui conv_ui = {CISCOUC_STAT_GROUP_TELEPHONY, "Cisco UC conversations", "ciscouc,conv",
                                   conv_init, 0, nullptr};
     register_stat_tap_ui(&conv_ui, nullptr);
     stats_tree_register_plugin("ciscouc", "ciscouc", "Cisco UC port usage/Summary", 0, tree_packet, tree_init,
