@@ -50,10 +50,11 @@ if ! command -v mmdebstrap >/dev/null; then
 fi
 
 # What the suite needs inside (setup.sh's list, plus make, python3, setpriv and
-# nobody, and what the slow robustness tests use: clang with the libFuzzer and
+# nobody, the scanner (libpcap-dev), the report map and batch recipe (graphviz,
+# parallel), the benchmark (time), and what the slow robustness tests use: clang with the libFuzzer and
 # sanitizer runtimes, valgrind).
 PACKAGES=(tshark libwireshark-dev wireshark-dev cmake make g++ python3 python3-pytest python3-scapy libgtest-dev
-          util-linux passwd clang libclang-rt-dev valgrind)
+          util-linux passwd clang libclang-rt-dev valgrind libpcap-dev graphviz parallel time)
 APTOPTS=('Acquire::Check-Valid-Until "false"')   # sid's Release file can be expired
 CHROOTS=${CISCOUC_CHROOT_DIR:-/var/tmp/ciscouc-chroot}
 DIR=$CHROOTS/$SUITE
