@@ -10,9 +10,6 @@
 #include "allowlist.h"
 #include "detect.h"
 
-extern "C" {  // packet-rtp.h has no C++ guard
-#include <epan/dissectors/packet-rtp.h>
-}
 
 namespace ciscouc {
 namespace epan {
@@ -30,35 +27,30 @@ const address *listener_address(const Conversation *c, guint16 listener_port) {
 // set up can say which signalling set it up. File-scoped, created at
 // registration; only signalling frames are recorded.
 wmem_map_t *signalling_frames = nullptr;
-int proto_rtp = -1;
 
 // Media that signalling in the capture set up: Wireshark's SDP, Skinny,
 // MGCP and H.245 dissectors announce the stream with rtp_add_address
-// (epan/dissectors/packet-rtp.h), which keeps the setup method and frame in
-// the conversation's RTP data. ciscouc's own RTP recognition ("ciscouc") is
-// not signalling.
-bool media_setup(packet_info *pinfo, Conversation *c) {
-    conversation_t *conv = find_conversation_pinfo(pinfo, 0);
-    if (!conv || proto_rtp < 0) return false;
-    // RTP's per-packet copy of the setup (RTP_CONVERSATION_PROTO_DATA, key 0,
-    // packet-rtp.c); Wireshark 4.6 keeps set-up media there rather than on a
-    // per-direction conversation.
-    auto *info = static_cast<struct _rtp_conversation_info *>(p_get_proto_data(wmem_file_scope(), pinfo, proto_rtp, 0));
-    if (!info) info = static_cast<struct _rtp_conversation_info *>(conversation_get_proto_data(conv, proto_rtp));
-    if (!info || !info->method[0] || strcmp(info->method, "ciscouc") == 0) return false;
+// (epan/dissectors/packet-rtp.h), and the RTP dissector shows the setup as
+// rtp.setup-method and rtp.setup-frame (the same fields on every version;
+// the struct behind them left the public header in 4.4). ciscouc's own RTP
+// recognition ("ciscouc") is not signalling.
+bool media_setup(proto_tree *tree, Conversation *c) {
+    const char *method = nullptr;
+    guint32 frame = 0;
+    if (!rtp_setup_of(tree, &method, &frame) || !method || strcmp(method, "ciscouc") == 0) return false;
     static const int sip = protocol_by_key("SIP"), sccp = protocol_by_key("SCCP"), h245 = protocol_by_key("H.245");
     int by = -1;
-    if (g_ascii_strcasecmp(info->method, "SDP") == 0) {
-        gpointer p = wmem_map_lookup(signalling_frames, GUINT_TO_POINTER(info->frame_number));
+    if (g_ascii_strcasecmp(method, "SDP") == 0) {
+        gpointer p = wmem_map_lookup(signalling_frames, GUINT_TO_POINTER(frame));
         by = p ? GPOINTER_TO_INT(p) - 1 : sip;
-    } else if (g_ascii_strncasecmp(info->method, "skinny", 6) == 0) {
+    } else if (g_ascii_strncasecmp(method, "skinny", 6) == 0) {
         by = sccp;
-    } else if (g_ascii_strcasecmp(info->method, "H245") == 0) {
+    } else if (g_ascii_strcasecmp(method, "H245") == 0) {
         by = h245;
     }
     if (by < 0) return false;
     c->media_protocol = by;
-    c->media_frame = info->frame_number;
+    c->media_frame = frame;
     return true;
 }
 
@@ -174,8 +166,6 @@ void register_conversations() {
     signalling_frames = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
 }
 
-void handoff_conversations() { proto_rtp = proto_get_id_by_filter_name("rtp"); }
-
 void note_signalling_frame(guint32 frame, int protocol) {
     if (!wmem_map_contains(signalling_frames, GUINT_TO_POINTER(frame)))
         wmem_map_insert(signalling_frames, GUINT_TO_POINTER(frame), GINT_TO_POINTER(protocol + 1));
@@ -226,7 +216,7 @@ Conversation *conversation_of(packet_info *pinfo, Transport t) {
     return c;
 }
 
-void conversation_inspect(Conversation *c, packet_info *pinfo, Transport t) {
+void conversation_inspect(Conversation *c, packet_info *pinfo, proto_tree *tree, Transport t) {
     if (PINFO_FD_VISITED(pinfo) || (c->inspected >= kInspectPackets && !c->nr_pending)) return;
     ++c->inspected;
     Detection d = detect(pinfo, t);
@@ -240,7 +230,7 @@ void conversation_inspect(Conversation *c, packet_info *pinfo, Transport t) {
     }
     static const int sip = protocol_by_key("SIP"), mgcp = protocol_by_key("MGCP");
     if (d.protocol == sip || d.protocol == mgcp) note_signalling_frame(pinfo->num, d.protocol);
-    if (t == kUdp && c->media_protocol < 0 && media_setup(pinfo, c)) changed = true;
+    if (t == kUdp && c->media_protocol < 0 && media_setup(tree, c)) changed = true;
     if (c->seen.merge(d.seen)) changed = true;
     if (d.tls && !c->tls_seen) c->tls_seen = changed = true;
     if (d.payload && !c->payload_seen) c->payload_seen = changed = true;

@@ -73,7 +73,7 @@ struct ciscouc_tap_info {
 Conversation *conversation_of(packet_info *pinfo, Transport t);
 // Collects the evidence of this packet's layers (first pass, first packets
 // only) and relabels the conversation when it changes what is known.
-void conversation_inspect(Conversation *conv, packet_info *pinfo, Transport t);
+void conversation_inspect(Conversation *conv, packet_info *pinfo, proto_tree *tree, Transport t);
 // Creates the file-scoped maps (called at registration).
 void register_conversations();
 

@@ -1,4 +1,5 @@
-// ciscouc: host roles from the capture's own payloads.
+// ciscouc: host roles from the capture's own payloads, and the other fields
+// the postdissector reads from the UC dissectors (the RTP stream setup).
 //
 // The postdissector asks Wireshark for a few fields of the UC dissectors
 // (set_postdissector_wanted_hfids: SCCP device names, SIP methods and
@@ -41,12 +42,14 @@ struct WantedField {
     int *id;
 };
 int hf_skinny_device = -1, hf_sip_method = -1, hf_sip_status = -1, hf_sip_ua = -1, hf_sip_server = -1,
-    hf_mgcp_verb = -1, hf_ras = -1, hf_tftp_opcode = -1, hf_tftp_source = -1, hf_xmpp_xmlns = -1, hf_xmpp_stream = -1;
+    hf_mgcp_verb = -1, hf_ras = -1, hf_tftp_opcode = -1, hf_tftp_source = -1, hf_xmpp_xmlns = -1, hf_xmpp_stream = -1,
+    hf_rtp_setup_method = -1, hf_rtp_setup_frame = -1;
 const WantedField kWanted[] = {
     {"skinny.DeviceName", &hf_skinny_device}, {"sip.Method", &hf_sip_method},   {"sip.Status-Code", &hf_sip_status},
     {"sip.User-Agent", &hf_sip_ua},           {"sip.Server", &hf_sip_server},   {"mgcp.req.verb", &hf_mgcp_verb},
     {"h225.RasMessage", &hf_ras},             {"tftp.opcode", &hf_tftp_opcode}, {"tftp.source_file", &hf_tftp_source},
     {"xmpp.xmlns", &hf_xmpp_xmlns},           {"xmpp.stream", &hf_xmpp_stream},
+    {"rtp.setup-method", &hf_rtp_setup_method}, {"rtp.setup-frame", &hf_rtp_setup_frame},
 };
 
 field_info *first(proto_tree *tree, int hf) {
@@ -194,6 +197,12 @@ bool observe_hosts(packet_info *pinfo, proto_tree *tree, bool to_server, bool sc
         news |= hosts.apply(o[i], src, dst, pinfo->num);
     }
     return news;
+}
+
+bool rtp_setup_of(proto_tree *tree, const char **method, guint32 *frame) {
+    if (!tree) return false;
+    *method = string_of(tree, hf_rtp_setup_method);
+    return *method && uint_of(tree, hf_rtp_setup_frame, frame);
 }
 
 void add_host_role(const address *a, int role, int protocol, guint32 frame) { hosts.add(key_of(a), role, protocol, frame); }

@@ -210,7 +210,7 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     }
     Conversation *st = conversation_of(pinfo, t);
     if (!st) return 0;
-    conversation_inspect(st, pinfo, t);
+    conversation_inspect(st, pinfo, tree, t);
     if (!PINFO_FD_VISITED(pinfo)) {
         // What the UC dissectors' fields show about the two hosts.
         static const int sccp = protocol_by_key("SCCP");
@@ -412,7 +412,6 @@ void register_handoff() {
     register_postdissector(postdissector_handle);
     build_proto_classes();
     hosts_handoff(postdissector_handle);
-    handoff_conversations();
     cache_hfinfo(kUseFields, use_hfinfo);
     cache_hfinfo(kConvFields, conv_hfinfo);
     build_entry_texts();

@@ -108,9 +108,11 @@ RoleSet host_roles(const address *a);
 std::string host_key(const address *a);  // the host table's key for an address
 RoleSet host_roles_by_key(const std::string &key);
 guint32 host_roles_generation();
+// The RTP dissector's rtp.setup-method and rtp.setup-frame in this packet's
+// tree (media that signalling set up), read like the role fields.
+bool rtp_setup_of(proto_tree *tree, const char **method, guint32 *frame);
 
-// conversation.cpp
-void handoff_conversations();
+
 
 // packet-ciscouc.cpp
 void register_protocol();
