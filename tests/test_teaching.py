@@ -418,10 +418,15 @@ def test_readme_hosts_evidence_and_map(tshark_evidence, name):
     conv = z_table(tshark_evidence, name, "ciscouc,conv")
     stated = [tuple(r[:4]) for r in md_table(section, "| client | server | transport | evidence |")]
     assert stated == [(r["Client"], r["Server"], r["Transport"], r["Evidence"] or "none") for r in conv]
-    # The report's map: a node per host, an edge per purpose between two hosts (tests/test_report.py).
+    # The report's map: a node per host, an edge per purpose from sender to
+    # listener (tests/test_report.py checks the drawn map the same way).
     nodes = {addr(r["Client"]) for r in conv} | {addr(r["Server"]) for r in conv}
-    edges = {(frozenset((addr(r["Client"]), addr(r["Server"]))), r["Transport"], r["Listener"],
-              r["Entry"] or r["Detected"]) for r in conv}
+
+    def directed(r):
+        client_port, server_port = r["Client"].rsplit(":", 1)[1], r["Server"].rsplit(":", 1)[1]
+        ends = (addr(r["Client"]), addr(r["Server"]))
+        return ends[::-1] if r["Listener"] not in ("", "0") and r["Listener"] == client_port != server_port else ends
+    edges = {(directed(r), r["Transport"], r["Listener"], r["Entry"] or r["Detected"]) for r in conv}
     assert f"Map: {len(nodes)} nodes, {len(edges)} edges." in section
 
 
