@@ -52,6 +52,11 @@ XMPP_CLIENT_2 = "10.10.4.52"
 DIRECTORY = "10.10.9.10"     # Active Directory (LDAP)
 NMS = "10.10.9.50"           # SNMP management station
 PARTNER_XMPP = "198.51.100.20"  # a federated company's XMPP server
+IMP_REMOTE = "10.20.0.21"    # IM and Presence publisher of a second cluster (intercluster peer)
+XMPP_CLIENT_3 = "10.20.4.53"  # a Jabber client homed on the second cluster
+SECURE_SCCP_PHONE = "10.10.1.51"  # Cisco 7965 (SCCP) moved to an encrypted security profile
+SECURE_SIP_PHONE = "10.10.1.52"   # Cisco 8841 (SIP) moved to an encrypted security profile
+CTI_APP = "10.10.5.30"       # a CTI application server (attendant console, recording...)
 
 RTP_PACKETS = 60  # per direction: 1.2 s of G.711 at 20 ms
 
@@ -138,6 +143,8 @@ def sip_phone_call() -> Capture:
     a, b, cm = SIP_PHONE_A, SIP_PHONE_B, CUCM_PUB
     ua = "User-Agent: Cisco-CP8841/14.2.1"
     srv = "Server: Cisco-CUCM15.0"
+    # A user agent names itself in User-Agent on requests and in Server on responses (RFC 3261 section 20.35).
+    ua_resp = "Server: Cisco-CP8841/14.2.1"
     mac = "Contact: <sip:2001@10.10.1.31:5060;transport=udp>;+sip.instance=\"<urn:uuid:00000000-0000-0000-0000-0c1167a8b301>\""
     reg_id = "0c1167a8-b3010001-4c1a2b3d-7e5f6a71@10.10.1.31"
     frm_a = "<sip:2001@10.10.0.11>;tag=0c1167a8b3010002"
@@ -186,14 +193,14 @@ def sip_phone_call() -> Capture:
         ["Max-Forwards: 70", ct_cm, srv, "P-Asserted-Identity: \"2001\" <sip:2001@10.10.0.11>"]),
         sdp_a), gap=0.01)
     c.udp(b, 5060, cm, 5060, pg.sip_message("SIP/2.0 100 Trying", _sip_headers(
-        via_cm, "z9hG4bK3b000001", ftag_b, to_b, call_b, "101 INVITE", [ua])), gap=0.003)
+        via_cm, "z9hG4bK3b000001", ftag_b, to_b, call_b, "101 INVITE", [ua_resp])), gap=0.003)
     c.udp(b, 5060, cm, 5060, pg.sip_message("SIP/2.0 180 Ringing", _sip_headers(
-        via_cm, "z9hG4bK3b000001", ftag_b, to_b_t, call_b, "101 INVITE", [ct_b, ua])), gap=0.02)
+        via_cm, "z9hG4bK3b000001", ftag_b, to_b_t, call_b, "101 INVITE", [ct_b, ua_resp])), gap=0.02)
     c.udp(cm, 5060, a, 5060, pg.sip_message("SIP/2.0 180 Ringing", _sip_headers(
         via_a, "z9hG4bK2a000001", ftag_a, to_a_t, call_a, "101 INVITE", [ct_cm.replace("2001", "2002"), srv])),
         gap=0.004)
     c.udp(b, 5060, cm, 5060, pg.sip_message("SIP/2.0 200 OK", _sip_headers(
-        via_cm, "z9hG4bK3b000001", ftag_b, to_b_t, call_b, "101 INVITE", [ct_b, ua]), sdp_b), gap=1.5)
+        via_cm, "z9hG4bK3b000001", ftag_b, to_b_t, call_b, "101 INVITE", [ct_b, ua_resp]), sdp_b), gap=1.5)
     c.udp(cm, 5060, b, 5060, pg.sip_message("ACK sip:2002@10.10.1.32:5060 SIP/2.0", _sip_headers(
         via_cm, "z9hG4bK3b000002", ftag_b, to_b_t, call_b, "101 ACK", ["Max-Forwards: 70", srv])), gap=0.003)
     c.udp(cm, 5060, a, 5060, pg.sip_message("SIP/2.0 200 OK", _sip_headers(
@@ -211,7 +218,7 @@ def sip_phone_call() -> Capture:
     c.udp(cm, 5060, b, 5060, pg.sip_message("BYE sip:2002@10.10.1.32:5060 SIP/2.0", _sip_headers(
         via_cm, "z9hG4bK3b000003", ftag_b, to_b_t, call_b, "102 BYE", ["Max-Forwards: 70", srv])), gap=0.003)
     c.udp(b, 5060, cm, 5060, pg.sip_message("SIP/2.0 200 OK", _sip_headers(
-        via_cm, "z9hG4bK3b000003", ftag_b, to_b_t, call_b, "102 BYE", [ua])), gap=0.004)
+        via_cm, "z9hG4bK3b000003", ftag_b, to_b_t, call_b, "102 BYE", [ua_resp])), gap=0.004)
     c.udp(cm, 5060, a, 5060, pg.sip_message("SIP/2.0 200 OK", _sip_headers(
         via_a, "z9hG4bK2a000003", ftag_a, to_a_t, call_a, "102 BYE", [srv])), gap=0.002)
     return c
@@ -350,6 +357,17 @@ def cucm_intracluster() -> Capture:
     c.udp(pub, 50162, NMS, 162, pg.snmp_trap_v2(
         "public", 7, 12345600, bytes.fromhex("2b06010401090901130200010001"),  # ccmCallManagerFailed-style OID
         [(bytes.fromhex("2b06010401090901130100010001"), pg.ber_str("CallManager service restarted"))]), gap=0.3)
+    # A SIP trunk between the two nodes: the subscriber's OPTIONS keepalive and
+    # the publisher's 200 OK. Unified CM names itself in User-Agent and Server
+    # ("Cisco-CUCM<version>"), which shows both hosts to be Unified CMs.
+    opt = _sip_headers("10.10.0.12:5060", "z9hG4bK7e01", "<sip:10.10.0.12>;tag=7e0101", "<sip:10.10.0.11>",
+                       "7e010000-0001@10.10.0.12", "101 OPTIONS")
+    c.udp(sub, 5060, pub, 5060, pg.sip_message("OPTIONS sip:10.10.0.11:5060 SIP/2.0", [
+        *opt, "Max-Forwards: 0", "User-Agent: Cisco-CUCM15.0", "Contact: <sip:10.10.0.12:5060>"]), gap=0.2)
+    opt[2] = "To: <sip:10.10.0.11>;tag=7e0102"
+    c.udp(pub, 5060, sub, 5060, pg.sip_message("SIP/2.0 200 OK", [
+        *opt, "Server: Cisco-CUCM15.0", "Allow: INVITE,OPTIONS,INFO,BYE,CANCEL,ACK,PRACK,UPDATE,REFER,SUBSCRIBE,NOTIFY"]),
+        gap=0.002)
     return c
 
 
@@ -377,7 +395,7 @@ def imp_xmpp() -> Capture:
     hdr = ["Via: SIP/2.0/TCP 10.10.0.11:5060;branch=z9hG4bK5c01", "From: <sip:2001@10.10.0.11>;tag=7001",
            "To: <sip:alice@example.com>", "Call-ID: 5c01@10.10.0.11", "CSeq: 101 SUBSCRIBE", "Max-Forwards: 70",
            "Contact: <sip:2001@10.10.0.11:5060;transport=tcp>", "Event: presence", "Expires: 3600",
-           "Accept: application/pidf+xml"]
+           "Accept: application/pidf+xml", "User-Agent: Cisco-CUCM15.0"]
     c.tcp_handshake(cm, 45060, IMP, 5060)
     c.tcp(cm, 45060, IMP, 5060, pg.sip_message("SUBSCRIBE sip:alice@example.com SIP/2.0", hdr))
     ok = ["Via: SIP/2.0/TCP 10.10.0.11:5060;branch=z9hG4bK5c01", "From: <sip:2001@10.10.0.11>;tag=7001",
@@ -391,7 +409,7 @@ def imp_xmpp() -> Capture:
             "<note>On the phone</note></tuple></presence>")
     pub = ["Via: SIP/2.0/TCP 10.10.0.11:5070;branch=z9hG4bK5d01", "From: <sip:alice@example.com>;tag=7101",
            "To: <sip:alice@example.com>", "Call-ID: 5d01@10.10.0.11", "CSeq: 1 PUBLISH", "Max-Forwards: 70",
-           "Event: presence", "Expires: 3600"]
+           "Event: presence", "Expires: 3600", "User-Agent: Cisco-CUCM15.0"]
     c.tcp_handshake(cm, 45070, IMP, 5070)
     c.tcp(cm, 45070, IMP, 5070, pg.sip_message("PUBLISH sip:alice@example.com SIP/2.0", pub, pidf,
                                                "application/pidf+xml"), gap=0.3)
@@ -424,8 +442,24 @@ def _soap(action: str, body: str) -> bytes:
 
 def telepresence() -> Capture:
     """A CTS codec and CTS-Manager: SOAP over HTTP 8080 and 8081, HTTPS 8444
-    and 9501, SIP over TLS 5061 and CAPF 3804 to Unified CM, then media."""
+    and 9501, SIP over TLS 5061 and CAPF 3804 to Unified CM, then a call to a
+    far-end CTS set up by SIP through Unified CM, and its media."""
     c = new_capture()
+    cm = CUCM_PUB
+    # Both codecs register with Unified CM over SIP (UDP 5060, before security
+    # is enabled). The codec names itself in User-Agent ("Cisco-TelePresence-..."),
+    # Unified CM in Server ("Cisco-CUCM..."): the roles the other rows need.
+    for n, (cts, ext, ua) in enumerate(((CTS, "3001", "Cisco-TelePresence-CTS3000/1.10.2"),
+                                        (CTS_REMOTE, "3002", "Cisco-TelePresence-CTS1300/1.10.2"))):
+        via, call_id = f"{cts}:5060", f"c75{n}0001-0001@{cts}"
+        frm, to = f"<sip:{ext}@10.10.0.11>;tag=c75{n}01", f"<sip:{ext}@10.10.0.11>"
+        contact = f"Contact: <sip:{ext}@{cts}:5060;transport=udp>"
+        c.udp(cts, 5060, cm, 5060, pg.sip_message("REGISTER sip:10.10.0.11 SIP/2.0", _sip_headers(
+            via, f"z9hG4bKc75{n}01", frm, to, call_id, "1 REGISTER",
+            ["Max-Forwards: 70", contact, f"User-Agent: {ua}", "Expires: 3600"])), gap=0.01 if n else None)
+        c.udp(cm, 5060, cts, 5060, pg.sip_message("SIP/2.0 200 OK", _sip_headers(
+            via, f"z9hG4bKc75{n}01", frm, to + f";tag=8c7{n}", call_id, "1 REGISTER",
+            ["Server: Cisco-CUCM15.0", contact + ";expires=3600"])), gap=0.003)
     # CTS -> CTS-Manager, HTTP 8080: meeting schedule and status (XML/SOAP).
     c.tcp_handshake(CTS, 41080, CTS_MANAGER, 8080)
     body = _soap("getMeetingList", "<deviceName>CTS-HQ-3000</deviceName><days>1</days>")
@@ -456,8 +490,138 @@ def telepresence() -> Capture:
     c.tcp_handshake(CTS, 41804, CUCM_PUB, 3804)
     c.tcp(CTS, 41804, CUCM_PUB, 3804, pg.tls_client_hello("cm-pub.example.com"))
     c.tcp_ack(CUCM_PUB, 3804, CTS, 41804)
+    # The call CTS -> far-end CTS through Unified CM (back-to-back user agent):
+    # the SDP offer and answer set the RTP up in Wireshark.
+    ua, ua_far, srv = ("User-Agent: Cisco-TelePresence-CTS3000/1.10.2", "User-Agent: Cisco-TelePresence-CTS1300/1.10.2",
+                       "Server: Cisco-CUCM15.0")
+    sdp_a, sdp_b = pg.sdp(CTS, 16384), pg.sdp(CTS_REMOTE, 16384)
+    leg_a = ("10.10.3.10:5060", "z9hG4bKc7a001", "<sip:3001@10.10.0.11>;tag=c7a001", "<sip:3002@10.10.0.11>",
+             "c7a00001-0001@10.10.3.10")
+    leg_b = ("10.10.0.11:5060", "z9hG4bKc7b001", "<sip:3001@10.10.0.11>;tag=c7b001", "<sip:3002@10.10.3.11>",
+             "c7b00001-0001@10.10.0.11")
+    c.udp(CTS, 5060, cm, 5060, pg.sip_message("INVITE sip:3002@10.10.0.11 SIP/2.0", _sip_headers(
+        *leg_a, "101 INVITE", ["Max-Forwards: 70", "Contact: <sip:3001@10.10.3.10:5060>", ua]), sdp_a), gap=0.2)
+    c.udp(cm, 5060, CTS_REMOTE, 5060, pg.sip_message("INVITE sip:3002@10.10.3.11:5060 SIP/2.0", _sip_headers(
+        *leg_b, "101 INVITE", ["Max-Forwards: 70", "Contact: <sip:3001@10.10.0.11:5060>", srv]), sdp_a), gap=0.005)
+    b_ok = (leg_b[0], leg_b[1], leg_b[2], leg_b[3] + ";tag=c7b002", leg_b[4])
+    a_ok = (leg_a[0], leg_a[1], leg_a[2], leg_a[3] + ";tag=c7a002", leg_a[4])
+    c.udp(CTS_REMOTE, 5060, cm, 5060, pg.sip_message("SIP/2.0 200 OK", _sip_headers(
+        *b_ok, "101 INVITE", ["Contact: <sip:3002@10.10.3.11:5060>", ua_far]), sdp_b), gap=0.3)
+    c.udp(cm, 5060, CTS_REMOTE, 5060, pg.sip_message("ACK sip:3002@10.10.3.11:5060 SIP/2.0", _sip_headers(
+        *b_ok[:1], "z9hG4bKc7b003", *b_ok[2:], "101 ACK", ["Max-Forwards: 70", srv])), gap=0.003)
+    c.udp(cm, 5060, CTS, 5060, pg.sip_message("SIP/2.0 200 OK", _sip_headers(
+        *a_ok, "101 INVITE", ["Contact: <sip:3002@10.10.0.11:5060>", srv]), sdp_b), gap=0.002)
+    c.udp(CTS, 5060, cm, 5060, pg.sip_message("ACK sip:3002@10.10.0.11:5060 SIP/2.0", _sip_headers(
+        *a_ok[:1], "z9hG4bKc7a003", *a_ok[2:], "101 ACK", ["Max-Forwards: 70", ua])), gap=0.003)
     # Media between the CTS and the far-end CTS (audio stream shown).
     pg.rtp_call(c, CTS, 16384, CTS_REMOTE, 16384, RTP_PACKETS, ssrc_a=0x43545331, ssrc_b=0x43545332)
+    return c
+
+
+def _tls_handshake(c: Capture, client: str, cport: int, server: str, sport: int, sni: str, gap=None) -> None:
+    """A TCP connection that starts TLS: ClientHello, ServerHello, ACK."""
+    c.tcp_handshake(client, cport, server, sport)
+    c.tcp(client, cport, server, sport, pg.tls_client_hello(sni), gap=gap)
+    c.tcp(server, sport, client, cport, pg.tls_server_hello(), gap=0.002)
+    c.tcp_ack(client, cport, server, sport)
+
+
+def secure_phones() -> Capture:
+    """The secure variants: an SCCP phone reads its ITL file by TFTP, registers
+    in cleartext (TCP 2000), enrols for a certificate with CAPF (TCP 3804) and
+    then connects to SCCPS (TLS on TCP 2443); a SIP phone registers on UDP 5060
+    and then connects to SIPS (TLS on TCP 5061)."""
+    c = new_capture()
+    cm, ph = CUCM_PUB, SECURE_SCCP_PHONE
+    mac = "001E7A3C5D51"
+    # 1. The Initial Trust List by TFTP (one short block; the content is opaque here).
+    c.udp(ph, 49160, cm, 69, pg.tftp_rrq(f"ITLSEP{mac}.tlv"))
+    c.udp(cm, 37010, ph, 49160, pg.tftp_data(1, b"\x01\x01\x00\x02\x01\x00" + b"ITL teaching stand-in" + b"\x00" * 40),
+          gap=0.002)
+    c.udp(ph, 49160, cm, 37010, pg.tftp_ack(1))
+    # 2. Cleartext SCCP registration (non-secure device security profile).
+    c.tcp_handshake(ph, 51251, cm, 2000)
+    c.tcp(ph, 51251, cm, 2000, pg.sccp_register(f"SEP{mac}"))
+    c.tcp(cm, 2000, ph, 51251, pg.sccp_register_ack(30), gap=0.004)
+    c.tcp_ack(ph, 51251, cm, 2000)
+    # 3. CAPF issues the phone a Locally Significant Certificate (TLS on 3804).
+    _tls_handshake(c, ph, 51252, cm, 3804, "cm-pub.example.com", gap=0.3)
+    # 4. With the encrypted profile, the phone re-registers over TLS on 2443 (SCCPS).
+    _tls_handshake(c, ph, 51253, cm, 2443, "cm-pub.example.com", gap=0.3)
+    # 5. A SIP phone: cleartext REGISTER on UDP 5060, then TLS on TCP 5061 (SIPS).
+    sp = SECURE_SIP_PHONE
+    hdr = _sip_headers("10.10.1.52:5060", "z9hG4bK5e0101", "<sip:2052@10.10.0.11>;tag=5e0101", "<sip:2052@10.10.0.11>",
+                       "5e010001-0001@10.10.1.52", "101 REGISTER")
+    contact = "Contact: <sip:2052@10.10.1.52:5060;transport=udp>"
+    c.udp(sp, 5060, cm, 5060, pg.sip_message("REGISTER sip:10.10.0.11 SIP/2.0", [
+        *hdr, "Max-Forwards: 70", contact, "User-Agent: Cisco-CP8841/14.2.1", "Expires: 3600"]), gap=0.3)
+    hdr[2] = "To: <sip:2052@10.10.0.11>;tag=5e0102"
+    c.udp(cm, 5060, sp, 5060, pg.sip_message("SIP/2.0 200 OK", [*hdr, "Server: Cisco-CUCM15.0",
+                                                                 contact + ";expires=3600"]), gap=0.003)
+    _tls_handshake(c, sp, 51261, cm, 5061, "cm-pub.example.com", gap=0.3)
+    return c
+
+
+def _cti_qbe(kind: int, body: bytes) -> bytes:
+    """A teaching stand-in for a CTI QBE message (the protocol is Cisco's own
+    and undocumented in public): a 2-byte big-endian message kind, a 2-byte
+    length, then the body. (A 4-byte length and 4-byte kind would be taken for
+    SMPP by Wireshark's heuristics.)"""
+    return kind.to_bytes(2, "big") + len(body).to_bytes(2, "big") + body
+
+
+def cti_application() -> Capture:
+    """A CTI application server to Unified CM: a phone registers over SCCP
+    (which shows 10.10.0.11 to be a Unified CM), then the application opens
+    the CTI Manager connection (TCP 2748) and reads the device list over AXL
+    (HTTPS on TCP 8443). Nothing in the payload shows the application's host
+    to be an application: only the Unified CM end has a role."""
+    c = new_capture()
+    cm, app = CUCM_PUB, CTI_APP
+    c.tcp_handshake(SCCP_PHONE, 51300, cm, 2000)
+    c.tcp(SCCP_PHONE, 51300, cm, 2000, pg.sccp_register("SEP001E7A3C5D21"))
+    c.tcp(cm, 2000, SCCP_PHONE, 51300, pg.sccp_register_ack(30), gap=0.004)
+    c.tcp_ack(SCCP_PHONE, 51300, cm, 2000)
+    # The CTI Manager session: provider open, its response, a device query.
+    c.tcp_handshake(app, 52748, cm, 2748)
+    c.tcp(app, 52748, cm, 2748, _cti_qbe(0x0001, b"ProviderOpenRequest\x00appuser-console\x00JTAPI 15.0\x00"))
+    c.tcp(cm, 2748, app, 52748, _cti_qbe(0x0002, b"ProviderOpenResponse\x00\x00\x00\x00\x00"), gap=0.01)
+    c.tcp(app, 52748, cm, 2748, _cti_qbe(0x0021, b"DeviceRegisteredQuery\x00SEP001E7A3C5D21\x00"), gap=0.02)
+    c.tcp(cm, 2748, app, 52748, _cti_qbe(0x0022, b"DeviceRegistered\x00SEP001E7A3C5D21\x00\x01"), gap=0.005)
+    c.tcp_ack(app, 52748, cm, 2748)
+    # AXL over HTTPS (TLS on 8443).
+    _tls_handshake(c, app, 52443, cm, 8443, "cm-pub.example.com", gap=0.2)
+    return c
+
+
+def imp_intercluster() -> Capture:
+    """Two IM and Presence clusters and a federated partner: each cluster's
+    Jabber client opens an XMPP stream to its home server (TCP 5222), the two
+    clusters' Intercluster Sync Agents talk on TCP 37239 and route SIP over
+    mutual TLS (TCP 5062), and the first cluster federates with a partner
+    company over XMPP server-to-server (TCP 5269)."""
+    c = new_capture()
+    for i, (client, server, domain) in enumerate(((XMPP_CLIENT_1, IMP, "example.com"),
+                                                  (XMPP_CLIENT_3, IMP_REMOTE, "example.com"))):
+        port = 52101 + i
+        c.tcp_handshake(client, port, server, 5222)
+        c.tcp(client, port, server, 5222, pg.xmpp_stream_header(domain))
+        c.tcp(server, 5222, client, port, pg.xmpp_stream_response(domain, f"ic{i}a1b2"), gap=0.002)
+        c.tcp_ack(client, port, server, 5222)
+    # Intercluster Sync Agent: the peers exchange user and node lists (TCP 37239;
+    # a teaching stand-in payload: the command channel's content is not public).
+    c.tcp_handshake(IMP, 47239, IMP_REMOTE, 37239)
+    c.tcp(IMP, 47239, IMP_REMOTE, 37239, b"ICSA\x01HELLO cup-pub.example.com cluster=A\n")
+    c.tcp(IMP_REMOTE, 37239, IMP, 47239, b"ICSA\x01HELLO cup-pub-b.example.com cluster=B\n", gap=0.003)
+    c.tcp_ack(IMP, 47239, IMP_REMOTE, 37239)
+    # Intercluster SIP routing over mutual TLS (TCP 5062).
+    _tls_handshake(c, IMP, 45062, IMP_REMOTE, 5062, "cup-pub-b.example.com", gap=0.1)
+    # Federation with a partner company (XMPP server to server, TCP 5269).
+    c.tcp_handshake(IMP, 43270, PARTNER_XMPP, 5269)
+    c.tcp(IMP, 43270, PARTNER_XMPP, 5269, pg.xmpp_server_stream_header("partner.example.net", "example.com"))
+    c.tcp(PARTNER_XMPP, 5269, IMP, 43270, pg.xmpp_stream_response("partner.example.net", "s2s-772",
+                                                                   "jabber:server"), gap=0.02)
+    c.tcp_ack(IMP, 43270, PARTNER_XMPP, 5269)
     return c
 
 
@@ -542,6 +706,9 @@ CAPTURES = {
     "cucm-intracluster.pcap": cucm_intracluster,
     "imp-xmpp.pcap": imp_xmpp,
     "telepresence.pcap": telepresence,
+    "secure-phones.pcap": secure_phones,
+    "cti-application.pcap": cti_application,
+    "imp-intercluster.pcap": imp_intercluster,
     "misbehaviour.pcap": misbehaviour,
 }
 

@@ -621,3 +621,11 @@ def tds_prelogin() -> bytes:
         data += value
     payload = table + b"\xff" + data
     return struct.pack("!BBHHBB", 0x12, 0x01, 8 + len(payload), 0, 0, 0) + payload
+
+
+def tls_server_hello() -> bytes:
+    """A minimal TLS 1.2 ServerHello record (RFC 5246 section 7.4.1.3) choosing
+    TLS_RSA_WITH_AES_128_CBC_SHA (0x002f), the suite tls_client_hello offers."""
+    body = b"\x03\x03" + bytes(range(32, 64)) + b"\x00" + b"\x00\x2f" + b"\x00"
+    hs = b"\x02" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x03" + struct.pack("!H", len(hs)) + hs

@@ -485,10 +485,11 @@ def test_compact_details_keep_purpose_and_entry_on_every_packet(tshark):
 def test_recognised_rtp_is_set_up_once_per_stream(tshark):
     """ciscouc sets a recognised stream up as SDP and Skinny do
     (rtp_add_address): RTP shows it as its setup, from the frame that
-    confirmed the run."""
-    pcap = os.path.join(TEACHING, "telepresence.pcap")
+    confirmed the run. (h323-gateway.pcap: no H.245 sets its media up;
+    telepresence.pcap's RTP is set up by SDP.)"""
+    pcap = os.path.join(TEACHING, "h323-gateway.pcap")
     rows = tshark.fields(pcap, ["frame.number", "rtp.setup-method", "rtp.setup-frame", "ciscouc.heuristic"],
-                         ["-Y", "rtp && udp.port == 16384", "-o", "ciscouc.rtp_decode:TRUE"], two_pass=False)
+                         ["-Y", "rtp && udp.port == 24620", "-o", "ciscouc.rtp_decode:TRUE"], two_pass=False)
     assert len(rows) > 100
     confirmed = [r for r in rows if r["ciscouc.heuristic"] == "rtp-run"]
     assert confirmed

@@ -22,7 +22,8 @@ from conftest import FLAG_NAMES, ROOT, readable_tmpdir
 CAPTURES = os.path.join(ROOT, "captures")
 MAKE = [sys.executable, "-m", "captures.make_captures"]  # run from ROOT
 NAMES = ["sccp-phone-call.pcap", "sip-phone-call.pcap", "mgcp-gateway.pcap", "h323-gateway.pcap",
-         "cucm-intracluster.pcap", "imp-xmpp.pcap", "telepresence.pcap", "misbehaviour.pcap"]
+         "cucm-intracluster.pcap", "imp-xmpp.pcap", "telepresence.pcap", "misbehaviour.pcap",
+         "secure-phones.pcap", "cti-application.pcap", "imp-intercluster.pcap"]
 FLAGS = FLAG_NAMES
 FIELDS = ["frame.number", "ip.proto", "ip.src", "ip.dst", "frame.protocols", "tcp.flags.syn", "tcp.flags.ack",
           "ciscouc.listener_port", "ciscouc.summary", "ciscouc.entry", "ciscouc.purpose", "ciscouc.detected",
@@ -271,10 +272,14 @@ def test_cucm_intracluster(tshark):
     Conv(rows, "udp", 123).expect(["cucm-ja.t2.r10", "cucm42-en.t2.r8"], "NTP", [], "123: Network Time Protocol")
     Conv(rows, "udp", 161).expect(["cucm-ja.t2.r11"], "SNMP", [], "161: SNMP service response")
     Conv(rows, "udp", 162).expect(["cucm-ja.t2.r12", "cucm42-en.t2.r10"], "SNMP", [], "162: SNMP traps")
+    # The SIP trunk's OPTIONS keepalive (its User-Agent and Server headers show
+    # both nodes to be Unified CMs) is cleartext where SIPS 5061 is documented.
+    Conv(rows, "udp", 5060).expect(["cucm-ja.t6.r7"], "SIP", ["insecure"])
     assert handshakes(rows) == 5
-    assert all_values(rows, "ciscouc.flags") == set()
+    assert all_values(rows, "ciscouc.flags") == {"insecure"}
     conv = conv_rows(tshark, "cucm-intracluster.pcap")
-    assert [r[3] for r in conv] == ["8002", "1500", "2555", "8443", "22", "123", "161", "162"]
+    assert [r[3] for r in conv] == ["8002", "1500", "2555", "8443", "22", "123", "161", "162", "5060"]
+    assert [r[9] for r in conv] == [""] * 8 + ["insecure"]
 
 
 def test_imp_xmpp(tshark):
@@ -304,12 +309,18 @@ def test_telepresence(tshark):
     assert capf.values("ciscouc.heuristic") == {"tls-handshake"}  # taken from HiQnet's port
     Conv(rows, "udp", 16384).expect(["cucm-ja.t6.r17", "telepresence-en.tA-2.r20"], flags=[])
     assert handshakes(rows) == 6
+    # Both codecs register over SIP (UDP 5060) and call through Unified CM.
+    sip = Conv(rows, "udp", 5060).expect(["telepresence-en.tA-2.r18"], "SIP", ["insecure"])
+    assert {"REGISTER", "INVITE", "ACK"} <= sip.values("sip.Method")
+    assert Conv(rows, "udp", 16384).values("rtp.setup-method") == {"SDP"}
     conv = conv_rows(tshark, "telepresence.pcap", ["-o", "ciscouc.edition:telepresence"])
-    assert len(conv) == 7
+    # 5 TCP conversations, the two codecs' SIP with Unified CM, RTP each way
+    # (set up by SDP, so one conversation per direction as in sip-phone-call.pcap).
+    assert len(conv) == 10
     assert {r[3]: r[11] for r in conv}["5061"] == "telepresence-en.tA-2.r19"
 
 
-@pytest.mark.parametrize("name,port", [("h323-gateway.pcap", 24620), ("telepresence.pcap", 16384)])
+@pytest.mark.parametrize("name,port", [("h323-gateway.pcap", 24620)])
 def test_two_way_rtp_without_signalling_is_detected(tshark, name, port):
     rows = tshark.fields(path(name), ["ip.proto", "ciscouc.listener_port", "ciscouc.detected"])
     assert Conv(rows, "udp", port).detected == {"RTP"}
@@ -359,3 +370,99 @@ def test_misbehaviour_tcp_6000_is_x11_without_the_plugin(tshark):
     rows = fields(tshark, "misbehaviour.pcap", plugin=False)
     protos = {r["frame.protocols"].rsplit(":", 1)[-1] for r in rows if "6000" in r["tcp.port"].split("|")}
     assert protos == {"tcp", "x11"}  # handshake and ACK, then the SIP payload taken for X11
+
+
+# ---- Hosts, evidence and map, as captures/README.md states them (plugin defaults)
+
+README = os.path.join(CAPTURES, "README.md")
+
+
+def readme_section(name: str) -> str:
+    with open(README, encoding="utf-8") as f:
+        text = f.read()
+    for part in text.split("\n## ")[1:]:
+        if part.split("\n", 1)[0].split()[0] == name:
+            return part
+    raise AssertionError(f"{README}: no section '## {name}'")
+
+
+def md_table(section: str, header: str) -> list[list[str]]:
+    """The body rows of the markdown table whose header line starts with `header`."""
+    lines = section.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(header)), None)
+    assert start is not None, f"{README}: no table starting {header!r}"
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+    return rows
+
+
+def z_table(tshark, name: str, z: str) -> list[dict[str, str]]:
+    lines = tshark.run(["-r", path(name), "-2", "-q", "-z", z]).stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith(("Client\t", "Address\t")))
+    cols = lines[head].split("\t")
+    return [dict(zip(cols, line.split("\t"))) for line in lines[head + 1:] if line and not line.startswith("=")]
+
+
+def addr(endpoint: str) -> str:
+    return endpoint.rsplit(":", 1)[0]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_readme_hosts_evidence_and_map(tshark_evidence, name):
+    section = readme_section(name)
+    hosts = {h["Address"]: h["Roles"] for h in z_table(tshark_evidence, name, "ciscouc,hosts")}
+    assert {r[0]: r[1] for r in md_table(section, "| address | roles |")} == hosts
+    conv = z_table(tshark_evidence, name, "ciscouc,conv")
+    stated = [tuple(r[:4]) for r in md_table(section, "| client | server | transport | evidence |")]
+    assert stated == [(r["Client"], r["Server"], r["Transport"], r["Evidence"] or "none") for r in conv]
+    # The report's map: a node per host, an edge per purpose from sender to
+    # listener (tests/test_report.py checks the drawn map the same way).
+    nodes = {addr(r["Client"]) for r in conv} | {addr(r["Server"]) for r in conv}
+
+    def directed(r):
+        client_port, server_port = r["Client"].rsplit(":", 1)[1], r["Server"].rsplit(":", 1)[1]
+        ends = (addr(r["Client"]), addr(r["Server"]))
+        return ends[::-1] if r["Listener"] not in ("", "0") and r["Listener"] == client_port != server_port else ends
+    edges = {(directed(r), r["Transport"], r["Listener"], r["Entry"] or r["Detected"]) for r in conv}
+    assert f"Map: {len(nodes)} nodes, {len(edges)} edges." in section
+
+
+def test_secure_phones(tshark_evidence):
+    rows = tshark_evidence.fields(path("secure-phones.pcap"), FIELDS + ["ciscouc.evidence", "ciscouc.client_role",
+                                                                        "ciscouc.server_role"])
+    # The secure ports carry only TLS: the phone's cleartext registration (and
+    # its ITL read) earlier in the capture gives the roles that confirm them.
+    for port, entry in ((2443, "cucm-ja.t6.r4"), (5061, "cucm-ja.t6.r9"), (3804, "")):
+        c = Conv(rows, "tcp", port)
+        assert c.detected == {"TLS"} and c.values("ciscouc.evidence") == {"confirmed"}, port
+        assert c.values("ciscouc.client_role") == {"Phone"} and "Unified CM" in c.values("ciscouc.server_role").pop()
+        assert not entry or entry in c.entries, (port, c.entries)
+        assert c.flags == set()
+    assert Conv(rows, "tcp", 2000).flags == {"insecure"} and Conv(rows, "udp", 5060).flags == {"insecure"}
+    assert all_values(rows, "tftp.source_file") == {"ITLSEP001E7A3C5D51.tlv"}
+
+
+def test_cti_application(tshark_evidence):
+    rows = tshark_evidence.fields(path("cti-application.pcap"), FIELDS + ["ciscouc.evidence", "ciscouc.client_role",
+                                                                          "ciscouc.server_role"])
+    cti = Conv(rows, "tcp", 2748)
+    # No dissector knows CTI QBE; the listener's role (Unified CM, from the
+    # phone's SCCP registration) confirms the row; the application shows no role.
+    assert cti.detected == set() and "cucm-ja.t8.r2" in cti.entries
+    assert cti.values("ciscouc.evidence") == {"confirmed"}
+    assert cti.values("ciscouc.client_role") == set() and cti.values("ciscouc.server_role") == {"Unified CM"}
+    hosts = {h["Address"] for h in z_table(tshark_evidence, "cti-application.pcap", "ciscouc,hosts")}
+    assert "10.10.5.30" not in hosts
+
+
+def test_imp_intercluster(tshark_evidence):
+    rows = tshark_evidence.fields(path("imp-intercluster.pcap"), FIELDS + ["ciscouc.evidence"])
+    assert {r["ip.dst"] for r in Conv(rows, "tcp", 5222).rows} >= {"10.10.0.21", "10.20.0.21"}
+    for port, entry, detected in ((37239, "imp-en.t28.r1", set()), (5062, "imp-en.t2.r3", {"TLS"}),
+                                  (5269, "imp-en.t22.r2", {"XMPP"})):
+        c = Conv(rows, "tcp", port)
+        assert entry in c.entries and c.detected == detected and c.values("ciscouc.evidence") == {"confirmed"}, port
+    assert handshakes(rows) == 5
