@@ -71,16 +71,18 @@ RowEvidence judge(const Candidate &c, const EvidenceInput &in, bool transfer_leg
     // (a Unified CM answering DHCP). A sender's role alone says nothing about
     // a listener that showed none.
     auto agrees = [](Side x) { return x == Side::kMatch || x == Side::kNeutral; };
-    auto match = [&](RoleSet sender, RoleSet listener) {
+    auto match = [&](RoleSet sender, RoleSet listener, uint8_t *matched) {
         Side s = side(f.from_roles, sender), l = side(f.to_roles, listener);
+        *matched = static_cast<uint8_t>((s == Side::kMatch) + (l == Side::kMatch));
         return ((s == Side::kMatch || l == Side::kMatch) && agrees(s) && agrees(l)) ||
                (l == Side::kMatch && s == Side::kUnknown);
     };
     Ends ends = ends_of(c, in);
-    r.roles_match = match(ends.sender, ends.listener);
+    r.roles_match = match(ends.sender, ends.listener, &r.roles_matched);
     // A transfer leg ("69, then ephemeral") runs between two ephemeral
     // ports: either host may be the row's listener.
-    if (transfer_leg && !r.roles_match) r.roles_match = match(ends.listener, ends.sender);
+    if (transfer_leg && !r.roles_match) r.roles_match = match(ends.listener, ends.sender, &r.roles_matched);
+    if (!r.roles_match) r.roles_matched = 0;
     bool recognised = in.detected >= 0 || in.detected_other;
     r.contradicted = recognised && !compatible(e, in);
 
@@ -143,7 +145,9 @@ Assessment assess(Label *label, const EvidenceInput &in, ClaimsMode mode) {
         // Catch-all ranges stay last, as the classifier ordered them.
         const bool cx = label->candidates[x].catch_all, cy = label->candidates[y].catch_all;
         if (cx != cy) return cy;
-        return rows[x].roles_match && !rows[y].roles_match;
+        // Rows whose roles match first; both ends shown before one end and
+        // a role any host may fill (Browser, ANY).
+        return rows[x].roles_matched > rows[y].roles_matched;
     });
     std::vector<Candidate> kept;
     kept.reserve(order.size());

@@ -56,6 +56,7 @@ struct RowEvidence {
     Claim claim = Claim::kNone;
     Basis basis = Basis::kNone;
     bool roles_match = false;  // the hosts' roles match the row's sender and listener
+    uint8_t roles_matched = 0;  // how many of the two ends show the documented role (2 beats 1 + "any host")
     bool contradicted = false;  // the payload is a recognisably different protocol
 };
 
