@@ -111,19 +111,8 @@ void hosts_draw(void *p) {
     printf("================================================================================\n");
 }
 
-void hosts_finish(void *p) { delete static_cast<HostsTap *>(p); }
-
 ciscouc_stat_init_ret hosts_init(const char *, void *) {
-    auto *t = new HostsTap();
-    GString *err = register_tap_listener("ciscouc", t, nullptr, TL_REQUIRES_NOTHING, hosts_reset, hosts_packet,
-                                         hosts_draw, hosts_finish);
-    if (err) {
-        fprintf(stderr, "tshark: couldn't register ciscouc,hosts tap: %s\n", err->str);
-        g_string_free(err, TRUE);
-        delete t;
-        return ciscouc_stat_init_result(false);
-    }
-    return ciscouc_stat_init_result(true);
+    return register_table_tap<HostsTap>("ciscouc,hosts", hosts_reset, hosts_packet, hosts_draw);
 }
 
 // ---- The same table as a stats tree for the GUI.

@@ -24,6 +24,7 @@
 #include <epan/to_str.h>
 #include <epan/dissectors/packet-tcp.h>
 
+#include <cstdio>
 #include <string>
 
 #include "core/classify.h"
@@ -96,6 +97,21 @@ void register_ports();
 
 // stats.cpp
 void register_stats();
+
+// A -z table (ciscouc,conv; ciscouc,hosts): a listener of the "ciscouc" tap
+// with its own state T, drawn at the end; false, and tshark's message, when
+// it cannot be registered.
+template <typename T>
+ciscouc_stat_init_ret register_table_tap(const char *name, tap_reset_cb reset, tap_packet_cb packet, tap_draw_cb draw) {
+    auto *t = new T();
+    GString *err = register_tap_listener("ciscouc", t, nullptr, TL_REQUIRES_NOTHING, reset, packet, draw,
+                                         [](void *p) { delete static_cast<T *>(p); });
+    if (!err) return ciscouc_stat_init_result(true);
+    fprintf(stderr, "tshark: couldn't register %s tap: %s\n", name, err->str);
+    g_string_free(err, TRUE);
+    delete t;
+    return ciscouc_stat_init_result(false);
+}
 
 // hosts.cpp: the capture's host table, fed from the UC dissectors' fields.
 void hosts_register();

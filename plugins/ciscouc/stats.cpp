@@ -111,19 +111,8 @@ void conv_draw(void *p) {
     printf("================================================================================\n");
 }
 
-void conv_finish(void *p) { delete static_cast<ConvTable *>(p); }
-
 ciscouc_stat_init_ret conv_init(const char *, void *) {
-    auto *t = new ConvTable();
-    GString *err = register_tap_listener("ciscouc", t, nullptr, TL_REQUIRES_NOTHING, conv_reset, conv_packet,
-                                         conv_draw, conv_finish);
-    if (err) {
-        fprintf(stderr, "tshark: couldn't register ciscouc,conv tap: %s\n", err->str);
-        g_string_free(err, TRUE);
-        delete t;
-        return ciscouc_stat_init_result(false);
-    }
-    return ciscouc_stat_init_result(true);
+    return register_table_tap<ConvTable>("ciscouc,conv", conv_reset, conv_packet, conv_draw);
 }
 
 // ---- Stats trees. Their state lives per tree instance (a slot claimed by the
