@@ -225,7 +225,9 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
         ti_tap->conv = st;
         tap_queue_packet(ciscouc_tap, pinfo, ti_tap);
     }
-    if (!st->cand_count && !st->flags && st->detected < 0 && !st->client_roles && !st->server_roles) return 0;
+    const char *heuristic = packet_heuristic(pinfo);
+    if (!st->cand_count && !st->flags && st->detected < 0 && !st->client_roles && !st->server_roles && !heuristic)
+        return 0;
     if (settings.info_column && st->shown) col_append_fstr(pinfo->cinfo, COL_INFO, " [UC: %s]", st->summary);
     if (!tree) {
         // Expert infos must still reach the expert tap without a tree.
@@ -241,6 +243,7 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     proto_item_set_generated(ti);
     proto_tree *ct = proto_item_add_subtree(ti, ett_ciscouc);
     if (st->shown) proto_item_set_generated(proto_tree_add_string(ct, hf_summary, tvb, 0, 0, st->summary));
+    if (heuristic) proto_item_set_generated(proto_tree_add_string(ct, hf_heuristic, tvb, 0, 0, heuristic));
     if (*claim_text(st->claim))
         proto_item_set_generated(proto_tree_add_string(ct, hf_evidence, tvb, 0, 0, claim_text(st->claim)));
     if (st->evidence_detail)
