@@ -34,6 +34,18 @@ struct RtpRuns {
 };
 wmem_map_t *rtp_runs = nullptr;  // conversation_t * -> RtpRuns
 
+// The stack stays stock's: Wireshark added ciscouc as a layer when it called
+// the heuristic (or the Decode As handle); the payload's layer belongs to the
+// dissector called next, at the layer number stock gives it (epan/packet.c
+// dissector_try_heuristic, call_dissector_work).
+void drop_own_layer(packet_info *pinfo) {
+    wmem_list_frame_t *last = pinfo->layers ? wmem_list_tail(pinfo->layers) : nullptr;
+    if (last && GPOINTER_TO_INT(wmem_list_frame_data(last)) == proto_ciscouc) {
+        wmem_list_remove_frame(pinfo->layers, last);
+        pinfo->curr_layer_num--;
+    }
+}
+
 // The signatures of heuristic I's protocol, on its transport.
 template <size_t I>
 gboolean heur_signatures(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
@@ -81,6 +93,7 @@ gboolean heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     RtpRun &run = forward ? r->fwd : r->rev;
     if (!PINFO_FD_VISITED(pinfo)) run.feed(h);
     if (!run.confirmed()) return FALSE;
+    drop_own_layer(pinfo);
     note_heuristic(pinfo, "rtp-run");
     if (!settings.rtp_decode) {
         // Every later packet of the conversation goes straight to the
@@ -119,15 +132,7 @@ constexpr auto kSignatureHeuristics = signature_heuristics(std::make_index_seque
 gboolean hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
     if (sig < 0 || !heur_targets[sig]) return FALSE;
     transparent_for_reassembly(pinfo);
-    // The stack stays stock's: Wireshark added ciscouc as a layer when it
-    // called the heuristic (or the Decode As handle); the payload's layer
-    // belongs to the dissector called below, at the layer number stock gives
-    // it (epan/packet.c dissector_try_heuristic, call_dissector_work).
-    wmem_list_frame_t *last = pinfo->layers ? wmem_list_tail(pinfo->layers) : nullptr;
-    if (last && GPOINTER_TO_INT(wmem_list_frame_data(last)) == proto_ciscouc) {
-        wmem_list_remove_frame(pinfo->layers, last);
-        pinfo->curr_layer_num--;
-    }
+    drop_own_layer(pinfo);
     note_heuristic(pinfo, kSignatures[sig].name);
     // A TCP stream recognised once is that protocol for the rest of the
     // conversation: from the next frame on, segments, stanzas and reassembly go
