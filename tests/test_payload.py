@@ -46,3 +46,21 @@ def test_cleartext_sip_on_5061_is_insecure(secure_ports):
     rows = secure_ports[2]
     assert _last(rows, "ciscouc.detected") == "SIP"
     assert "insecure" in _last(rows, "ciscouc.flags").split(","), rows
+
+
+def test_icmp_error_quoting_sip_creates_no_conversation(workdir, tshark):
+    from scapy.all import ICMP, IP, UDP, Ether, Raw  # type: ignore
+    cap = pg.Capture()
+    invite = pg.sip("INVITE", "sip:100@10.8.5.2", "10.8.5.1", 5060)
+    quoted = IP(src="10.8.5.1", dst="10.8.5.2") / UDP(sport=5060, dport=5060) / Raw(invite)
+    cap.add_frame(Ether(src="00:00:5e:00:53:02", dst="00:00:5e:00:53:01") /
+                  IP(src="10.8.5.2", dst="10.8.5.1") / ICMP(type=3, code=3) / Raw(bytes(quoted)[:28 + 200]))
+    path = cap.write(os.path.join(workdir, "icmp_quotes_sip.pcap"))
+    row = tshark.fields(path, ["frame.protocols", "ciscouc.detected", "ciscouc.flags", "ciscouc.purpose"])[0]
+    assert "icmp" in row["frame.protocols"] and "sip" in row["frame.protocols"], row
+    assert row["ciscouc.detected"] == "" and row["ciscouc.flags"] == "", row
+    # The frame is ICMP (its IP-protocol rows), never the quoted SIP.
+    assert "Internet Control Message Protocol" in row["ciscouc.purpose"], row
+    assert "Session Initiation" not in row["ciscouc.purpose"], row
+    conv = tshark.run(["-r", path, "-q", "-z", "ciscouc,conv"]).stdout
+    assert "5060" not in conv, conv
