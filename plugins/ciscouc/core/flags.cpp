@@ -132,8 +132,8 @@ bool insecure(const RuleContext &cx, FlagResult *, std::string *why) {
         const Entry &e = kEntries[kFlows[c->flow].entry];
         for (uint16_t i = 0; i < e.secure_count; ++i) {
             const SecurePair &p = kSecurePairs[e.secure_first + i];
-            if (p.secure == cx.label.listener_port && p.plain != p.secure) {
-                // The listener is the documented secure port of a pair (5061 for
+            if (in.transport == kTcp && p.secure == cx.label.listener_port && p.plain != p.secure) {
+                // Over TCP (TLS needs it), the listener is the documented secure port of a pair (5061 for
                 // 5060, 8443 for 8080), and the bytes are cleartext.
                 *why = "cleartext " + proto_name(in) + " on " + cx.port + ", which " + kDocuments[e.doc].edition +
                        " documents as the secure counterpart of " + std::to_string(p.plain) + " (" + e.id + ")";
