@@ -14,7 +14,9 @@ CHECK_KEYS = {
     "bytes": {"type", "offset", "hex"},
     "search": {"type", "hex", "text", "within"},
     "prefix": {"type", "any"},
-    "line_has": {"type", "text"},
+    "line_has": {"type", "text", "any"},
+    "digits": {"type", "offset", "min", "max", "then"},
+    "line_printable": {"type"},
     "length_field": {"type", "field", "offset", "add", "relation"},
     "printable": {"type", "count"},
 }
@@ -96,8 +98,14 @@ def load(path: str, vocabulary_protocols: set[str] | None = None) -> list[dict]:
                 if not c.get("any") or not all(isinstance(x, str) and x for x in c["any"]):
                     raise _err(path, name, "prefix needs a non-empty list 'any'")
             elif t == "line_has":
-                if not c.get("text"):
-                    raise _err(path, name, "line_has needs text")
+                if ("text" in c) == ("any" in c) or not (c.get("text") or c.get("any")) or \
+                        not all(isinstance(x, str) and x for x in c.get("any", [c.get("text")])):
+                    raise _err(path, name, "line_has needs text, or a non-empty list 'any'")
+            elif t == "digits":
+                lo, hi, then = c.get("min"), c.get("max"), c.get("then")
+                if "offset" not in c or not isinstance(lo, int) or not isinstance(hi, int) or not 1 <= lo <= hi <= 32 \
+                        or not isinstance(then, str) or not then:
+                    raise _err(path, name, "digits needs offset, 1 <= min <= max <= 32 and a non-empty 'then'")
             elif t == "length_field":
                 if c.get("field") not in ("u32le", "u16be") or c.get("relation") not in ("le", "eq"):
                     raise _err(path, name, "length_field needs field u32le|u16be and relation le|eq")
@@ -127,7 +135,8 @@ def generate(sigs: list[dict], protocol_index: dict[str, int]) -> str:
             t = c["type"]
             kind = {"u8": "kU8", "u16be": "kU16Be", "u16le": "kU16Le", "u32be": "kU32Be", "u32le": "kU32Le",
                     "bytes": "kBytes", "search": "kSearch", "prefix": "kPrefix", "line_has": "kLineHas",
-                    "length_field": "kLengthField", "printable": "kPrintable"}[t]
+                    "length_field": "kLengthField", "printable": "kPrintable", "digits": "kDigits",
+                    "line_printable": "kLinePrintable"}[t]
             off = c.get("offset", 0)
             plus = c.get("plus_u8_at", -1)
             lo, hi, vf, vc, text = 0, 0xFFFFFFFF, 0, 0, "nullptr"
@@ -150,8 +159,13 @@ def generate(sigs: list[dict], protocol_index: dict[str, int]) -> str:
                 text, vc = _bytes_lit(joined), len(c["any"])
                 hi = len(joined)
             elif t == "line_has":
-                raw = c["text"].encode()
-                text, vc = _bytes_lit(raw), len(raw)
+                alts = c.get("any", [c.get("text")])
+                joined = b"\0".join(x.encode() for x in alts)
+                text, vc = _bytes_lit(joined), len(alts)
+                hi = len(joined)
+            elif t == "digits":
+                lo, hi = c["min"], c["max"]
+                text, vc = _bytes_lit(c["then"].encode()), len(c["then"].encode())
             elif t == "length_field":
                 kind2 = "kU32Le" if c["field"] == "u32le" else "kU16Be"
                 lo = c.get("add", 0)

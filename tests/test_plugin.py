@@ -392,7 +392,8 @@ def test_decode_as_ciscouc_tries_uc_signatures_on_any_port(workdir, tshark):
     plain = tshark.fields(path, fields)[-1]
     assert "skinny" not in plain["frame.protocols"]  # stock HTTP holds port 80
     chosen = tshark.fields(path, fields, ["-d", "tcp.port==80,ciscouc"])[-1]
-    assert chosen["frame.protocols"].endswith(":ciscouc:skinny"), chosen
+    # The hand-off adds no ciscouc layer: the stack is what stock would show for Skinny.
+    assert chosen["frame.protocols"].endswith(":tcp:skinny"), chosen
     assert chosen["ciscouc.heuristic"] == "sccp" and chosen["ciscouc.detected"] == "SCCP"
 
 
@@ -419,7 +420,7 @@ def test_ras_recognised_off_its_port(workdir, tshark):
             pg.h225_ras_rrq(7, ("10.4.0.1", 1720), ("10.4.0.1", 41719), "gw-ras"))
     path = cap.write(os.path.join(workdir, "ras-off-port.pcap"))
     row = tshark.fields(path, ["frame.protocols", "ciscouc.heuristic", "ciscouc.detected", "ciscouc.flags"])[0]
-    assert row["frame.protocols"].endswith(":ciscouc:h225"), row
+    assert row["frame.protocols"].endswith(":udp:h225"), row
     assert row["ciscouc.heuristic"] == "h225-ras" and row["ciscouc.detected"] == "RAS"
     assert "unexpected_port" in row["ciscouc.flags"].split(",")
 

@@ -87,6 +87,10 @@ Detection detect(packet_info *pinfo, Transport t) {
         d.seen = ProtocolSet();  // the stock owner's claim (SIP continuation) is not evidence
         d.seen.add(evidence);
         d.payload = true;
+        // What the bytes are decides encryption too: stock TLS on 5061 shows
+        // cleartext SIP as an unknown TLS record.
+        static const int tls = protocol_by_key("TLS");
+        d.tls = evidence == tls;
         return d;
     }
     // On a sniffed port, the stock owner's claim needs evidence: stock XMPP on

@@ -34,6 +34,18 @@ struct RtpRuns {
 };
 wmem_map_t *rtp_runs = nullptr;  // conversation_t * -> RtpRuns
 
+// The stack stays stock's: Wireshark added ciscouc as a layer when it called
+// the heuristic (or the Decode As handle); the payload's layer belongs to the
+// dissector called next, at the layer number stock gives it (epan/packet.c
+// dissector_try_heuristic, call_dissector_work).
+void drop_own_layer(packet_info *pinfo) {
+    wmem_list_frame_t *last = pinfo->layers ? wmem_list_tail(pinfo->layers) : nullptr;
+    if (last && GPOINTER_TO_INT(wmem_list_frame_data(last)) == proto_ciscouc) {
+        wmem_list_remove_frame(pinfo->layers, last);
+        pinfo->curr_layer_num--;
+    }
+}
+
 // The signatures of heuristic I's protocol, on its transport.
 template <size_t I>
 ciscouc_heur_bool heur_signatures(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
@@ -81,7 +93,8 @@ ciscouc_heur_bool heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     RtpRun &run = forward ? r->fwd : r->rev;
     if (!PINFO_FD_VISITED(pinfo)) run.feed(h);
     if (!run.confirmed()) return FALSE;
-    proto_item_set_generated(proto_tree_add_string(tree, hf_heuristic, tvb, 0, 0, "rtp-run"));
+    drop_own_layer(pinfo);
+    note_heuristic(pinfo, "rtp-run");
     if (!settings.rtp_decode) {
         // Every later packet of the conversation goes straight to the
         // evidence handler (UDP no longer tries every heuristic on it).
@@ -119,8 +132,8 @@ constexpr auto kSignatureHeuristics = signature_heuristics(std::make_index_seque
 ciscouc_heur_bool hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
     if (sig < 0 || !heur_targets[sig]) return FALSE;
     transparent_for_reassembly(pinfo);
-    proto_item *hi = proto_tree_add_string(tree, hf_heuristic, tvb, 0, 0, kSignatures[sig].name);
-    proto_item_set_generated(hi);
+    drop_own_layer(pinfo);
+    note_heuristic(pinfo, kSignatures[sig].name);
     // A TCP stream recognised once is that protocol for the rest of the
     // conversation: from the next frame on, segments, stanzas and reassembly go
     // straight to it (this frame keeps showing what recognised it).
@@ -149,8 +162,9 @@ void init_heuristics() {
                            h.display_name, h.short_name, proto_ciscouc, HEURISTIC_ENABLE);
     }
     rtp_handle = find_dissector("rtp");
+    // No protocol: the payload stays UDP data with no ciscouc layer, as stock shows it.
     rtp_seen_handle = create_dissector_handle_with_name_and_description(
-        dissect_rtp_seen, proto_ciscouc, "ciscouc.rtp_seen", "CiscoUC: RTP recognised by payload, left undecoded");
+        dissect_rtp_seen, -1, "ciscouc.rtp_seen", "CiscoUC: RTP recognised by payload, left undecoded");
 }
 
 }  // namespace epan

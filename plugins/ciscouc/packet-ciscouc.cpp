@@ -201,9 +201,21 @@ void add_flag_expert_infos(packet_info *pinfo, proto_item *item, const Conversat
             expert_add_info_format(pinfo, item, &ei_flag[b], "%s", st->reason_of(flag_at(b)));
 }
 
+// An ICMP error quoting a datagram (port unreachable carrying a SIP INVITE's
+// header) leaves the quoted ports in pinfo: it is no conversation of its own.
+int proto_icmp = -1, proto_icmpv6 = -1;
+bool quotes_a_datagram(packet_info *pinfo) {
+    for (wmem_list_frame_t *f = pinfo->layers ? wmem_list_head(pinfo->layers) : nullptr; f; f = wmem_list_frame_next(f)) {
+        int id = GPOINTER_TO_INT(wmem_list_frame_data(f));
+        if (id == proto_icmp || id == proto_icmpv6) return wmem_list_frame_next(f) != nullptr;
+    }
+    return false;
+}
+
 int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     if (!settings.labels) return 0;
     Transport t = pinfo->ptype == PT_TCP ? kTcp : pinfo->ptype == PT_UDP ? kUdp : kTransportNone;
+    if (t != kTransportNone && quotes_a_datagram(pinfo)) t = kTransportNone;
     if (t == kTransportNone) {
         label_ip_protocol(tvb, pinfo, tree);
         return 0;
@@ -225,7 +237,9 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
         ti_tap->conv = st;
         tap_queue_packet(ciscouc_tap, pinfo, ti_tap);
     }
-    if (!st->cand_count && !st->flags && st->detected < 0 && !st->client_roles && !st->server_roles) return 0;
+    const char *heuristic = packet_heuristic(pinfo);
+    if (!st->cand_count && !st->flags && st->detected < 0 && !st->client_roles && !st->server_roles && !heuristic)
+        return 0;
     if (settings.info_column && st->shown) col_append_fstr(pinfo->cinfo, COL_INFO, " [UC: %s]", st->summary);
     if (!tree) {
         // Expert infos must still reach the expert tap without a tree.
@@ -241,6 +255,7 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     proto_item_set_generated(ti);
     proto_tree *ct = proto_item_add_subtree(ti, ett_ciscouc);
     if (st->shown) proto_item_set_generated(proto_tree_add_string(ct, hf_summary, tvb, 0, 0, st->summary));
+    if (heuristic) proto_item_set_generated(proto_tree_add_string(ct, hf_heuristic, tvb, 0, 0, heuristic));
     if (*claim_text(st->claim))
         proto_item_set_generated(proto_tree_add_string(ct, hf_evidence, tvb, 0, 0, claim_text(st->claim)));
     if (st->evidence_detail)
@@ -416,6 +431,8 @@ void register_handoff() {
     cache_hfinfo(kConvFields, conv_hfinfo);
     build_entry_texts();
     for (size_t i = 0; i < G_N_ELEMENTS(kIpLayers); ++i) ip_layer_proto[i] = proto_get_id_by_filter_name(kIpLayers[i].name);
+    proto_icmp = proto_get_id_by_filter_name("icmp");
+    proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
     init_heuristics();
     register_ports();
 }

@@ -78,6 +78,18 @@ inline int packet_evidence(packet_info *pinfo) {
     return ev ? GPOINTER_TO_INT(ev) - 1 : -1;
 }
 
+// The signature that recognised this packet's payload (ciscouc.heuristic),
+// shown under the postdissector's tree: a field added where the heuristic
+// runs would sit at the top of the tree, where io,phs counts it as a layer.
+constexpr guint32 kHeuristicKey = 2;
+inline void note_heuristic(packet_info *pinfo, const char *signature) {
+    if (!p_get_proto_data(pinfo->pool, pinfo, proto_ciscouc, kHeuristicKey))
+        p_add_proto_data(pinfo->pool, pinfo, proto_ciscouc, kHeuristicKey, const_cast<char *>(signature));
+}
+inline const char *packet_heuristic(packet_info *pinfo) {
+    return static_cast<const char *>(p_get_proto_data(pinfo->pool, pinfo, proto_ciscouc, kHeuristicKey));
+}
+
 // heur-ciscouc.cpp: heuristic dissectors and RTP recognition.
 void register_heuristics();  // at registration: file-scoped maps
 void init_heuristics();      // at handoff: stock handles, heur_dissector_add

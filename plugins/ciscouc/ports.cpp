@@ -23,12 +23,19 @@ struct StolenPort {
     dissector_handle_t original;
 };
 std::vector<StolenPort> stolen;
-dissector_handle_t steal_tcp_handle, steal_udp_handle;
+// Decode As... CiscoUC (ciscouc's protocol: switched off with it) and the
+// port-table stand-ins (no protocol: Wireshark calls a disabled protocol's
+// handle never, so these must run to hand the port back to its stock owner).
+dissector_handle_t steal_tcp_handle, steal_udp_handle, port_tcp_handle, port_udp_handle;
+
+bool ciscouc_enabled() { return proto_is_protocol_enabled(find_protocol_by_id(proto_ciscouc)) != FALSE; }
 
 int dissect_stolen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, Transport t) {
     guint16 ports[2] = {static_cast<guint16>(pinfo->destport), static_cast<guint16>(pinfo->srcport)};
     guint len = tvb_captured_length(tvb);
-    const guint8 *bytes = len ? tvb_get_ptr(tvb, 0, len) : nullptr;
+    // ciscouc switched off: the port's stock owner decodes, as without the plugin.
+    const bool active = ciscouc_enabled();
+    const guint8 *bytes = len && active ? tvb_get_ptr(tvb, 0, len) : nullptr;
     for (size_t i = 0; i < kStealPortCount && bytes; ++i) {
         const StealPort &sp = kStealPorts[i];
         if (sp.transport != t) continue;
@@ -53,7 +60,7 @@ int dissect_stolen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
             }
         }
     // Chosen with Decode As on any other port: try every UC signature.
-    if (!owned_port && bytes && hand_off(match_any(t, bytes, len), tvb, pinfo, tree, data))
+    if (!owned_port && active && bytes && hand_off(match_any(t, bytes, len), tvb, pinfo, tree, data))
         return tvb_captured_length(tvb);
     return 0;
 }
@@ -113,6 +120,10 @@ void register_ports() {
                                                                          tcp_text.c_str());
     steal_udp_handle = create_dissector_handle_with_name_and_description(dissect_stolen_udp, proto_ciscouc, "ciscouc.udp",
                                                                          udp_text.c_str());
+    port_tcp_handle = create_dissector_handle_with_name_and_description(
+        dissect_stolen_tcp, -1, "ciscouc.port.tcp", "CiscoUC: UC signatures ahead of the port's stock owner (TCP)");
+    port_udp_handle = create_dissector_handle_with_name_and_description(
+        dissect_stolen_udp, -1, "ciscouc.port.udp", "CiscoUC: UC signatures ahead of the port's stock owner (UDP)");
     // Decode As... CiscoUC on any port tries the UC signatures there.
     dissector_add_for_decode_as("tcp.port", steal_tcp_handle);
     dissector_add_for_decode_as("udp.port", steal_udp_handle);
@@ -121,7 +132,7 @@ void register_ports() {
     for (size_t i = 0; i < kStealPortCount; ++i) {
         const StealPort &sp = kStealPorts[i];
         dissector_table_t table = sp.transport == kTcp ? tcp_port : udp_port;
-        dissector_handle_t mine = sp.transport == kTcp ? steal_tcp_handle : steal_udp_handle;
+        dissector_handle_t mine = sp.transport == kTcp ? port_tcp_handle : port_udp_handle;
         for (guint p = sp.lo; p <= sp.hi; ++p) {
             Transport t = static_cast<Transport>(sp.transport);
             bool known = std::any_of(stolen.begin(), stolen.end(),

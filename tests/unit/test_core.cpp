@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <vector>
@@ -309,6 +310,29 @@ TEST(Signatures, TextProtocols) {
     EXPECT_STREQ(matched_protocol(kTcp, bytes("GET / HTTP/1.1\r\nHost: x\r\n")), "");
     EXPECT_STREQ(matched_protocol(kTcp, bytes("<?xml version='1.0'?><stream:stream to='example.com'>")), "XMPP");
     EXPECT_STREQ(matched_protocol(kUdp, bytes("INVITE sip:x HTTP/1.1\r\n")), "");
+}
+
+// Each payload matches `protocol` (or nothing, "") on UDP.
+void expect_udp(const char *protocol, std::initializer_list<const char *> payloads) {
+    for (const char *p : payloads) EXPECT_STREQ(matched_protocol(kUdp, bytes(p)), protocol) << p;
+}
+
+TEST(Signatures, MgcpCommandsOfBothVersions) {
+    expect_udp("MGCP", {"RSIP 7 *@gw.example.com MGCP 0.1\r\nRM: restart\r\n",
+                        "NTFY 999999999 aaln/1@gw MGCP 1.0 NCS 1.0\r\n"});
+    // Near misses: no transaction id, a ten-digit one, no endpoint domain, no
+    // version on the line, another version, a line that never ends.
+    expect_udp("", {"RSIP *@gw.example.com MGCP 0.1\r\n", "RSIP 1234567890 *@gw MGCP 0.1\r\n",
+                    "RSIP 7 gw.example.com MGCP 0.1\r\n", "RSIP 7 *@gw.example.com\r\nMGCP 0.1\r\n",
+                    "RSIP 7 *@gw.example.com MGCP 2.0\r\n", "RSIP 7 *@gw.example.com MGCP 0.1"});
+}
+
+TEST(Signatures, MgcpResponsesNeedTheStrictLayout) {
+    expect_udp("MGCP", {"200 1 OK\r\n", "510 123456789\r\n", "801 42 package specific\n"});
+    // Near misses: "ddd d" followed by anything, a 3xx or 6xx class, a
+    // four-digit code, no transaction id, binary after the code, no line end.
+    expect_udp("", {"200 1abc OK\r\n", "300 1 OK\r\n", "600 1 OK\r\n", "2000 1 OK\r\n", "200 OK\r\n",
+                    "200 1 OK\x01\x02\r\n", "200 1 OK"});
 }
 
 TEST(Signatures, TpktQ931Setup) {

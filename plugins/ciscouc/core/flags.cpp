@@ -132,6 +132,13 @@ bool insecure(const RuleContext &cx, FlagResult *, std::string *why) {
         const Entry &e = kEntries[kFlows[c->flow].entry];
         for (uint16_t i = 0; i < e.secure_count; ++i) {
             const SecurePair &p = kSecurePairs[e.secure_first + i];
+            if (in.transport == kTcp && p.secure == cx.label.listener_port && p.plain != p.secure) {
+                // Over TCP (TLS needs it), the listener is the documented secure port of a pair (5061 for
+                // 5060, 8443 for 8080), and the bytes are cleartext.
+                *why = "cleartext " + proto_name(in) + " on " + cx.port + ", which " + kDocuments[e.doc].edition +
+                       " documents as the secure counterpart of " + std::to_string(p.plain) + " (" + e.id + ")";
+                return true;
+            }
             if (p.plain != cx.label.listener_port) continue;
             *why = "cleartext " + proto_name(in) + " on " + cx.port + "; " + kDocuments[e.doc].edition +
                    " documents the secure counterpart " + std::to_string(p.secure) + " (" + kEntries[p.target].id +
@@ -139,11 +146,18 @@ bool insecure(const RuleContext &cx, FlagResult *, std::string *why) {
             return true;
         }
     }
-    // Every row that documents the protocol here documents only its secure form.
+    // Every row that documents the protocol here documents only its secure
+    // form: the protocol itself, or a secure protocol carrying it (SIPS, whose
+    // Wireshark layers "tls sip" name the cleartext SIP found on 5061).
     bool any = false, all_secure = true;
     const Candidate *first = nullptr;
+    std::string plain_name = in.detected >= 0 ? kProtocols[in.detected].wireshark : "";
+    plain_name = plain_name.substr(0, plain_name.find(' '));
     for (const Candidate *c : cx.specific) {
-        if (in.detected < 0 || !c->detected_match) continue;
+        if (in.detected < 0) continue;
+        if (!c->detected_match && (plain_name.empty() || entry_protocol_unknown(kEntries[kFlows[c->flow].entry]) ||
+                                   !entry_mentions_wireshark_name(kEntries[kFlows[c->flow].entry], plain_name.c_str())))
+            continue;
         const Entry &e = kEntries[kFlows[c->flow].entry];
         any = true;
         first = first ? first : c;

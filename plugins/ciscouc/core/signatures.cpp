@@ -37,6 +37,18 @@ size_t first_line_length(const uint8_t *d, size_t len) {
     return i;
 }
 
+// One of values_count NUL-separated texts is a prefix of [d, d+len) (at = 0)
+// or occurs within it (at = SIZE_MAX).
+bool any_text(const Check &c, const uint8_t *d, size_t len, bool anywhere) {
+    const char *p = c.text;
+    for (uint32_t i = 0; i < c.values_count; ++i) {
+        size_t n = std::strlen(p);
+        if (anywhere ? search(d, len, SIZE_MAX, p, n) : (n && len >= n && std::memcmp(d, p, n) == 0)) return true;
+        p += n + 1;
+    }
+    return false;
+}
+
 bool check_one(const Check &c, const uint8_t *d, size_t len) {
     size_t off = c.offset;
     if (c.plus_u8_at >= 0) {
@@ -63,18 +75,26 @@ bool check_one(const Check &c, const uint8_t *d, size_t len) {
         return off <= len && len - off >= c.values_count && std::memcmp(d + off, c.text, c.values_count) == 0;
     case CheckKind::kSearch:
         return search(d, len, c.hi, c.text, c.values_count);
-    case CheckKind::kPrefix: {
+    case CheckKind::kPrefix:
         // text holds values_count prefixes separated by NUL, hi bytes in all.
-        const char *p = c.text;
-        for (uint32_t i = 0; i < c.values_count; ++i) {
-            size_t n = std::strlen(p);
-            if (n && len >= n && std::memcmp(d, p, n) == 0) return true;
-            p += n + 1;
-        }
-        return false;
-    }
+        return any_text(c, d, len, false);
     case CheckKind::kLineHas:
-        return search(d, first_line_length(d, len), SIZE_MAX, c.text, c.values_count);
+        return any_text(c, d, first_line_length(d, len), true);
+    case CheckKind::kDigits: {
+        // lo..hi ASCII digits at off, then one of the values_count terminator bytes.
+        size_t n = 0;
+        while (off + n < len && n <= c.hi && d[off + n] >= '0' && d[off + n] <= '9') ++n;
+        if (n < c.lo || n > c.hi || off + n >= len) return false;
+        return std::memchr(c.text, d[off + n], c.values_count) != nullptr;
+    }
+    case CheckKind::kLinePrintable: {
+        // The first line is printable ASCII and ends (CR or LF) inside the payload.
+        size_t n = first_line_length(d, len);
+        if (n == len) return false;
+        for (size_t i = 0; i < n; ++i)
+            if (d[i] < 0x20 || d[i] > 0x7e) return false;
+        return true;
+    }
     case CheckKind::kLengthField: {
         uint32_t v;
         CheckKind k = c.values_count == 4 ? CheckKind::kU32Le : CheckKind::kU16Be;

@@ -12,16 +12,18 @@
 namespace ciscouc {
 
 enum class CheckKind : uint8_t {
-    kU8, kU16Be, kU16Le, kU32Be, kU32Le, kBytes, kSearch, kPrefix, kLineHas, kLengthField, kPrintable,
+    kU8, kU16Be, kU16Le, kU32Be, kU32Le, kBytes, kSearch, kPrefix, kLineHas, kLengthField, kPrintable, kDigits,
+    kLinePrintable,
 };
 
 struct Check {
     CheckKind kind;
     uint32_t offset;
     int32_t plus_u8_at;   // -1: none; else add data[plus_u8_at] to offset
-    uint32_t lo, hi;      // integer bounds; search: hi = window; length_field: lo = add, hi = 1 for "eq"
-    uint32_t values_first, values_count;  // `in` list, or byte length of `text`
-    const char *text;     // bytes, search needle, NUL-separated prefixes, line text
+    uint32_t lo, hi;      // integer bounds; search: hi = window; length_field: lo = add, hi = 1 for "eq";
+                          // digits: run length bounds
+    uint32_t values_first, values_count;  // `in` list, byte length of `text`, or count of alternatives
+    const char *text;     // bytes, search needle, NUL-separated prefixes or line texts, digits terminators
 };
 
 struct Signature {

@@ -1,0 +1,66 @@
+"""Detection follows the bytes: on UC ports, what the payload really is (TLS,
+SSH, cleartext SIP) decides ciscouc.detected, insecure and protocol_mismatch,
+whichever stock dissector owns the port."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from captures import pcap as pg
+
+
+@pytest.fixture(scope="module")
+def secure_ports(workdir, tshark):
+    cap = pg.Capture()
+    cap.tcp_handshake("10.8.0.1", 48000, "10.8.0.2", 5060)
+    cap.tcp("10.8.0.1", 48000, "10.8.0.2", 5060, pg.tls_client_hello("cucm.example.com"))
+    cap.tcp_handshake("10.8.1.1", 48001, "10.8.1.2", 2000)
+    cap.tcp("10.8.1.2", 2000, "10.8.1.1", 48001, pg.ssh_banner("OpenSSH_9.2"))
+    cap.tcp("10.8.1.1", 48001, "10.8.1.2", 2000, pg.ssh_banner("OpenSSH_9.2"))
+    cap.tcp_handshake("10.8.2.1", 48002, "10.8.2.2", 5061)
+    cap.tcp("10.8.2.1", 48002, "10.8.2.2", 5061, pg.sip("OPTIONS", "sip:10.8.2.2:5061", "10.8.2.1", 48002, "TCP"))
+    path = cap.write(os.path.join(workdir, "secure_ports.pcap"))
+    rows = tshark.fields(path, ["tcp.stream", "ciscouc.detected", "ciscouc.flags"])
+    return {s: rows_of for s, rows_of in ((s, [r for r in rows if r["tcp.stream"] == str(s)]) for s in range(3))}
+
+
+def _last(rows, field):
+    return rows[-1][field]
+
+
+def test_tls_client_hello_on_5060_is_not_cleartext_sip(secure_ports):
+    rows = secure_ports[0]
+    assert _last(rows, "ciscouc.detected") == "TLS"
+    assert not any("insecure" in r["ciscouc.flags"] for r in rows), rows
+
+
+def test_ssh_on_2000_is_a_protocol_mismatch_not_cleartext(secure_ports):
+    rows = secure_ports[1]
+    assert _last(rows, "ciscouc.detected") == "SSH"
+    flags = _last(rows, "ciscouc.flags").split(",")
+    assert "protocol_mismatch" in flags and "insecure" not in flags, rows
+
+
+def test_cleartext_sip_on_5061_is_insecure(secure_ports):
+    rows = secure_ports[2]
+    assert _last(rows, "ciscouc.detected") == "SIP"
+    assert "insecure" in _last(rows, "ciscouc.flags").split(","), rows
+
+
+def test_icmp_error_quoting_sip_creates_no_conversation(workdir, tshark):
+    from scapy.all import ICMP, IP, UDP, Ether, Raw  # type: ignore
+    cap = pg.Capture()
+    invite = pg.sip("INVITE", "sip:100@10.8.5.2", "10.8.5.1", 5060)
+    quoted = IP(src="10.8.5.1", dst="10.8.5.2") / UDP(sport=5060, dport=5060) / Raw(invite)
+    cap.add_frame(Ether(src="00:00:5e:00:53:02", dst="00:00:5e:00:53:01") /
+                  IP(src="10.8.5.2", dst="10.8.5.1") / ICMP(type=3, code=3) / Raw(bytes(quoted)[:28 + 200]))
+    path = cap.write(os.path.join(workdir, "icmp_quotes_sip.pcap"))
+    row = tshark.fields(path, ["frame.protocols", "ciscouc.detected", "ciscouc.flags", "ciscouc.purpose"])[0]
+    assert "icmp" in row["frame.protocols"] and "sip" in row["frame.protocols"], row
+    assert row["ciscouc.detected"] == "" and row["ciscouc.flags"] == "", row
+    # The frame is ICMP (its IP-protocol rows), never the quoted SIP.
+    assert "Internet Control Message Protocol" in row["ciscouc.purpose"], row
+    assert "Session Initiation" not in row["ciscouc.purpose"], row
+    conv = tshark.run(["-r", path, "-q", "-z", "ciscouc,conv"]).stdout
+    assert "5060" not in conv, conv
