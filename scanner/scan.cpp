@@ -420,11 +420,16 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
     // Media or a transfer leg that signalling announced earlier. Wireshark's
     // find_conversation tries the wildcard conversation of the packet's
     // source before its destination's (epan/conversation.c).
+    // Only an RTP leg is media set up by signalling: the plugin reads the
+    // setup from the RTP dissector's conversation data, and an RTCP or T.38
+    // leg keeps its own (rtcp_add_address, t38_add_address).
     for (const Endpoint &e : {s, d}) {
         auto su = setups_.find(e);
         if (su != setups_.end() && su->second.frame < frame && su->second.leg != Leg::kTransfer) {
-            c.media_protocol = su->second.protocol;
-            c.media_frame = su->second.frame;
+            if (su->second.leg == Leg::kRtp) {
+                c.media_protocol = su->second.protocol;
+                c.media_frame = su->second.frame;
+            }
             break;
         }
     }
