@@ -63,6 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (uint64_t k : s.counters().skipped) seen += k;
     FUZZ_CHECK(seen == s.counters().frames);
     if (sink) {
+        s.finish();
         s.print_conversations(sink);
         s.print_hosts(sink);
         s.print_footer(sink, "fuzz");

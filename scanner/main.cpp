@@ -1,7 +1,8 @@
 // ciscouc-scan: label the Cisco UC conversations of pcap/pcapng captures
 // without Wireshark, with the same pure core as the plugin.
 //
-//   ciscouc-scan [--hosts] [--edition KEY] [--only-preferred] [--max-conversations N]
+//   ciscouc-scan [--hosts] [--edition KEY] [--only-preferred] [--claims MODE]
+//                [--language english|original] [--max-conversations N]
 //                [--idle SECONDS] FILE...    ("-" reads standard input)
 //
 // Prints, per file, the table `tshark -q -2 -z ciscouc,conv` prints (and with
@@ -28,14 +29,17 @@ namespace {
 
 void usage(FILE *f) {
     fprintf(f,
-            "usage: ciscouc-scan [--hosts] [--edition KEY] [--only-preferred] [--max-conversations N]\n"
-            "                    [--idle SECONDS] FILE...\n"
+            "usage: ciscouc-scan [--hosts] [--edition KEY] [--only-preferred] [--claims MODE]\n"
+            "                    [--language english|original] [--max-conversations N] [--idle SECONDS] FILE...\n"
             "Label the Cisco UC conversations of pcap/pcapng captures (\"-\": standard input).\n"
             "  --hosts              also print the hosts table (roles each host showed)\n"
             "  --edition KEY        preferred edition group (ciscouc.edition):");
     for (size_t i = 0; i < ciscouc::kEditionGroupCount; ++i) fprintf(f, " %s", ciscouc::kEditionGroups[i].key);
     fprintf(f,
             "\n  --only-preferred     hide other editions' rows where the preferred one documents the port\n"
+            "  --claims MODE        which documented uses are shown (ciscouc.claims): confirmed (default),\n"
+            "                       possible, port\n"
+            "  --language L         purposes in english (default) or original (the guide's own language)\n"
             "  --max-conversations N  conversations tracked per file (default 1000000)\n"
             "  --idle SECONDS       end a conversation's inspection after this much idle capture time (120)\n");
 }
@@ -136,6 +140,7 @@ int scan_file(const char *path, const Options &opt, bool hosts) {
         fprintf(stderr, "ciscouc-scan: %s: gzip could not decompress all of it (cut short after frame %u)\n", name, frame);
         status = 2;
     }
+    s.finish();
     s.print_conversations(stdout);
     if (hosts) s.print_hosts(stdout);
     s.print_footer(stdout, name);
@@ -169,6 +174,22 @@ int main(int argc, char **argv) {
             }
         } else if (a == "--only-preferred") {
             opt.prefs.only_preferred = true;
+        } else if (a == "--claims") {
+            const char *mode = value("confirmed, possible or port");
+            if (std::strcmp(mode, "confirmed") == 0) opt.claims = ciscouc::ClaimsMode::kConfirmed;
+            else if (std::strcmp(mode, "possible") == 0) opt.claims = ciscouc::ClaimsMode::kPossible;
+            else if (std::strcmp(mode, "port") == 0) opt.claims = ciscouc::ClaimsMode::kPort;
+            else {
+                fprintf(stderr, "ciscouc-scan: --claims %s: not confirmed, possible or port\n", mode);
+                return 64;
+            }
+        } else if (a == "--language") {
+            const char *lang = value("english or original");
+            if (std::strcmp(lang, "english") != 0 && std::strcmp(lang, "original") != 0) {
+                fprintf(stderr, "ciscouc-scan: --language %s: not english or original\n", lang);
+                return 64;
+            }
+            opt.original_language = std::strcmp(lang, "original") == 0;
         } else if (a == "--max-conversations" || a == "--idle") {
             double v = 0;
             const char *text = value("a number");

@@ -312,7 +312,6 @@ std::string Scanner::address_text(const Address &a) const {
     return buf;
 }
 
-bool Scanner::is_cucm(const Endpoint &e) const { return cucm_.count(address_text(e.addr)) != 0; }
 
 // ---- The idle list: conversations with inspection state, least recently seen first.
 
@@ -418,16 +417,23 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
     c.base_seq[0] = p.tcp_seq;
     c.first = ts;
     c.first_frame = frame;
-    // Media or a transfer leg that signalling announced earlier.
-    for (const Endpoint &e : {d, s}) {
+    // Media or a transfer leg that signalling announced earlier. Wireshark's
+    // find_conversation tries the wildcard conversation of the packet's
+    // source before its destination's (epan/conversation.c).
+    // Only an RTP leg is media set up by signalling: the plugin reads the
+    // setup from the RTP dissector's conversation data, and an RTCP or T.38
+    // leg keeps its own (rtcp_add_address, t38_add_address).
+    for (const Endpoint &e : {s, d}) {
         auto su = setups_.find(e);
         if (su != setups_.end() && su->second.frame < frame && su->second.leg != Leg::kTransfer) {
-            c.media_protocol = su->second.protocol;
-            c.media_frame = su->second.frame;
+            if (su->second.leg == Leg::kRtp) {
+                c.media_protocol = su->second.protocol;
+                c.media_frame = su->second.frame;
+            }
             break;
         }
     }
-    relabel(c);
+    relabel(c, frame);
     return idx;
 }
 
@@ -584,29 +590,69 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
     if (o.any()) hosts_.apply(o, sender, receiver, frame);
 }
 
-void Scanner::relabel(Conv &c) {
-    Label label = classify(c.transport, c.client.port, c.server.port, c.direction, c.detected, opt_.prefs);
-    c.listener_port = label.listener_port;
-    const Endpoint *listener = label.listener_port == 0               ? nullptr
-                               : label.listener_port == c.server.port ? &c.server
-                                                                      : &c.client;
-    if (listener && label_shows_unified_cm(label, c.detected)) cucm_.emplace(address_text(listener->addr), true);
+// The plugin's relabel() (plugins/ciscouc/conversation.cpp), step for step.
+void Scanner::relabel(Conv &c, uint32_t frame) {
+    Label first = classify(c.transport, c.client.port, c.server.port, c.direction, c.detected, opt_.prefs);
+    auto listener_of = [&](uint16_t port) -> const Endpoint * {
+        return port == 0 ? nullptr : port == c.server.port ? &c.server : &c.client;
+    };
+    // The listener of UC signalling documented to a Unified CM is one.
+    static const int unified_cm = role_by_key("unified_cm");
+    if (const Endpoint *l = listener_of(first.listener_port); l && label_shows_unified_cm(first, c.detected))
+        hosts_.add(address_text(l->addr), unified_cm, c.detected, frame);
+    c.client_roles = hosts_.roles(address_text(c.client.addr));
+    c.server_roles = hosts_.roles(address_text(c.server.addr));
+    c.roles_generation = hosts_.generation();
+    EvidenceInput ev;
+    ev.transport = c.transport;
+    ev.client_port = c.client.port;
+    ev.server_port = c.server.port;
+    ev.client_roles = c.client_roles;
+    ev.server_roles = c.server_roles;
+    ev.detected = c.detected;
+    ev.detected_other = c.detected_other;
+    ev.seen = c.seen;
+    ev.payload_seen = c.payload_seen;
+    ev.payload_frame = c.payload_frame;
+    ev.media_protocol = c.media_protocol;
+    ev.media_frame = c.media_frame;
+    const Verdict v = weigh(std::move(first), c.direction, ev, opt_.prefs, opt_.claims);
+    c.cand = v.label.candidates;
+    c.claim = v.as.claim;
+    c.evidence_detail = v.detail;
+    c.label_frame = frame;
+    c.listener_port = v.label.listener_port;
+    const Endpoint *listener = listener_of(v.label.listener_port);
     FlagInput in;
     in.transport = c.transport;
     in.client_port = c.client.port;
     in.server_port = c.server.port;
-    in.label = &label;
+    in.label = &v.flag_label(opt_.claims);
     in.detected = c.detected;
     in.detected_other = c.detected_other;
     in.seen = c.seen;
     in.tls_seen = c.tls_seen;
     in.payload_seen = c.payload_seen;
-    in.listener_is_unified_cm = listener && is_cucm(*listener);
+    in.listener_is_unified_cm = listener && (hosts_.roles(address_text(listener->addr)) & role_bit(unified_cm));
     in.same_host = c.same_host;
     in.prefs = opt_.prefs;
     FlagResult r = evaluate_flags(in);
     c.flags = r.flags;
     c.nr_pending = r.not_recommended_pending;
+}
+
+// conversation_refresh(): relabel when a host showed a new role since.
+void Scanner::refresh(Conv &c) {
+    if (c.roles_generation == hosts_.generation()) return;
+    if (hosts_.roles(address_text(c.client.addr)) != c.client_roles ||
+        hosts_.roles(address_text(c.server.addr)) != c.server_roles)
+        relabel(c, c.label_frame);
+    else
+        c.roles_generation = hosts_.generation();
+}
+
+void Scanner::finish() {
+    for (Conv &c : convs_) refresh(c);
 }
 
 void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *data, size_t caplen, size_t wirelen) {
@@ -636,16 +682,19 @@ void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *dat
     c.bytes += wirelen;
     if (!c.inspect) touch(idx, ts);  // expired by the sweep just now: it is live again
     bool inspect = c.inspected < kInspectPackets || c.nr_pending;
-    if (!inspect && c.signalling < 0) return;
+    if (!inspect && c.signalling < 0) {
+        refresh(c);
+        return;
+    }
     if (inspect) ++c.inspected;
     Detection d = detect(c, p, frame);
     static const int h225 = protocol_by_key("H.225"), ras = protocol_by_key("RAS"), sip = protocol_by_key("SIP"),
                      sccp = protocol_by_key("SCCP"), mgcp = protocol_by_key("MGCP");
     if (c.transport == kUdp && d.protocol == h225) d.protocol = ras;
-    // Signalling keeps announcing media and showing roles after the window.
-    int shown = d.protocol >= 0 ? d.protocol : c.signalling;
-    observe(c, p, frame, shown);
-    if (!inspect) return;
+    if (!inspect) {
+        observe_and_refresh(c, p, frame, d.protocol);
+        return;
+    }
     bool changed = false;
     if (d.any() && c.detected < 0 && !c.detected_other) {
         c.detected = d.protocol;
@@ -662,11 +711,17 @@ void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *dat
     }
     if (d.tls && !c.tls_seen) c.tls_seen = changed = true;
     if (d.payload && !c.payload_seen) c.payload_seen = changed = true;
-    if (c.nr_pending && c.listener_port) {
-        const Endpoint &l = c.listener_port == c.server.port ? c.server : c.client;
-        if (is_cucm(l)) changed = true;
-    }
-    if (changed) relabel(c);
+    if (changed) relabel(c, frame);
+    observe_and_refresh(c, p, frame, d.protocol);
+}
+
+// The plugin's order after inspection (dissect_post): the UC fields show the
+// hosts' roles, then a conversation whose hosts showed a new role since it
+// was labelled is labelled again (conversation_refresh).
+void Scanner::observe_and_refresh(Conv &c, const Packet &p, uint32_t frame, int detected) {
+    // Signalling keeps announcing media and showing roles after the window.
+    observe(c, p, frame, detected >= 0 ? detected : c.signalling);
+    refresh(c);
 }
 
 // ---- Output.
@@ -690,57 +745,46 @@ void Scanner::print_conversations(FILE *out) const {
         if (c.listener_port && c.listener_port == c.first_src.port && c.listener_port != c.first_dst.port)
             std::swap(client, server);
         const std::string ca = address_text(client.addr), sa = address_text(server.addr);
-        Label label = classify(c.transport, c.client.port, c.server.port, c.direction, c.detected, opt_.prefs);
         const char *product = "", *entry = "";
-        std::string purpose, claim, detail;
-        size_t n = label.candidates.size();
+        std::string purpose;
+        const size_t n = c.cand.size();
         if (n) {
-            const Candidate first = label.candidates.front();
-            const Entry &e = kEntries[kFlows[first.flow].entry];
+            const Entry &e = kEntries[kFlows[c.cand.front().flow].entry];
             product = e.product;
             entry = e.id;
-            purpose = std::string(first.catch_all ? "(catch-all range) " : "") + e.purpose;
-            // The printed row's evidence (core/evidence.h), with the hosts' roles now.
-            EvidenceInput in;
-            in.transport = c.transport;
-            in.client_port = c.client.port;
-            in.server_port = c.server.port;
-            in.client_roles = hosts_.roles(address_text(c.client.addr));
-            in.server_roles = hosts_.roles(address_text(c.server.addr));
-            in.detected = c.detected;
-            in.detected_other = c.detected_other;
-            in.seen = c.seen;
-            in.payload_seen = c.payload_seen;
-            in.payload_frame = c.payload_frame;
-            in.media_protocol = c.media_protocol;
-            in.media_frame = c.media_frame;
-            Assessment a = assess(&label, in, ClaimsMode::kPort);
-            for (size_t i = 0; i < label.candidates.size(); ++i) {
-                const Candidate &k = label.candidates[i];
-                if (k.flow != first.flow || k.port != first.port) continue;
-                claim = claim_text(a.rows[i].claim);
-                if (a.rows[i].claim != Claim::kNone) detail = evidence_text(k, a.rows[i], in);
-                break;
-            }
+            purpose = std::string(c.cand.front().catch_all ? "(catch-all range) " : "") +
+                      (opt_.original_language ? e.purpose_original : e.purpose);
         }
         fprintf(out, "%s\t%s\t%s\t%u\t%" PRIu64 "\t%" PRIu64 "\t%.6f\t%.6f\t%s\t%s\t%s\t%s\t%s\t%zu\t%s\t%s\t%s\t%s\n",
                 endpoint_text(ca, client).c_str(), endpoint_text(sa, server).c_str(),
                 c.transport == kTcp ? "tcp" : "udp", c.listener_port, c.packets, c.bytes, c.first - capture_start_,
                 c.last - capture_start_,
                 c.detected >= 0 ? kProtocols[c.detected].key : c.detected_other ? c.detected_other : "",
-                flag_list(c.flags).c_str(), product, entry, purpose.c_str(), n ? n - 1 : 0, claim.c_str(),
-                detail.c_str(), role_names(hosts_.roles(ca)).c_str(), role_names(hosts_.roles(sa)).c_str());
+                flag_list(c.flags).c_str(), product, entry, purpose.c_str(), n ? n - 1 : 0, claim_text(c.claim),
+                c.evidence_detail.c_str(), role_names(hosts_.roles(ca)).c_str(), role_names(hosts_.roles(sa)).c_str());
     }
     fprintf(out, "================================================================================\n");
 }
 
 void Scanner::print_hosts(FILE *out) const {
+    // Conversations per host address: each conversation counts once for each
+    // of its two hosts (hosts_packet in plugins/ciscouc/hosts.cpp).
+    std::unordered_map<std::string, unsigned> conversations;
+    for (const HostTable::Host &h : hosts_.hosts()) conversations.emplace(h.address, 0);
+    for (const Conv &c : convs_) {
+        const std::string a = address_text(c.first_src.addr), b = address_text(c.first_dst.addr);
+        for (const std::string *k : {&a, &b}) {
+            if (k == &b && b == a) break;
+            auto it = conversations.find(*k);
+            if (it != conversations.end()) ++it->second;
+        }
+    }
     fprintf(out, "================================================================================\n");
     fprintf(out, "Cisco UC hosts (ciscouc): %zu\n", hosts_.hosts().size());
-    fprintf(out, "Host\tRoles\tEvidence\tFirst frame\n");
+    fprintf(out, "Address\tRoles\tEvidence\tConversations\n");
     for (const HostTable::Host &h : hosts_.hosts())
         fprintf(out, "%s\t%s\t%s\t%u\n", h.address.c_str(), role_names(h.roles).c_str(),
-                HostTable::proofs_text(h).c_str(), h.first_frame);
+                HostTable::proofs_text(h).c_str(), conversations[h.address]);
     fprintf(out, "================================================================================\n");
 }
 

@@ -25,6 +25,8 @@ namespace scan {
 
 struct Options {
     Prefs prefs;
+    ClaimsMode claims = ClaimsMode::kConfirmed;  // the ciscouc.claims preference (plugin default)
+    bool original_language = false;              // ciscouc.language: the guide's own purpose text
     // Conversations tracked per capture; packets of further conversations are
     // counted as dropped and reported.
     size_t max_conversations = 1000000;
@@ -81,6 +83,13 @@ struct Conv {
     uint32_t media_frame = 0;
     uint16_t inspected = 0;
     uint16_t listener_port = 0;
+    // The label as the plugin's relabel() leaves it (core/evidence.h weigh).
+    std::vector<Candidate> cand;  // the rows left, in evidence order
+    Claim claim = Claim::kNone;
+    std::string evidence_detail;
+    uint32_t label_frame = 0;                    // the frame of the last relabel
+    RoleSet client_roles = 0, server_roles = 0;  // the hosts' roles when last labelled
+    uint32_t roles_generation = 0;               // hosts_.generation() then
     uint32_t flags = 0;
     bool nr_pending = false;
     bool have_seq[2] = {false, false};  // TCP: the first sequence number from first_src [0] and first_dst [1]
@@ -104,9 +113,14 @@ public:
     // One frame, numbered from 1 as Wireshark numbers them; ts in seconds.
     void packet(uint32_t frame, double ts, int linktype, const uint8_t *data, size_t caplen, size_t wirelen);
 
+    // The end of the capture: conversations whose hosts showed a role since
+    // they were last labelled are labelled again (the plugin's stats call
+    // conversation_refresh() before they draw). Call before printing.
+    void finish();
     // The -z ciscouc,conv table (plugins/ciscouc/stats.cpp conv_draw layout).
     void print_conversations(FILE *out) const;
-    // The hosts table: roles per host and what showed them.
+    // The -z ciscouc,hosts table (plugins/ciscouc/hosts.cpp hosts_draw layout):
+    // roles per host, what showed them, how many conversations involve it.
     void print_hosts(FILE *out) const;
     // What the scanner did not look at, for the footer.
     void print_footer(FILE *out, const char *name) const;
@@ -141,30 +155,24 @@ private:
     Detection detect(Conv &c, const Packet &p, uint32_t frame);
     void observe(Conv &c, const Packet &p, uint32_t frame, int protocol);
     void announce(const Address &a, uint16_t port, int protocol, uint32_t frame, Leg leg);
-    void relabel(Conv &c);
+    void relabel(Conv &c, uint32_t frame);
+    void refresh(Conv &c);
+    void observe_and_refresh(Conv &c, const Packet &p, uint32_t frame, int detected);
     void touch(uint32_t idx, double ts);
     void unlink(uint32_t idx);
     void expire(double now);
-    bool is_cucm(const Endpoint &e) const;
     std::string address_text(const Address &a) const;
 
     Options opt_;
     std::vector<Conv> convs_;
     std::unordered_map<ConvKey, uint32_t, ConvKeyHash> index_;
     std::unordered_map<Endpoint, Setup, EndpointHash, EndpointEq> setups_;
-    std::unordered_map<std::string, bool> cucm_;  // listeners shown to be a Unified CM
     HostTable hosts_;
     Counters n_;
     double capture_start_ = 0;
     bool started_ = false;
     uint32_t live_head_ = UINT32_MAX, live_tail_ = UINT32_MAX;
     size_t live_ = 0;
-};
-
-// The evidence columns of one conversation: what the printed (first) row's
-// evidence is, and the roles of the two hosts.
-struct RowEvidenceText {
-    std::string claim, detail;
 };
 
 }  // namespace scan

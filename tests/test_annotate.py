@@ -184,7 +184,8 @@ def test_newer_plugin_columns_language_and_root_notice(workdir):
     env = dict(os.environ, PATH=fake + os.pathsep + os.environ["PATH"], FAKE_TSHARK_LOG=log)
     cap = os.path.join(ROOT, "captures", "sccp-phone-call.pcap")
     out_csv, out_jsonl = os.path.join(workdir, "newer.csv"), os.path.join(workdir, "newer.jsonl")
-    p = run_annotate(["--language", "original", "--csv", out_csv, "--jsonl", out_jsonl, cap], env)
+    p = run_annotate(["--engine", "tshark", "--language", "original", "--csv", out_csv, "--jsonl", out_jsonl, cap],
+                     env)
     assert p.returncode == 0, p.stderr
     with open(log) as f:
         assert "-o ciscouc.language:original" in f.read()
@@ -205,7 +206,7 @@ sys.stderr.write('Running as user "root" and group "root". This could be dangero
 sys.stderr.write('tshark: The file "/dev/stdin" appears to be damaged or corrupt.\\n')
 sys.exit(2)
 """)
-    p = run_annotate(["--csv", out_csv, cap], env)
+    p = run_annotate(["--engine", "tshark", "--csv", out_csv, cap], env)
     assert p.returncode == 1
     line = [l for l in p.stderr.splitlines() if "sccp-phone-call.pcap: failed:" in l]
     assert line and "appears to be damaged" in line[0] and "sccp-phone-call.pcap" in line[0], p.stderr
@@ -276,3 +277,64 @@ def test_parallel_gives_the_same_rows(workdir, tshark, shared_captures):
         one = f.read().splitlines()
     assert len(one) >= len(subset) - 5  # most captures give rows (failed ones give none)
     assert sorted(merged) == sorted(one)
+
+
+# ---------------------------------------------------------------- the scan engine
+
+SCANNER = os.path.join(os.path.abspath(os.environ.get("CISCOUC_BUILD") or os.path.join(ROOT, "build")), "scanner",
+                       "ciscouc-scan")
+
+
+def test_scan_engine_is_the_default_and_writes_the_same_columns(workdir, tshark_evidence):
+    """Without --plugin-dir the built scanner annotates (a tshark that fails is
+    never run); its rows have the tshark engine's columns and, on the teaching
+    captures, the same listener, detected protocol, entry, flags and evidence."""
+    if not os.access(SCANNER, os.X_OK):
+        pytest.fail(f"ciscouc-scan is not built: {SCANNER} is missing (cmake --build build)")
+    fake = fake_tshark.make(workdir, "fakebin-scan-engine")
+    with open(os.path.join(fake, "tshark"), "w") as f:
+        f.write(f"#!{sys.executable}\nimport sys\nsys.stderr.write('tshark must not run\\n')\nsys.exit(2)\n")
+    env = dict(os.environ, PATH=fake + os.pathsep + os.environ["PATH"], CISCOUC_BUILD=os.path.dirname(
+        os.path.dirname(SCANNER)), CISCOUC_TSHARK_HOME=tshark_evidence.home)
+    teaching = os.path.join(ROOT, "captures")
+    scan_csv, tshark_csv = os.path.join(workdir, "scan.csv"), os.path.join(workdir, "tshark.csv")
+    p = run_annotate(["--quiet", "--csv", scan_csv, teaching], env)
+    assert p.returncode == 0, p.stderr
+    p = run_annotate(["--engine", "tshark", "--plugin-dir", tshark_evidence.plugins, "--quiet", "--csv", tshark_csv,
+                      teaching], dict(os.environ, CISCOUC_TSHARK_HOME=tshark_evidence.home))
+    assert p.returncode == 0, p.stderr
+    with open(scan_csv, newline="") as f:
+        scan_header = next(csv.reader(f))
+    with open(tshark_csv, newline="") as f:
+        assert next(csv.reader(f)) == scan_header
+    key = ("capture", "transport", "client", "server", "first")
+    fields = ("listener_port", "detected", "entry", "flags", "evidence", "evidence_detail", "client_role",
+              "server_role")
+    scan = {tuple(r[k] for k in key): r for r in read_rows(scan_csv)}
+    ts = {tuple(r[k] for k in key): r for r in read_rows(tshark_csv)}
+    assert scan and set(scan) == set(ts)
+    for k, r in ts.items():
+        assert {f: scan[k][f] for f in fields[:5]} == {f: r[f] for f in fields[:5]}, k
+    assert any(r["evidence"] == "confirmed" and r["client_role"] for r in scan.values())
+
+
+def test_scan_engine_refuses_what_it_cannot_do(workdir):
+    if not os.access(SCANNER, os.X_OK):
+        pytest.fail(f"ciscouc-scan is not built: {SCANNER} is missing (cmake --build build)")
+    cap = os.path.join(ROOT, "captures", "sccp-phone-call.pcap")
+    out = os.path.join(workdir, "refused.csv")
+    p = run_annotate(["--engine", "scan", "--scanner", SCANNER, "-o", "ciscouc.try_uc_first:FALSE", "--csv", out, cap])
+    assert p.returncode == 2 and "-o ciscouc.try_uc_first:FALSE: the scan engine implements" in p.stderr
+    assert "--engine tshark" in p.stderr
+    p = run_annotate(["--engine", "scan", "--scanner", SCANNER, "--html", os.path.join(workdir, "pages-scan"),
+                      "--csv", out, cap])
+    assert p.returncode == 2 and "--html needs --engine tshark" in p.stderr
+    p = run_annotate(["--engine", "scan", "--scanner", os.path.join(workdir, "no-such-scanner"), "--csv", out, cap])
+    assert p.returncode == 2 and "ciscouc-scan is not built" in p.stderr
+    # The preferences it implements reach it: claims=port keeps every documented use.
+    uses = {}
+    for mode in ("confirmed", "port"):
+        p = run_annotate(["--engine", "scan", "--scanner", SCANNER, "-o", f"ciscouc.claims:{mode}", "--csv", out, cap])
+        assert p.returncode == 0, p.stderr
+        uses[mode] = sum(int(r["other_uses"]) for r in read_rows(out))
+    assert uses["port"] > uses["confirmed"]

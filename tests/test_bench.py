@@ -55,10 +55,9 @@ def test_bench_prints_every_budgeted_ratio(workdir):
 def test_bench_times_the_scanner_side_by_side(workdir):
     cap = os.path.join(workdir, "bench-small.pcap")
     if not os.path.exists(cap):
-        subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "make_capture.py"), cap, "--packets", "3000"],
-                       check=True, capture_output=True)
-    p = subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "run.py"), "--capture", cap, "--runs", "2",
-                        "--scanner-only"], capture_output=True, text=True, timeout=600)
+        subprocess.run([*MAKE_CAPTURE, cap, "--packets", "3000"], check=True, capture_output=True, cwd=ROOT)
+    p = subprocess.run([*RUN, "--capture", cap, "--runs", "2", "--scanner-only"], capture_output=True, text=True,
+                       timeout=600, cwd=ROOT)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     out = p.stdout
     assert "== Batch labelling: ciscouc-scan, ndpiReader and tshark -q -z ciscouc,conv, alternating" in out

@@ -2,7 +2,8 @@
 """Annotate many captures: one CSV and one JSON Lines row per conversation.
 
   annotate.py [--csv OUT.csv] [--jsonl OUT.jsonl] [--html DIR] [--jobs N]
-              [--language english|original] [-o PREF:VALUE ...] [--verbose] PATH...
+              [--engine scan|tshark] [--language english|original]
+              [-o PREF:VALUE ...] [--verbose] PATH...
 
 PATH is a capture file or a folder. Folders are searched recursively for
 captures by their first bytes (pcap in either byte order, nanosecond pcap,
@@ -10,9 +11,17 @@ pcapng, and gzip'd forms of these), whatever the file is called: `tel2.dump`
 and `rotated.pcap1` are found, notes and scripts are skipped (--verbose says
 why). Files named like captures (*.pcap, *.pcapng, *.cap, .gz) are always
 taken, so a damaged one is reported. A file reached twice (same real path) is
-annotated once. Each capture is one independent tshark job
-(`tshark -q -2 -z ciscouc,conv`, plus `-z ciscouc,hosts` where the plugin has
-it), run N at a time (default: every core).
+annotated once. Each capture is one independent job, run N at a time
+(default: every core): with --engine scan (the default when the native scanner
+is built, $CISCOUC_BUILD/scanner/ciscouc-scan or build/scanner/ciscouc-scan,
+and no --plugin-dir is given) `ciscouc-scan --hosts FILE`; with --engine tshark
+`tshark -q -2 -z ciscouc,conv`, plus `-z ciscouc,hosts` where the plugin has
+it. Both print the same tables, read by the same parser, so the columns are
+the same. The scanner reads what libpcap reads (pcap, pcapng with one link
+type; README "Native scanner") and implements the preferences ciscouc.edition,
+ciscouc.only_preferred, ciscouc.claims and ciscouc.language; another -o is
+refused with --engine scan. --html needs tshark (a page lists each flag's
+frames): without --engine it picks tshark, with --engine scan it is refused.
 
 Every capture gets rows: a capture without conversations gets one row with
 status `no conversations`. A capture tshark cannot read, or reads only in part
@@ -39,6 +48,7 @@ import csv
 import gzip
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -55,6 +65,11 @@ MAGIC = {
 }
 GZIP_MAGIC = b"\x1f\x8b"
 BASE_COLUMNS = ["capture", "status", *ucstats.CONV_KEYS]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The -o preferences ciscouc-scan implements, and its option for each
+# (scanner/main.cpp usage).
+SCAN_PREFS = {"ciscouc.edition": "--edition", "ciscouc.only_preferred": "--only-preferred",
+              "ciscouc.claims": "--claims", "ciscouc.language": "--language"}
 
 
 def capture_format(path: str) -> str | None:
@@ -130,8 +145,57 @@ class Progress:
             self.stream.write("\n")
 
 
+def default_scanner() -> str | None:
+    """The native scanner's binary when it is built, else None."""
+    for b in (os.environ.get("CISCOUC_BUILD"), os.path.join(ROOT, "build")):
+        if b and os.access(os.path.join(b, "scanner", "ciscouc-scan"), os.X_OK):
+            return os.path.join(b, "scanner", "ciscouc-scan")
+    return None
+
+
+def scan_args(prefs: list[str]) -> list[str]:
+    """ciscouc-scan options for the -o preferences; ValueError for one it does not implement."""
+    args = []
+    for p in prefs:
+        name, _, value = p.partition(":")
+        option = SCAN_PREFS.get(name.strip())
+        if option is None:
+            raise ValueError(f"-o {p}: the scan engine implements {', '.join(SCAN_PREFS)} only "
+                             f"(use --engine tshark)")
+        if option == "--only-preferred":
+            if value.strip().upper() in ("TRUE", "1", "YES"):
+                args.append(option)
+        else:
+            args += [option, value.strip()]
+    return args
+
+
+def scan_stats(path: str, scanner: str, args: list[str]) -> dict:
+    """ucstats.stats' counterpart with ciscouc-scan: the same result, the same parser."""
+    out = {"status": "failed", "message": "", "conversations": [], "hosts": None}
+    p = ucstats.guarded_run(path, out, "ciscouc-scan", lambda: subprocess.run(
+        [scanner, "--hosts", *args, path], capture_output=True, text=True, errors="replace", timeout=3600))
+    if p is None:
+        return out
+    rows = ucstats.conversations(p.stdout)
+    err = " ".join(l.strip() for l in p.stderr.splitlines() if l.strip())
+    out["hosts"] = ucstats.hosts(p.stdout)
+    out["conversations"] = rows or []
+    if p.returncode == 0 and rows is not None:
+        out["status"] = "ok" if rows else "no conversations"
+    elif p.returncode == 2:  # cut short: the conversations read so far
+        out["status"], out["message"] = "truncated", err
+    else:
+        out["message"] = err or f"ciscouc-scan exited with status {p.returncode}"
+    return out
+
+
 def annotate_one(path: str, prefs: list[str], plugin_dir: str | None, html_dir: str | None = None,
-                 page: str | None = None, language: str = "english") -> tuple[str, dict]:
+                 page: str | None = None, language: str = "english",
+                 scan: tuple[str, list[str]] | None = None) -> tuple[str, dict]:
+    """One capture's rows (scan: the scanner binary and its options, else tshark)."""
+    if scan:
+        return path, scan_stats(path, *scan)
     result = ucstats.stats(path, prefs, plugin_dir)
     if html_dir and result["status"] != "failed":
         import ucreport  # the report is only needed with --html
@@ -169,6 +233,10 @@ def main(argv=None) -> int:
                     help="language of purposes: english, or original (the guide's own: Korean, Japanese)")
     ap.add_argument("-o", dest="prefs", action="append", default=[], metavar="PREF:VALUE",
                     help="a Wireshark preference, e.g. ciscouc.edition:cucm-current")
+    ap.add_argument("--engine", choices=["scan", "tshark"],
+                    help="scan: the native ciscouc-scan (default when built and no --plugin-dir or --html); "
+                         "tshark: tshark and the plugin")
+    ap.add_argument("--scanner", help="the ciscouc-scan binary (default: $CISCOUC_BUILD/scanner or build/scanner)")
     ap.add_argument("--plugin-dir", help="load the plugin from this folder (holding 4.0/epan/) instead of the installed one")
     ap.add_argument("--quiet", action="store_true", help="no progress line")
     ap.add_argument("--verbose", action="store_true", help="one line per capture, and why files were skipped")
@@ -180,6 +248,24 @@ def main(argv=None) -> int:
     def log(msg: str) -> None:
         print(f"annotate: {msg}", file=sys.stderr)
 
+    scanner = args.scanner or default_scanner()
+    engine = args.engine or ("scan" if scanner and not args.plugin_dir and not args.html else "tshark")
+    scan = None
+    if engine == "scan":
+        if args.html:
+            log("--html needs --engine tshark (a report page lists the frames of each flag, which only tshark "
+                "and the plugin give)")
+            return 2
+        if not scanner or not os.access(scanner, os.X_OK):
+            log(f"--engine scan: ciscouc-scan is not built ({scanner or 'build/scanner/ciscouc-scan'} missing; "
+                f"cmake --build build, or use --engine tshark)")
+            return 2
+        try:
+            scan = (scanner, scan_args(prefs))
+        except ValueError as e:
+            log(str(e))
+            return 2
+
     captures, problems = find_captures(args.paths, log if args.verbose else None)
     for p, why in problems:
         log(f"{p}: {why}")
@@ -190,7 +276,7 @@ def main(argv=None) -> int:
     results: dict[str, dict] = {}
     progress = Progress(len(captures), enabled=False if args.quiet else None)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(annotate_one, c, prefs, args.plugin_dir, args.html, pages[c], args.language)
+        futures = [pool.submit(annotate_one, c, prefs, args.plugin_dir, args.html, pages[c], args.language, scan)
                    for c in captures]
         for n, fut in enumerate(concurrent.futures.as_completed(futures), 1):
             path, r = fut.result()

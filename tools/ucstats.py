@@ -104,29 +104,41 @@ def hosts(stdout: str) -> list[dict] | None:
     return None if block is None else block[1]
 
 
+def guarded_run(path: str, out: dict, program: str, run) -> subprocess.CompletedProcess | None:
+    """run() on one capture, or None with out["message"] saying why not (an
+    empty file, which tshark would read as zero packets without complaint; a
+    file that cannot be read; a run over an hour)."""
+    try:
+        if os.path.getsize(path) == 0:
+            out["message"] = "empty file (0 bytes): not a capture"
+            return None
+        return run()
+    except OSError as e:
+        out["message"] = f"cannot read: {e.strerror}"
+    except subprocess.TimeoutExpired:
+        out["message"] = f"{program} did not finish within an hour"
+    return None
+
+
 def stats(path: str, prefs: list[str], plugin_dir: str | None, want_hosts: bool = True) -> dict:
     """One capture's conversation (and hosts) tables.
 
     Returns {"status": ok|truncated|failed|no conversations, "message": str,
     "conversations": [...], "hosts": [...] or None}."""
-    global _hosts_supported
     out = {"status": "failed", "message": "", "conversations": [], "hosts": None}
-    try:
-        if os.path.getsize(path) == 0:
-            # tshark reads an empty file as zero packets without complaint.
-            out["message"] = "empty file (0 bytes): not a capture"
-            return out
+
+    def run() -> subprocess.CompletedProcess:
+        global _hosts_supported
         args = ["-q", "-2", "-z", "ciscouc,conv"]
         with_hosts = want_hosts and _hosts_supported
         p = run_tshark(path, args + (["-z", "ciscouc,hosts"] if with_hosts else []), prefs, plugin_dir)
         if with_hosts and p.returncode != 0 and 'Invalid -z argument "ciscouc,hosts"' in p.stderr:
             _hosts_supported = False
             p = run_tshark(path, args, prefs, plugin_dir)
-    except OSError as e:
-        out["message"] = f"cannot read: {e.strerror}"
-        return out
-    except subprocess.TimeoutExpired:
-        out["message"] = "tshark did not finish within an hour"
+        return p
+
+    p = guarded_run(path, out, "tshark", run)
+    if p is None:
         return out
     rows = conversations(p.stdout)
     err = clean_errors(p.stderr, path)

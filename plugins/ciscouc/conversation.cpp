@@ -56,10 +56,10 @@ bool media_setup(proto_tree *tree, Conversation *c) {
 
 void relabel(Conversation *c, guint32 frame) {
     const Prefs prefs = settings.core();
-    Label label = classify(c->transport, c->client_port, c->server_port, c->direction, c->detected, prefs);
+    Label first = classify(c->transport, c->client_port, c->server_port, c->direction, c->detected, prefs);
     // The listener of UC signalling documented to a Unified CM is one.
     static const int unified_cm = role_by_key("unified_cm");
-    if (const address *l = listener_address(c, label.listener_port); l && label_shows_unified_cm(label, c->detected))
+    if (const address *l = listener_address(c, first.listener_port); l && label_shows_unified_cm(first, c->detected))
         add_host_role(l, unified_cm, c->detected, frame);
     c->client_roles = host_roles(&c->client_addr);
     c->server_roles = host_roles(&c->server_addr);
@@ -78,33 +78,16 @@ void relabel(Conversation *c, guint32 frame) {
     ev.media_protocol = c->media_protocol;
     ev.media_frame = c->media_frame;
     const ClaimsMode mode = static_cast<ClaimsMode>(settings.claims);
-    Assessment as = assess(&label, ev, mode);
-    if (label.empty() && c->media_protocol >= 0 && c->direction != Direction::kUnknown) {
-        // Media that signalling set up has no listener: the first packet's
-        // destination may be the end no media row documents (RTP to 6000).
-        label = classify(c->transport, c->client_port, c->server_port, Direction::kUnknown, c->detected, prefs);
-        as = assess(&label, ev, mode);
-    }
-    // Signalled media on ports no guide documents is still media: confirmed,
-    // with no row to cite.
-    const bool bare_media = label.empty() && c->media_protocol >= 0;
-    if (bare_media) {
-        as.claim = Claim::kConfirmed;
-        as.basis = Basis::kMedia;
-    }
+    // Assess the rows (core/evidence.h weigh: reorder, filter, classify
+    // signalled media again, bare media); flags are raised on confirmed rows
+    // only (unexpected_port reads the payload, not the rows); claims=port is
+    // the port table of old: every documented use, and flags from all of them.
+    const Verdict v = weigh(std::move(first), c->direction, ev, prefs, mode);
+    const Label &label = v.label;
+    const Assessment &as = v.as;
+    const bool bare_media = v.bare_media;
     c->claim = as.claim;
-    c->evidence_detail = bare_media ? wmem_strdup(wmem_file_scope(), media_text(ev).c_str())
-                         : as.rows.empty()
-                             ? nullptr
-                             : wmem_strdup(wmem_file_scope(),
-                                           evidence_text(label.candidates.front(), as.rows.front(), ev).c_str());
-    // Flags are raised on confirmed rows only (unexpected_port reads the
-    // payload, not the rows); claims=port is the port table of old: every
-    // documented use, and flags from all of them.
-    Label confirmed = label;
-    confirmed.candidates.clear();
-    for (size_t i = 0; i < as.rows.size(); ++i)
-        if (as.rows[i].claim == Claim::kConfirmed) confirmed.candidates.push_back(label.candidates[i]);
+    c->evidence_detail = v.detail.empty() ? nullptr : wmem_strdup(wmem_file_scope(), v.detail.c_str());
     guint n = static_cast<guint>(label.candidates.size());
     if (n > c->cand_capacity) {  // file-scoped memory: grow only, never per packet
         c->cand = wmem_alloc_array(wmem_file_scope(), Candidate, n);
@@ -116,7 +99,7 @@ void relabel(Conversation *c, guint32 frame) {
     c->listener_port = label.listener_port;
     c->label_direction = label.direction;
     // Media is named by the signalling that set it up, not by the range row's text.
-    const std::string media = as.basis == Basis::kMedia ? media_text(ev) : std::string();
+    const std::string &media = v.media;
     c->summary = bare_media ? wmem_strdup(wmem_file_scope(), (std::to_string(c->server_port) + ": " + media +
                                                               " [no guide documents this port]").c_str())
                  : label.empty()
@@ -134,7 +117,7 @@ void relabel(Conversation *c, guint32 frame) {
     in.transport = c->transport;
     in.client_port = c->client_port;
     in.server_port = c->server_port;
-    in.label = mode == ClaimsMode::kPort ? &label : &confirmed;
+    in.label = &v.flag_label(mode);
     in.detected = c->detected;
     in.detected_other = c->detected_other;
     in.same_host = c->same_host;

@@ -243,6 +243,55 @@ TEST(Evidence, SignalledMediaConfirmsEvenCatchAllRanges) {
     EXPECT_TRUE(judge(kUdp, 8000, 8002, bare).label.empty());
 }
 
+// weigh(): relabel()'s steps, shared by the plugin and ciscouc-scan.
+TEST(Evidence, WeighClassifiesSignalledMediaAgainWithoutADirection) {
+    EvidenceInput in;
+    in.transport = kUdp;
+    in.client_port = 20000;  // inside the RTP range
+    in.server_port = 6000;   // the first packet's destination: no UDP media row
+    in.payload_seen = true;
+    in.media_protocol = proto("SIP");
+    in.media_frame = 7;
+    Label first = classify(kUdp, 20000, 6000, Direction::kFirstPacket, -1, Prefs());
+    Verdict v = weigh(first, Direction::kFirstPacket, in, Prefs(), ClaimsMode::kConfirmed);
+    ASSERT_FALSE(v.label.empty());
+    EXPECT_FALSE(v.bare_media);
+    EXPECT_EQ(v.as.claim, Claim::kConfirmed);
+    EXPECT_EQ(v.label.listener_port, 20000);
+    EXPECT_EQ(v.detail, "RTP media set up by SIP in frame 7");
+    EXPECT_EQ(v.media, v.detail);
+    EXPECT_EQ(v.flag_label(ClaimsMode::kConfirmed).candidates.size(), v.label.candidates.size());
+    // Near miss: no signalling, no second classification and no media text.
+    EvidenceInput plain = in;
+    plain.media_protocol = -1;
+    Verdict p = weigh(first, Direction::kFirstPacket, plain, Prefs(), ClaimsMode::kConfirmed);
+    EXPECT_TRUE(p.media.empty());
+    EXPECT_TRUE(p.label.empty());  // catch-all and port-only rows need evidence
+}
+
+TEST(Evidence, WeighBareMediaIsConfirmedWithNoRow) {
+    EvidenceInput in;
+    in.transport = kUdp;
+    in.client_port = 65000;
+    in.server_port = 65002;  // no guide documents either port for UDP media
+    in.payload_seen = true;
+    in.media_protocol = proto("SCCP");
+    in.media_frame = 3;
+    Label first = classify(kUdp, 65000, 65002, Direction::kFirstPacket, -1, Prefs());
+    Verdict v = weigh(first, Direction::kFirstPacket, in, Prefs(), ClaimsMode::kConfirmed);
+    EXPECT_TRUE(v.bare_media);
+    EXPECT_TRUE(v.label.empty());
+    EXPECT_EQ(v.as.claim, Claim::kConfirmed);
+    EXPECT_EQ(v.as.basis, Basis::kMedia);
+    EXPECT_EQ(v.detail, "RTP media set up by SCCP in frame 3");
+    // Near miss: without signalling nothing is claimed and nothing is said.
+    in.media_protocol = -1;
+    Verdict none = weigh(first, Direction::kFirstPacket, in, Prefs(), ClaimsMode::kConfirmed);
+    EXPECT_FALSE(none.bare_media);
+    EXPECT_EQ(none.as.claim, Claim::kNone);
+    EXPECT_TRUE(none.detail.empty());
+}
+
 TEST(Evidence, NoPayloadNoLabel) {
     EvidenceInput in;  // a SYN to 2000: no payload
     EXPECT_TRUE(judge(kTcp, 50000, 2000, in).label.empty());

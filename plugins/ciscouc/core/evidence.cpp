@@ -201,4 +201,28 @@ std::string evidence_text(const Candidate &c, const RowEvidence &r, const Eviden
     return "port only: no evidence in the capture";
 }
 
+Verdict weigh(Label label, Direction direction, const EvidenceInput &in, const Prefs &prefs, ClaimsMode mode) {
+    Verdict v;
+    v.label = std::move(label);
+    v.as = assess(&v.label, in, mode);
+    if (v.label.empty() && in.media_protocol >= 0 && direction != Direction::kUnknown) {
+        v.label = classify(in.transport, in.client_port, in.server_port, Direction::kUnknown, in.detected, prefs);
+        v.as = assess(&v.label, in, mode);
+    }
+    v.bare_media = v.label.empty() && in.media_protocol >= 0;
+    if (v.bare_media) {
+        v.as.claim = Claim::kConfirmed;
+        v.as.basis = Basis::kMedia;
+    }
+    v.detail = v.bare_media         ? media_text(in)
+               : v.as.rows.empty() ? std::string()
+                                   : evidence_text(v.label.candidates.front(), v.as.rows.front(), in);
+    if (v.as.basis == Basis::kMedia) v.media = media_text(in);
+    v.confirmed = v.label;
+    v.confirmed.candidates.clear();
+    for (size_t i = 0; i < v.as.rows.size(); ++i)
+        if (v.as.rows[i].claim == Claim::kConfirmed) v.confirmed.candidates.push_back(v.label.candidates[i]);
+    return v;
+}
+
 }  // namespace ciscouc

@@ -83,6 +83,26 @@ std::string evidence_text(const Candidate &c, const RowEvidence &r, const Eviden
 // "RTP media set up by SIP in frame 5" (in.media_protocol >= 0).
 std::string media_text(const EvidenceInput &in);
 
+// What a conversation's label says once the evidence is weighed: the steps
+// the plugin's relabel() and ciscouc-scan share. `label` is classify()'s
+// answer for (in.transport, in.client_port, in.server_port, direction,
+// in.detected); its rows are assessed (reordered and filtered). Media that
+// signalling set up whose label came out empty is classified again with
+// Direction::kUnknown (it has no listener: the first packet's destination may
+// be the end no media row documents). Signalled media on ports no guide
+// documents is still media: confirmed, with no row to cite ("bare media").
+struct Verdict {
+    Label label;        // the rows left, in evidence order
+    Assessment as;      // claim and basis of the first row (bare media: confirmed, kMedia)
+    bool bare_media = false;
+    std::string detail;  // the Evidence detail column ("" when no row is left)
+    std::string media;   // media_text() when media confirms the label, else ""
+    Label confirmed;     // label with its confirmed rows only: the rows flags read
+    // The rows evaluate_flags reads: every row in port mode, the confirmed ones else.
+    const Label &flag_label(ClaimsMode mode) const { return mode == ClaimsMode::kPort ? label : confirmed; }
+};
+Verdict weigh(Label label, Direction direction, const EvidenceInput &in, const Prefs &prefs, ClaimsMode mode);
+
 // Should the user be shown this claim as the conversation's purpose?
 inline bool shown(Claim c, ClaimsMode mode) {
     return mode == ClaimsMode::kPort || c == Claim::kConfirmed || (mode == ClaimsMode::kPossible && c == Claim::kPossible);
