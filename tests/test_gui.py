@@ -222,8 +222,8 @@ def test_gui_colours_known_rows(gui_tools, workdir, tshark):
         17: "ciscouc: protocol mismatch",
         21: "ciscouc: internal-only port between hosts",  # not the frame (20) that raised it
         23: "ciscouc: internal-only port between hosts",
-        25: "ciscouc: insecure variant",  # the frame that raised the note
-        27: "ciscouc: documented UC conversation",  # the same SCCP conversation, after it
+        25: "ciscouc: documented UC conversation",  # the SCCP conversation's SYN: no payload, no note
+        28: "ciscouc: insecure variant",  # the frame whose SCCP payload raised the note
     }
     seen = {}
     for frame, rule in expected.items():
