@@ -417,13 +417,20 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
     c.base_seq[0] = p.tcp_seq;
     c.first = ts;
     c.first_frame = frame;
-    // Media or a transfer leg that signalling announced earlier. Wireshark's
-    // find_conversation tries the wildcard conversation of the packet's
-    // source before its destination's (epan/conversation.c).
-    // Only an RTP leg is media set up by signalling: the plugin reads the
-    // setup from the RTP dissector's conversation data, and an RTCP or T.38
-    // leg keeps its own (rtcp_add_address, t38_add_address).
-    for (const Endpoint &e : {s, d}) {
+    // Media or a transfer leg that signalling announced earlier. The plugin
+    // reads the setup the RTP dissector shows (rtp.setup-frame), which RTP
+    // looks up by the packet's destination first (get_conv_info in
+    // epan/dissectors/packet-rtp.c: find_conversation(net_dst, net_src, ...)).
+    // Only an RTP leg is media set up by signalling: an RTCP or T.38 leg
+    // keeps its own (rtcp_add_address, t38_add_address). With the same port at
+    // both ends, both directions show the earlier announcement (as observed
+    // on the teaching captures' 16384 <-> 16384 RTP).
+    bool source_first = false;
+    if (p.sport == p.dport) {
+        auto a = setups_.find(s), b = setups_.find(d);
+        source_first = a != setups_.end() && (b == setups_.end() || a->second.frame < b->second.frame);
+    }
+    for (const Endpoint &e : {source_first ? s : d, source_first ? d : s}) {
         auto su = setups_.find(e);
         if (su != setups_.end() && su->second.frame < frame && su->second.leg != Leg::kTransfer) {
             if (su->second.leg == Leg::kRtp) {
