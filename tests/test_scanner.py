@@ -252,6 +252,15 @@ def test_teaching_captures_agree(tshark_evidence, scanner):
 
 @pytest.mark.slow
 def test_shared_captures_agree(tshark_evidence, scanner, shared_captures):
+    # The scanner's port table and detection emulate Wireshark 4.0's stock
+    # dissectors (Debian 12, the native build), and known-differences.toml
+    # explains what differs from them. Later versions add dissectors and
+    # heuristics (4.4 calls some of these TCP streams hipercontracer), so the
+    # real-capture comparison runs against 4.0 only; the teaching captures are
+    # compared on every version.
+    version = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    if " 4.0." not in version:
+        pytest.skip(f"scanner-vs-plugin on real captures is defined against Wireshark 4.0; this is {version}")
     differential(tshark_evidence, shared_captures, "")
 
 
