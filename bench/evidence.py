@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Evidence measurement: how often ciscouc's labels and flags are claims the
 capture backs, over every capture in ../shared/captures.
 
-  bench/evidence.py [--build build] [--captures ../shared/captures] [--tsv OUT.tsv] [--jobs N]
+  /usr/bin/python3 -m bench.evidence [--build build] [--captures ../shared/captures] [--tsv OUT.tsv] [--jobs N]
 
 The captures are split by INVENTORY.md's "UC protocols tshark sees" column:
   uc-signalling  SIP, SCCP (skinny), MGCP, H.323 (h225/q931/h245) or XMPP is there;
@@ -29,10 +28,10 @@ import concurrent.futures
 import dataclasses
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
+
+from bench.run import Env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIGNALLING = re.compile(r"\b(sip|skinny|mgcp|h225|q931|h245|xmpp)\b")
@@ -57,37 +56,20 @@ def inventory(captures: str) -> dict[str, str]:
 
 
 class Tshark:
-    """A hermetic tshark: unprivileged when run as root, a private HOME, the
-    plugin folder given (or an empty one for the plugin-free run)."""
+    """bench.run's hermetic environment (private HOME, unprivileged as root,
+    the plugin folder or an empty one), reading a capture on stdin."""
 
-    def __init__(self, plugin_dir: str):
-        self.tmp = tempfile.mkdtemp(prefix="ciscouc-evidence-")
-        os.chmod(self.tmp, 0o755)
-        self.home = os.path.join(self.tmp, "home")
-        os.makedirs(self.home)
-        os.chmod(self.home, 0o777)
-        self.plugins = os.path.join(self.tmp, "plugins")
-        shutil.copytree(plugin_dir, self.plugins)
-        for d, _dirs, files in os.walk(self.plugins):
-            os.chmod(d, 0o755)
-            for f in files:
-                os.chmod(os.path.join(d, f), 0o644)
-        self.empty = os.path.join(self.tmp, "no-plugins")
-        os.makedirs(self.empty)
-        os.chmod(self.empty, 0o755)
+    def __init__(self, build: str):
+        self.env = Env(build)
 
     def run(self, capture: str, args: list[str], plugin: bool) -> subprocess.CompletedProcess:
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LC_ALL": "C.UTF-8", "HOME": self.home,
-               "WIRESHARK_PLUGIN_DIR": self.plugins if plugin else self.empty}
-        cmd = ["tshark", "-n", "-r", "/dev/stdin", *args]
-        if os.geteuid() == 0:
-            cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env",
-                   *[f"{k}={v}" for k, v in env.items()], *cmd]
+        cmd, env = self.env.command(["tshark", "-n", "-r", "/dev/stdin", *args],
+                                    self.env.plugins if plugin else self.env.empty)
         with open(capture, "rb") as f:
             return subprocess.run(cmd, env=env, stdin=f, capture_output=True, text=True, timeout=900)
 
     def close(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.env.cleanup()
 
 
 def endpoint_key(a: str, b: str) -> str:
@@ -171,7 +153,7 @@ def measure_one(ts: Tshark, path: str) -> tuple[list[dict], dict[str, int], set[
 
 def measure(build: str, captures: str, jobs: int = 2) -> Figures:
     groups = inventory(captures)
-    ts = Tshark(os.path.join(build, "plugins"))
+    ts = Tshark(build)
     fig = Figures()
     try:
         paths = [(n, os.path.join(captures, n)) for n in sorted(groups) if os.path.isfile(os.path.join(captures, n))

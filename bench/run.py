@@ -88,7 +88,7 @@ class CommandFailed(Exception):
 class Env:
     """Hermetic tshark runs: fresh HOME, TZ=UTC, a chosen plugin folder; as root, run as nobody."""
 
-    def __init__(self):
+    def __init__(self, build: str | None = None):
         self.work = tempfile.mkdtemp(prefix="ciscouc-bench-")
         os.chmod(self.work, 0o755)
         self.home = os.path.join(self.work, "home")
@@ -96,7 +96,7 @@ class Env:
         os.chmod(self.home, 0o777)
         self.empty = os.path.join(self.work, "no-plugins")
         os.makedirs(self.empty)
-        src = os.path.join(BUILD, "plugins")
+        src = os.path.join(build or BUILD, "plugins")
         if not os.path.isdir(src):
             raise CommandFailed(f"the plugin is not built: {src} is missing (build it, or set CISCOUC_BUILD)")
         self.plugins = src
