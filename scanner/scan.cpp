@@ -708,6 +708,7 @@ void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *dat
         c.detected_other = d.other;
         c.payload_frame = frame;
         if (d.protocol == sip || d.protocol == sccp || d.protocol == mgcp) c.signalling = d.protocol;
+        orient_by_payload(c, p, d.protocol, frame);
         changed = true;
     }
     for (int seen : {d.protocol, d.carried}) {
@@ -720,6 +721,34 @@ void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *dat
     if (d.payload && !c.payload_seen) c.payload_seen = changed = true;
     if (changed) relabel(c, frame);
     observe_and_refresh(c, p, frame, d.protocol);
+}
+
+// No handshake: the payload says which side serves, as the plugin's
+// orient_by_payload (plugins/ciscouc/conversation.cpp): a SIP status line
+// comes from the side that received the request unless the receiver's port
+// documents SIP; a TFTP transfer leg is served by the host its requester asked.
+void Scanner::orient_by_payload(Conv &c, const Packet &p, int detected, uint32_t frame) {
+    if (c.direction == Direction::kHandshake || c.direction == Direction::kPayload) return;
+    static const int sip = protocol_by_key("SIP"), tftp = protocol_by_key("TFTP");
+    const bool from_client = p.src == c.client.addr && p.sport == c.client.port;
+    if (detected == sip) {
+        SipMessage m;
+        if (!parse_sip(p.payload, p.payload_len, &m) || m.request) return;
+        for (uint16_t f : lookup_port(c.transport, p.dport)) {
+            const Entry &e = kEntries[kFlows[f].entry];
+            if (!(e.flags & kCatchAll) && entry_has_protocol(e, sip)) return;
+        }
+        if (from_client) std::swap(c.client, c.server);
+        c.direction = Direction::kPayload;
+    } else if (detected == tftp && c.transport == kUdp) {
+        for (bool client_asked : {true, false}) {
+            auto su = setups_.find(client_asked ? c.client : c.server);
+            if (su == setups_.end() || su->second.leg != Leg::kTransfer || su->second.frame >= frame) continue;
+            if (!client_asked) std::swap(c.client, c.server);
+            c.direction = Direction::kPayload;
+            return;
+        }
+    }
 }
 
 // The plugin's order after inspection (dissect_post): the UC fields show the

@@ -157,6 +157,7 @@ private:
     void announce(const Address &a, uint16_t port, int protocol, uint32_t frame, Leg leg);
     void relabel(Conv &c, uint32_t frame);
     void refresh(Conv &c);
+    void orient_by_payload(Conv &c, const Packet &p, int detected, uint32_t frame);
     void observe_and_refresh(Conv &c, const Packet &p, uint32_t frame, int detected);
     void touch(uint32_t idx, double ts);
     void unlink(uint32_t idx);

@@ -50,6 +50,19 @@ def pytest_configure(config):
 RENAMED_FIELDS = {"_ws.malformed.dissector_bug": "_ws.dissector_bug"}
 
 
+TEACHING_CAPTURES = os.path.join(ROOT, "captures")
+
+
+def all_captures() -> list[str]:
+    """Every teaching capture, then every file of ../shared/captures (when present)."""
+    out = sorted(os.path.join(TEACHING_CAPTURES, f) for f in os.listdir(TEACHING_CAPTURES) if f.endswith(".pcap"))
+    if os.path.isdir(SHARED_CAPTURES):
+        for d, dirs, files in os.walk(SHARED_CAPTURES):
+            dirs.sort()
+            out += sorted(os.path.join(d, f) for f in files if f != "INVENTORY.md")
+    return out
+
+
 def plugin_dir() -> str:
     return os.path.join(BUILD, "plugins")
 

@@ -17,7 +17,7 @@ import pytest
 import conftest
 from captures import pcap as pg
 
-LOCAL_CAPTURES = os.path.join(conftest.ROOT, "captures")
+LOCAL_CAPTURES = conftest.TEACHING_CAPTURES
 FIELDS_ARGS = ["-T", "fields", "-E", "separator=\t", "-E", "quote=n", "-E", "occurrence=a", "-E", "aggregator=|"]
 
 
@@ -30,15 +30,6 @@ def _stack(tshark, path: str, plugin: bool, extra: list[str] = ()) -> list[tuple
         cells = line.split("\t") + [""]
         rows.append((cells[0], cells[1] != ""))
     return rows
-
-
-def _all_captures() -> list[str]:
-    out = sorted(os.path.join(LOCAL_CAPTURES, f) for f in os.listdir(LOCAL_CAPTURES) if f.endswith(".pcap"))
-    if os.path.isdir(conftest.SHARED_CAPTURES):
-        for d, dirs, files in os.walk(conftest.SHARED_CAPTURES):
-            dirs.sort()
-            out += sorted(os.path.join(d, f) for f in files if f != "INVENTORY.md")
-    return out
 
 
 DISABLED = ["--disable-protocol", "ciscouc"]
@@ -93,7 +84,7 @@ def _parity(tshark, path: str) -> str:
 
 
 def test_every_capture_keeps_stock_decoding(tshark_evidence):
-    files = _all_captures()
+    files = conftest.all_captures()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         found = dict(zip(files, pool.map(lambda f: _parity(tshark_evidence, f), files)))
     bad = {os.path.relpath(f, conftest.ROOT if f.startswith(LOCAL_CAPTURES) else conftest.SHARED_CAPTURES): p

@@ -28,6 +28,66 @@ const address *listener_address(const Conversation *c, guint16 listener_port) {
 // registration; only signalling frames are recorded.
 wmem_map_t *signalling_frames = nullptr;
 
+// TFTP requesters: "client address/port>server address" of every RRQ/WRQ
+// (file-scoped, like signalling_frames). The transfer leg that follows runs
+// from the server's new port to the requester's port (RFC 1350 section 4).
+wmem_map_t *tftp_requests = nullptr;
+std::string endpoint_key(const address *a, guint16 port, const address *peer) {
+    return host_key(a) + "/" + std::to_string(port) + ">" + host_key(peer);
+}
+
+// Does a specific row document `protocol` on this port?
+bool documents(Transport t, guint16 port, int protocol) {
+    for (uint16_t f : lookup_port(t, port)) {
+        const Entry &e = kEntries[kFlows[f].entry];
+        if (!(e.flags & kCatchAll) && entry_has_protocol(e, protocol)) return true;
+    }
+    return false;
+}
+
+void swap_ends(Conversation *c) {
+    std::swap(c->client_addr, c->server_addr);
+    std::swap(c->client_port, c->server_port);
+    std::swap(c->client_roles, c->server_roles);
+}
+
+// No handshake: the payload may say which side serves. A SIP status line
+// comes from the side that received the request, unless the receiver's port
+// is the one the guides document for SIP (a phone's 200 OK to a Unified CM's
+// 5060); a TFTP transfer leg is served by the host its requester asked.
+// Decided on the conversation's first payload, before its flags.
+bool orient_by_payload(Conversation *c, packet_info *pinfo, proto_tree *tree, int detected) {
+    if (c->direction == Direction::kHandshake || c->direction == Direction::kPayload) return false;
+    static const int sip = protocol_by_key("SIP"), tftp = protocol_by_key("TFTP");
+    const bool from_client = pinfo->srcport == c->client_port && addresses_equal(&pinfo->src, &c->client_addr);
+    PayloadSide side = payload_side(tree);
+    if (detected == sip && side == PayloadSide::kSipStatus) {
+        if (documents(c->transport, static_cast<guint16>(pinfo->destport), sip)) return false;
+        if (from_client) swap_ends(c);
+        c->direction = Direction::kPayload;
+        return true;
+    }
+    if (detected == tftp && c->transport == kUdp && side == PayloadSide::kNone) {
+        if (wmem_map_lookup(tftp_requests, endpoint_key(&c->client_addr, c->client_port, &c->server_addr).c_str())) {
+            c->direction = Direction::kPayload;
+            return true;
+        }
+        if (wmem_map_lookup(tftp_requests, endpoint_key(&c->server_addr, c->server_port, &c->client_addr).c_str())) {
+            swap_ends(c);
+            c->direction = Direction::kPayload;
+            return true;
+        }
+    }
+    return false;
+}
+
+void note_tftp_request(packet_info *pinfo, proto_tree *tree) {
+    if (payload_side(tree) != PayloadSide::kTftpRequest) return;
+    std::string k = endpoint_key(&pinfo->src, static_cast<guint16>(pinfo->srcport), &pinfo->dst);
+    if (!wmem_map_lookup(tftp_requests, k.c_str()))
+        wmem_map_insert(tftp_requests, wmem_strdup(wmem_file_scope(), k.c_str()), GUINT_TO_POINTER(pinfo->num));
+}
+
 // Media that signalling in the capture set up: Wireshark's SDP, Skinny,
 // MGCP and H.245 dissectors announce the stream with rtp_add_address
 // (epan/dissectors/packet-rtp.h), and the RTP dissector shows the setup as
@@ -147,6 +207,7 @@ void relabel(Conversation *c, guint32 frame) {
 
 void register_conversations() {
     signalling_frames = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
+    tftp_requests = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_str_hash, g_str_equal);
 }
 
 void note_signalling_frame(guint32 frame, int protocol) {
@@ -205,13 +266,15 @@ void conversation_inspect(Conversation *c, packet_info *pinfo, proto_tree *tree,
     Detection d = detect(pinfo, t);
     if (d.protocol >= 0) d.protocol = remap_protocol(t, d.protocol);
     bool changed = false;
+    static const int sip = protocol_by_key("SIP"), mgcp = protocol_by_key("MGCP"), tftp = protocol_by_key("TFTP");
     if (d.any() && c->detected < 0 && !c->detected_other) {
         c->detected = d.protocol;
         c->detected_other = d.other;
         c->payload_frame = pinfo->num;
+        orient_by_payload(c, pinfo, tree, d.protocol);
         changed = true;
     }
-    static const int sip = protocol_by_key("SIP"), mgcp = protocol_by_key("MGCP");
+    if (d.protocol == tftp) note_tftp_request(pinfo, tree);
     if (d.protocol == sip || d.protocol == mgcp) note_signalling_frame(pinfo->num, d.protocol);
     if (t == kUdp && c->media_protocol < 0 && media_setup(tree, c)) changed = true;
     if (c->seen.merge(d.seen)) changed = true;

@@ -194,6 +194,13 @@ bool rtp_setup_of(proto_tree *tree, const char **method, guint32 *frame) {
     return *method && uint_of(tree, hf_rtp_setup_frame, frame);
 }
 
+PayloadSide payload_side(proto_tree *tree) {
+    if (!tree) return PayloadSide::kNone;
+    if (first(tree, hf_sip_status) && !first(tree, hf_sip_method)) return PayloadSide::kSipStatus;
+    guint32 op = 0;
+    if (uint_of(tree, hf_tftp_opcode, &op) && (op == 1 || op == 2)) return PayloadSide::kTftpRequest;
+    return PayloadSide::kNone;
+}
 void add_host_role(const address *a, int role, int protocol, guint32 frame) { hosts.add(key_of(a), role, protocol, frame); }
 
 RoleSet host_roles_by_key(const std::string &key) { return hosts.roles(key); }

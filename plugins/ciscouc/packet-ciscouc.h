@@ -139,6 +139,12 @@ guint32 host_roles_generation();
 // The RTP dissector's rtp.setup-method and rtp.setup-frame in this packet's
 // tree (media that signalling set up), read like the role fields.
 bool rtp_setup_of(proto_tree *tree, const char **method, guint32 *frame);
+// What this packet's payload says about which side serves, read like the role
+// fields: a SIP status line (RFC 3261 section 7.2: the response to a request,
+// sent by the side that received it) or a TFTP read/write request (RFC 1350:
+// the requester's port is the client end of the transfer leg that follows).
+enum class PayloadSide : guint8 { kNone, kSipStatus, kTftpRequest };
+PayloadSide payload_side(proto_tree *tree);
 
 
 

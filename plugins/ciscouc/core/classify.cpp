@@ -11,6 +11,8 @@ const char *direction_text(Direction d) {
     case Direction::kFirstPacket: return "listener from first packet";
     case Direction::kInferred: return "listener inferred: only this port is documented";
     case Direction::kUnknown: return "direction unknown: both ports labelled";
+    case Direction::kPayload: return "listener from payload";
+    case Direction::kProtocol: return "listener inferred: only this port documents the payload's protocol";
     }
     return "";
 }
@@ -48,7 +50,7 @@ Label classify(Transport t, uint16_t client_port, uint16_t server_port, Directio
     label.direction = d;
     std::vector<Candidate> srv, cli;
     collect(t, server_port, detected, prefs, &srv);
-    if (d == Direction::kHandshake) {
+    if (d == Direction::kHandshake || d == Direction::kPayload) {
         label.listener_port = server_port;
         label.candidates = std::move(srv);
     } else {
@@ -68,7 +70,7 @@ Label classify(Transport t, uint16_t client_port, uint16_t server_port, Directio
         bool reply = evidence_client ||
                      (d == Direction::kFirstPacket && client_port < 1024 && server_port >= 1024 && c && !s);
         if (evidence_client) {
-            label.direction = Direction::kInferred;
+            label.direction = Direction::kProtocol;
             label.listener_port = client_port;
             label.candidates = std::move(cli);
         } else if (d == Direction::kFirstPacket && !reply) {
@@ -90,7 +92,11 @@ Label classify(Transport t, uint16_t client_port, uint16_t server_port, Directio
     }
     // A transfer leg between two ephemeral ports ("69, then ephemeral"):
     // rows documenting the detected protocol with then_ephemeral explain it.
-    if (label.candidates.empty() && detected >= 0) {
+    // Catch-all ranges (a platform's ephemeral range) explain it less than
+    // such a row does.
+    if (!has_specific(label.candidates) && detected >= 0) {
+        std::vector<Candidate> ranges = std::move(label.candidates);
+        label.candidates.clear();
         for (size_t f = 0; f < kFlowCount; ++f) {
             const Entry &e = kEntries[kFlows[f].entry];
             if (!(e.flags & kThenEphemeral) || !(kFlows[f].transports & t) || !entry_has_protocol(e, detected))
@@ -103,9 +109,13 @@ Label classify(Transport t, uint16_t client_port, uint16_t server_port, Directio
             c.detected_match = true;
             label.candidates.push_back(c);
         }
-        if (!label.candidates.empty()) {
+        const bool leg = !label.candidates.empty();
+        label.candidates.insert(label.candidates.end(), ranges.begin(), ranges.end());
+        if (leg) {
             label.from_transfer = true;
-            label.listener_port = 0;
+            // The leg's server is known from the handshake or the request it
+            // follows (Direction::kPayload); otherwise neither port listens.
+            label.listener_port = (d == Direction::kHandshake || d == Direction::kPayload) ? server_port : 0;
         }
     }
     // Evidence order: specific before catch-all, then the protocol seen in the

@@ -16,6 +16,9 @@ enum class Direction : uint8_t {
     kFirstPacket,  // UDP: the first packet's destination is taken as listener
     kInferred,     // no handshake; only one port is documented, so it listens
     kUnknown,      // no handshake and both ports documented: both labelled
+    kPayload,      // no handshake; the payload says which side serves (a SIP status
+                   // line's sender, the server of the TFTP request a transfer leg follows)
+    kProtocol,     // no handshake; only this port documents the payload's protocol
 };
 const char *direction_text(Direction d);
 

@@ -58,7 +58,8 @@ bool unexpected_port(const RuleContext &cx, FlagResult *, std::string *why) {
         }
     };
     check_port(in.server_port);
-    if (cx.label.direction == Direction::kUnknown || cx.label.direction == Direction::kInferred)
+    if (cx.label.direction == Direction::kUnknown || cx.label.direction == Direction::kInferred ||
+        cx.label.direction == Direction::kProtocol)
         check_port(in.client_port);
     if (documented) return false;
     std::string compared;
