@@ -100,7 +100,8 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
         p = voc["protocols"][k]
         w(f"    {{{c_str(k)}, {c_str(p['name'])}, {c_str(' '.join(p.get('wireshark', [])))}, "
           f"{'true' if p.get('secure') else 'false'}, {'true' if p.get('uc') else 'false'}, "
-          f"{'true' if p.get('confirms') else 'false'}, {'true' if p.get('generic') else 'false'}}},")
+          f"{'true' if p.get('confirms') else 'false'}, {'true' if p.get('generic') else 'false'}, "
+          f"{'true' if p.get('negotiated') else 'false'}}},")
     w("};")
     w(f"const size_t kProtocolCount = {len(protocols)};\n")
 
@@ -140,6 +141,7 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
 
     # Flows and the port segments that point at them.
     flows = []
+    ephemeral = []  # flows whose listener port the guides give only as "ephemeral"
     intervals = {"tcp": [], "udp": []}
     for e in entries:
         for f in e.flows:
@@ -154,6 +156,8 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
             flows.append(f"    {{{entry_index[e.id]}, {c_str(f.sender)}, {c_str(f.listener)}, "
                          f"static_cast<uint8_t>({bits}), {'true' if by_src else 'false'}, {c_str(spec.ports_text())}, "
                          f"{cr.bits(roles, f.sender)}u, {cr.bits(roles, f.listener)}u}},")
+            if not by_src and f.dst.keyword == "ephemeral" and trans and not e.get("duplicate_of"):
+                ephemeral.append(fi)
             if not spec.specific() or e.get("duplicate_of"):
                 continue
             for t in sorted(trans):
@@ -165,6 +169,8 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
     lines += flows
     w("};")
     w(f"const size_t kFlowCount = {len(flows)};\n")
+    w("const uint16_t kEphemeralFlows[] = {" + ", ".join(map(str, ephemeral or [0])) + "};")
+    w(f"const size_t kEphemeralFlowCount = {len(ephemeral)};\n")
 
     members: list[int] = []
     interned: dict[tuple[int, ...], int] = {}

@@ -180,7 +180,7 @@ bool signature_matches(Transport t, const char *protocol, bool evidence_too, con
 }
 
 // The heuristics a UDP or TCP payload meets when no port took it: ciscouc's
-// own (SCCP, MGCP, H.225, RAS, XMPP: heur-ciscouc.cpp), and those of
+// own (SCCP, MGCP, H.225, H.245, RAS, XMPP: heur-ciscouc.cpp), and those of
 // Wireshark's that UC captures meet, enabled by default: SIP (sip_udp,
 // sip_tcp), HTTP and TLS over TCP (the request/status line, a handshake
 // record: the core's http-request, http-response and tls-handshake
@@ -235,11 +235,12 @@ bool bt_dht(Transport t, const uint8_t *d, size_t len) {
     return t == kUdp && len >= 6 && d[0] == 'd' && d[1] >= '1' && d[1] <= '9' && d[len - 1] == 'e';
 }
 
-const char kSCCPk[] = "SCCP", kMGCPk[] = "MGCP", kH225k[] = "H.225", kRASk[] = "RAS", kXMPPk[] = "XMPP",
+const char kSCCPk[] = "SCCP", kMGCPk[] = "MGCP", kH225k[] = "H.225", kH245k[] = "H.245", kRASk[] = "RAS", kXMPPk[] = "XMPP",
            kSIPk[] = "SIP", kHTTPk[] = "HTTP", kTLSk[] = "TLS";
 const Heuristic kHeuristics[] = {
     {"skinny", by_signature<kSCCPk, false>}, {"mgcp", by_signature<kMGCPk, false>},
-    {"q931", by_signature<kH225k, false>},   {"h225", by_signature<kRASk, false>},
+    {"q931", by_signature<kH225k, false>},   {"h245", by_signature<kH245k, false>},
+    {"h225", by_signature<kRASk, false>},
     {"xmpp", by_signature<kXMPPk, false>},   {"sip", by_signature<kSIPk, false>},
     {"http", by_signature<kHTTPk, true>},    {"tls", by_signature<kTLSk, false>},
     {"tls", tls_record},                     {"dtls", dtls_record},

@@ -64,3 +64,41 @@ def test_icmp_error_quoting_sip_creates_no_conversation(workdir, tshark):
     assert "Session Initiation" not in row["ciscouc.purpose"], row
     conv = tshark.run(["-r", path, "-q", "-z", "ciscouc,conv"]).stdout
     assert "5060" not in conv, conv
+
+
+# The first message of a separate H.245 channel (ITU-T H.245 terminalCapabilitySet,
+# as in h323_ss_hold_transfer.pcapng frame 17): TPKT, then the PER-encoded
+# message with the protocolIdentifier OID 0.0.8.245.0.7.
+H245_TCS = bytes([3, 0, 0, 20, 0x02, 0x70, 0x01, 0x06, 0x00, 0x08, 0x81, 0x75, 0x00, 0x07,
+                  0x80, 0x13, 0x80, 0x00, 0x14, 0x00])
+
+
+@pytest.fixture(scope="module")
+def h245_channels(workdir, tshark_evidence):
+    cap = pg.Capture()
+    # 0: the H.245 channel on the ephemeral port an H.225 message announced.
+    cap.tcp_handshake("10.8.5.1", 49893, "10.8.5.2", 33787)
+    cap.tcp("10.8.5.1", 49893, "10.8.5.2", 33787, H245_TCS)
+    # 1: near miss: TPKT framing with another OID (0.0.8.246) is no H.245.
+    cap.tcp_handshake("10.8.6.1", 49894, "10.8.6.2", 33788)
+    cap.tcp("10.8.6.1", 49894, "10.8.6.2", 33788, H245_TCS[:11] + b"\x76" + H245_TCS[12:])
+    path = cap.write(os.path.join(workdir, "h245_channels.pcap"))
+    rows = tshark_evidence.fields(path, ["tcp.stream", "frame.protocols", "ciscouc.detected", "ciscouc.flags",
+                                          "ciscouc.entry", "ciscouc.evidence"])
+    return {s: [r for r in rows if r["tcp.stream"] == str(s)] for s in range(2)}
+
+
+def test_h245_channel_is_h245_documented_on_ephemeral_ports(h245_channels):
+    rows = h245_channels[0]
+    assert rows[-1]["frame.protocols"].endswith(":tcp:h245:h245"), rows[-1]
+    assert _last(rows, "ciscouc.detected") == "H.245"
+    assert not any(r["ciscouc.flags"] for r in rows), rows
+    # Gateway <-> Unified CM, "Ephemeral / TCP" (CallManager 4.2 table 7 row 12).
+    assert "cucm42-en.t7.r12" in _last(rows, "ciscouc.entry").split("|")
+    assert _last(rows, "ciscouc.evidence") == "confirmed"
+
+
+def test_tpkt_with_another_oid_is_not_h245(h245_channels):
+    rows = h245_channels[1]
+    assert "h245" not in rows[-1]["frame.protocols"], rows[-1]
+    assert _last(rows, "ciscouc.detected") != "H.245"

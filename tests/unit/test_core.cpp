@@ -342,6 +342,25 @@ TEST(Signatures, TpktQ931Setup) {
     EXPECT_STREQ(matched_protocol(kTcp, v), "");
 }
 
+TEST(Signatures, TpktH245TerminalCapabilitySet) {
+    // The first message of a separate H.245 channel (h323_ss_hold_transfer.pcapng
+    // frame 17): TPKT, then terminalCapabilitySet with the protocolIdentifier
+    // OID 0.0.8.245.0.7.
+    std::vector<uint8_t> v = {3, 0, 0, 20, 0x02, 0x70, 0x01, 0x06, 0x00, 0x08, 0x81, 0x75, 0x00, 0x07,
+                              0x80, 0x13, 0x80, 0x00, 0x14, 0x00};
+    EXPECT_STREQ(matched_protocol(kTcp, v), "H.245");
+    EXPECT_STREQ(matched_protocol(kUdp, v), "") << "the H.245 channel is TCP";
+    auto other_oid = v;
+    other_oid[11] = 0x76;  // 0.0.8.246: not H.245
+    EXPECT_STREQ(matched_protocol(kTcp, other_oid), "");
+    auto long_length = v;
+    long_length[3] = 200;  // TPKT length beyond the payload
+    EXPECT_STREQ(matched_protocol(kTcp, long_length), "");
+    auto no_tpkt = v;
+    no_tpkt[0] = 2;
+    EXPECT_STREQ(matched_protocol(kTcp, no_tpkt), "");
+}
+
 TEST(Signatures, RandomPayloadsMatchNothing) {
     std::mt19937 rng(20261121);
     std::vector<uint8_t> buf;

@@ -56,6 +56,7 @@ struct Protocol {
     bool uc;                // a UC signalling protocol the unexpected_port flag watches
     bool confirms;          // its payload alone confirms a row documenting it (evidence.h)
     bool generic;           // a service every network runs (DNS, HTTP...): labelled only next to a UC role
+    bool negotiated;        // runs on a port another protocol announces (H.245): "ephemeral" rows explain it
 };
 
 struct Entry {
@@ -139,6 +140,11 @@ extern const uint8_t kEntryProtocols[];
 extern const SecurePair kSecurePairs[];
 extern const Flow kFlows[];
 extern const size_t kFlowCount;
+// Flows whose listener port the guides give only as "ephemeral" (H.245's
+// control channel, opened where an H.225 message says): no port lookup
+// finds them, the payload's protocol does (classify).
+extern const uint16_t kEphemeralFlows[];
+extern const size_t kEphemeralFlowCount;
 extern const uint16_t kSegmentMembers[];
 extern const Segment kTcpSegments[];
 extern const size_t kTcpSegmentCount;

@@ -118,6 +118,29 @@ Label classify(Transport t, uint16_t client_port, uint16_t server_port, Directio
             label.listener_port = (d == Direction::kHandshake || d == Direction::kPayload) ? server_port : 0;
         }
     }
+    // A protocol the guides document only on ephemeral ports (H.245 between
+    // a gateway and Unified CM, on the port an H.225 message announced): the
+    // payload's protocol finds the rows no port lookup can.
+    if (!has_specific(label.candidates) && detected >= 0 && kProtocols[detected].negotiated) {
+        const size_t before = label.candidates.size();
+        const uint16_t port = label.listener_port ? label.listener_port : server_port;
+        for (size_t i = 0; i < kEphemeralFlowCount; ++i) {
+            const Flow &f = kFlows[kEphemeralFlows[i]];
+            const Entry &e = kEntries[f.entry];
+            if (!(f.transports & t) || !entry_has_protocol(e, detected)) continue;
+            Candidate c;
+            c.flow = kEphemeralFlows[i];
+            c.port = port;
+            c.catch_all = false;
+            c.preferred = in_group(e, prefs.edition_group);
+            c.detected_match = true;
+            label.candidates.push_back(c);  // ahead of catch-all ranges after the sort below
+        }
+        if (label.candidates.size() > before) {
+            label.from_ephemeral = true;
+            label.listener_port = port;
+        }
+    }
     // Evidence order: specific before catch-all, then the protocol seen in the
     // payload, then the preferred edition, then the generator's order (exact
     // ports before ranges, newer editions first).

@@ -40,6 +40,7 @@ struct Label {
     uint16_t listener_port = 0;  // 0 when both ports are labelled
     std::vector<Candidate> candidates;  // ordered by evidence, catch-all last
     bool from_transfer = false;  // labelled as the ephemeral leg of a "then ephemeral" row
+    bool from_ephemeral = false;  // labelled by rows whose port is "ephemeral" (kEphemeralFlows)
     bool empty() const { return candidates.empty(); }
 };
 

@@ -46,7 +46,7 @@ using Rule = bool (*)(const RuleContext &cx, FlagResult *r, std::string *why);
 bool unexpected_port(const RuleContext &cx, FlagResult *, std::string *why) {
     const FlagInput &in = cx.in;
     if (in.detected < 0 || !kProtocols[in.detected].uc || in.site_allowed) return false;
-    bool documented = cx.label.from_transfer;
+    bool documented = cx.label.from_transfer || cx.label.from_ephemeral;
     // A specific row documents the protocol, or names none the payload
     // could contradict (IM and Presence 5070 "used on a call
     // configuration"): either way the port is explained.
