@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import struct
+import subprocess
 
 import pytest
 
 import conftest
 from captures import pcap as pg
+from test_scanner import scanner  # noqa: F401 (the fixture: the built ciscouc-scan)
 
 # (client, client port, server, server port, owner of a port as Wireshark 4.0 registers it)
 RTP_CALLS = [
@@ -125,3 +127,11 @@ def test_disabled_ciscouc_leaves_game_ports_to_their_stock_owners(tshark, captur
     first = 20 * len(RTP_CALLS)
     assert enabled[first:] == stock[first:]
     assert all(":quake" in s or ":mint" in s for s in stock[:first]), stock[:first]
+
+
+def test_scanner_follows_the_same_rule(tshark, scanner, capture):
+    """ciscouc-scan emulates the port owners: its table equals the plugin's."""
+    plugin = tshark.run(["-r", capture, "-q", "-2", "-z", "ciscouc,conv"]).stdout
+    scan = subprocess.run([scanner, "--claims", "port", capture], capture_output=True, text=True, check=True).stdout
+    footer = "ciscouc-scan: "  # the scanner's last line: frames and conversations read
+    assert [l for l in scan.splitlines() if not l.startswith(footer)] == plugin.splitlines()
