@@ -157,6 +157,13 @@ const PortDissector kPortDissectors[] = {
     {kTcp, 8080, 8080, "http"},
     {kTcp, 8088, 8088, "http"},
     {kUdp, 9996, 9996, "cflow"},
+    // Inside the RTP ranges the guides document (16384-32767): here the RTP
+    // run decides first (rtp_before_owner).
+    {kUdp, 24576, 24577, "mint"},
+    {kUdp, 26000, 26000, "quake"},
+    {kUdp, 27910, 27910, "quake2"},
+    {kUdp, 27950, 27953, "quake3"},
+    {kUdp, 27960, 27963, "quake3"},
     {kTcp, 44818, 44818, "enip"},
     {kUdp, 44818, 44818, "enip"},
     {kTcp, 57000, 57000, "irc"},
@@ -265,6 +272,33 @@ bool documented_media_port(uint16_t port) {
     for (uint16_t f : lookup_port(kUdp, port))
         if (entry_has_protocol(kEntries[kFlows[f].entry], rtp)) return true;
     return false;
+}
+
+// The plugin's rtp_before_owner (plugins/ciscouc/heur-ciscouc.cpp), on a UDP
+// port the guides document for RTP that a stock dissector owns: a confirmed
+// run is RTP; while every packet so far may still complete one the packet is
+// payload without a protocol; from the first that is no RTP v2 or breaks its
+// direction's run (or after two runs' worth undecided) the owner's.
+enum Owned : uint8_t { kUndecided = 0, kOwnedRtp = 1, kOwner = 2 };
+Owned rtp_before_owner(Inspect &in, const Packet &p) {
+    RtpHeader rh;
+    if (in.owned == kUndecided) {
+        if (p.payload_len < 12 || !parse_rtp(p.payload, p.payload_len, &rh)) {
+            in.owned = kOwner;
+        } else {
+            if (!in.have_rtp_dir) {
+                in.have_rtp_dir = true;
+                in.rtp_first = Endpoint{p.src, p.sport};
+            }
+            bool forward = p.sport == in.rtp_first.port && p.src == in.rtp_first.addr;
+            if (!(forward ? in.fwd : in.rev).feed(rh) || ++in.owned_packets > 2 * RtpRun::kRtpRunNeeded)
+                in.owned = kOwner;
+            else if (in.fwd.confirmed() || in.rev.confirmed())
+                in.owned = kOwnedRtp;
+        }
+    }
+    if (in.owned == kOwnedRtp) in.rtp_confirmed = true;
+    return static_cast<Owned>(in.owned);
 }
 
 bool endpoint_less(const Endpoint &x, const Endpoint &y) {
@@ -509,6 +543,11 @@ Scanner::Detection Scanner::detect(Conv &c, const Packet &p, uint32_t frame) {
         if (!port) continue;
         const PortDissector *pd = port_dissector(t, port);
         if (!pd) continue;
+        if (t == kUdp && documented_media_port(port)) {
+            Owned o = c.inspect ? rtp_before_owner(*c.inspect, p) : kOwner;
+            if (o == kOwnedRtp) d.protocol = protocol_by_key("RTP");
+            if (o != kOwner) return d;
+        }
         if (pd->accept == Accept::kSignature && !signature_matches(t, pd->signature_protocol, false, data, len)) continue;
         d.protocol = protocol_of_wireshark(pd->wireshark, &d.other);
         // STARTTLS (LDAP, XMPP, SMTP): the stock owner hands the TLS records

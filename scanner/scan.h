@@ -61,6 +61,8 @@ struct Inspect {
     Endpoint rtp_first;  // the first sender the RTP heuristic saw
     RtpRun fwd, rev;
     bool rtp_confirmed = false;
+    uint8_t owned = 0;          // on a media port a stock dissector owns: 0 undecided, 1 RTP, 2 the owner's
+    uint8_t owned_packets = 0;  // packets fed there while undecided
     uint32_t prev = UINT32_MAX, next = UINT32_MAX;  // idle list (conversation indices)
 };
 

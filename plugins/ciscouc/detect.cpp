@@ -61,6 +61,12 @@ Detection detect(packet_info *pinfo, Transport t) {
     // Payload evidence from a sniffed port outranks the protocol stack (the
     // SIP-over-TCP dissector calls anything on 5060 a SIP continuation).
     int evidence = packet_evidence(pinfo);
+    // Still a possible RTP run on a port a stock dissector owns (ports.cpp):
+    // payload, as undecoded data is, but the owner's decode is no evidence yet.
+    if (evidence < 0 && packet_undecided(pinfo)) {
+        d.payload = true;
+        return d;
+    }
     if (!pinfo->layers) return d;
     bool after_transport = false;
     for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f; f = wmem_list_frame_next(f)) {

@@ -23,6 +23,7 @@ namespace {
 std::vector<dissector_handle_t> heur_targets;  // the stock dissector of each signature
 dissector_handle_t rtp_handle;
 dissector_handle_t rtp_seen_handle;  // recognised RTP left undecoded (ciscouc.rtp_decode off)
+heur_dtbl_entry_t *rtp_heuristic;  // ciscouc_rtp_udp, to honour its enabled state on owned ports
 
 // One RtpRun per direction of a UDP conversation (file-scoped; the map
 // resets with the file): a call's two streams have different SSRCs.
@@ -31,6 +32,9 @@ struct RtpRuns {
     guint32 first_src_port;
     RtpRun fwd, rev;
     bool announced;  // the stream was set up with rtp_add_address
+    guint32 fed_frame;  // the last frame fed (a port's owner and the heuristic may both see one)
+    RtpBeforeOwner owned;  // on a media port a stock dissector owns: rtp_before_owner's decision
+    guint8 owned_packets;  // packets fed there while undecided
 };
 wmem_map_t *rtp_runs = nullptr;  // conversation_t * -> RtpRuns
 
@@ -55,15 +59,6 @@ ciscouc_heur_bool heur_signatures(tvbuff_t *tvb, packet_info *pinfo, proto_tree 
     return hand_off(match_protocol(h.transport, h.protocol, tvb_get_ptr(tvb, 0, len), len), tvb, pinfo, tree, data);
 }
 
-// RTP only on evidence: a UDP conversation on a port the guides document
-// for RTP, whose packets form a consistent RTP v2 run (same SSRC, advancing
-// sequence and timestamp). Random UDP never becomes RTP.
-bool documented_media_port(guint16 port) {
-    for (uint16_t f : lookup_port(kUdp, port))
-        if (entry_has_protocol(kEntries[kFlows[f].entry], kProtocolRtp)) return true;
-    return false;
-}
-
 // A recognised RTP stream, ciscouc.rtp_decode off: the payload stays UDP data,
 // as stock shows it, and the postdissector sees RTP as this packet's evidence.
 int dissect_rtp_seen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
@@ -72,27 +67,41 @@ int dissect_rtp_seen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     return static_cast<int>(tvb_captured_length(tvb));
 }
 
-ciscouc_heur_bool heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
-    if (settings.rtp_decode && !rtp_handle) return FALSE;
-    if (!documented_media_port(static_cast<guint16>(pinfo->srcport)) &&
-        !documented_media_port(static_cast<guint16>(pinfo->destport)))
-        return FALSE;
-    guint len = tvb_captured_length(tvb);
-    RtpHeader h;
-    if (len < 12 || !parse_rtp(tvb_get_ptr(tvb, 0, len), len, &h)) return FALSE;
-    conversation_t *conv = find_or_create_conversation(pinfo);
+// The RTP runs of this packet's UDP conversation, created on the first pass
+// (nullptr on a later pass when the first never fed one).
+RtpRuns *runs_of(packet_info *pinfo, conversation_t *conv) {
     auto *r = static_cast<RtpRuns *>(wmem_map_lookup(rtp_runs, conv));
-    if (!r) {
-        if (PINFO_FD_VISITED(pinfo)) return FALSE;
-        r = new (wmem_alloc(wmem_file_scope(), sizeof(RtpRuns))) RtpRuns();
-        copy_address_wmem(wmem_file_scope(), &r->first_src, &pinfo->src);
-        r->first_src_port = pinfo->srcport;
-        wmem_map_insert(rtp_runs, conv, r);
-    }
+    if (r || PINFO_FD_VISITED(pinfo)) return r;
+    r = new (wmem_alloc(wmem_file_scope(), sizeof(RtpRuns))) RtpRuns();
+    copy_address_wmem(wmem_file_scope(), &r->first_src, &pinfo->src);
+    r->first_src_port = pinfo->srcport;
+    r->owned = RtpBeforeOwner::kUndecided;
+    wmem_map_insert(rtp_runs, conv, r);
+    return r;
+}
+
+RtpRun &run_of(packet_info *pinfo, RtpRuns *r) {
     bool forward = pinfo->srcport == r->first_src_port && addresses_equal(&pinfo->src, &r->first_src);
-    RtpRun &run = forward ? r->fwd : r->rev;
-    if (!PINFO_FD_VISITED(pinfo)) run.feed(h);
-    if (!run.confirmed()) return FALSE;
+    return forward ? r->fwd : r->rev;
+}
+
+// Feed h to its direction's run, once per frame on the first pass; false when
+// it breaks the run.
+bool feed_once(packet_info *pinfo, RtpRuns *r, const RtpHeader &h) {
+    if (PINFO_FD_VISITED(pinfo) || r->fed_frame == pinfo->num) return true;
+    r->fed_frame = pinfo->num;
+    return run_of(pinfo, r).feed(h);
+}
+
+bool parse_payload(tvbuff_t *tvb, RtpHeader *h) {
+    guint len = tvb_captured_length(tvb);
+    return len >= 12 && parse_rtp(tvb_get_ptr(tvb, 0, len), len, h);
+}
+
+// A confirmed run: RTP for the rest of the conversation, decoded by
+// Wireshark's RTP dissector or left as data with RTP as evidence (ciscouc.rtp_decode).
+void decode_confirmed(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, conversation_t *conv,
+                      RtpRuns *r) {
     drop_own_layer(pinfo);
     note_heuristic(pinfo, "rtp-run");
     if (!settings.rtp_decode) {
@@ -100,7 +109,7 @@ ciscouc_heur_bool heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
         // evidence handler (UDP no longer tries every heuristic on it).
         conversation_set_dissector(conv, rtp_seen_handle);
         dissect_rtp_seen(tvb, pinfo, tree, data);
-        return TRUE;
+        return;
     }
     if (!PINFO_FD_VISITED(pinfo) && !r->announced) {
         // Set the stream up the way SDP and Skinny do (packet-rtp.h): RTP
@@ -116,6 +125,27 @@ ciscouc_heur_bool heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     }
     conversation_set_dissector(conv, rtp_handle);
     call_dissector_with_data(rtp_handle, tvb, pinfo, tree, data);
+}
+
+bool rtp_recognition_on() {
+    if (settings.rtp_decode && !rtp_handle) return false;
+    // Off in Enabled Protocols' heuristic list, it is off on owned ports too.
+    return !rtp_heuristic || rtp_heuristic->enabled;
+}
+
+ciscouc_heur_bool heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+    if (settings.rtp_decode && !rtp_handle) return FALSE;
+    if (!documented_media_port(static_cast<guint16>(pinfo->srcport)) &&
+        !documented_media_port(static_cast<guint16>(pinfo->destport)))
+        return FALSE;
+    RtpHeader h;
+    if (!parse_payload(tvb, &h)) return FALSE;
+    conversation_t *conv = find_or_create_conversation(pinfo);
+    RtpRuns *r = runs_of(pinfo, conv);
+    if (!r) return FALSE;
+    feed_once(pinfo, r, h);
+    if (!run_of(pinfo, r).confirmed()) return FALSE;
+    decode_confirmed(tvb, pinfo, tree, data, conv, r);
     return TRUE;
 }
 
@@ -144,6 +174,36 @@ ciscouc_heur_bool hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tre
     return TRUE;
 }
 
+// RTP only on evidence: a UDP conversation on a port the guides document
+// for RTP, whose packets form a consistent RTP v2 run (same SSRC, advancing
+// sequence and timestamp). Random UDP never becomes RTP.
+bool documented_media_port(guint16 port) {
+    for (uint16_t f : lookup_port(kUdp, port))
+        if (entry_has_protocol(kEntries[kFlows[f].entry], kProtocolRtp)) return true;
+    return false;
+}
+
+RtpBeforeOwner rtp_before_owner(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
+    if (!rtp_recognition_on()) return RtpBeforeOwner::kOwner;
+    conversation_t *conv = find_or_create_conversation(pinfo);
+    RtpRuns *r = runs_of(pinfo, conv);
+    if (!r) return RtpBeforeOwner::kOwner;
+    if (!PINFO_FD_VISITED(pinfo) && r->owned == RtpBeforeOwner::kUndecided && r->fed_frame != pinfo->num) {
+        // The owner keeps the conversation from the first packet that is no
+        // RTP v2 or breaks its direction's run; two runs' worth of packets
+        // without a confirmed one (payload-type changes that do not count)
+        // also leave it to the owner.
+        RtpHeader h;
+        if (!parse_payload(tvb, &h) || !feed_once(pinfo, r, h) || ++r->owned_packets > 2 * RtpRun::kRtpRunNeeded)
+            r->owned = RtpBeforeOwner::kOwner;
+    }
+    // heur_rtp may have confirmed the run on a packet the owner refused.
+    if (r->owned == RtpBeforeOwner::kUndecided && (r->fwd.confirmed() || r->rev.confirmed()))
+        r->owned = RtpBeforeOwner::kRtp;
+    if (r->owned == RtpBeforeOwner::kRtp) decode_confirmed(tvb, pinfo, tree, data, conv, r);
+    return r->owned;
+}
+
 void register_heuristics() {
     rtp_runs = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash, g_direct_equal);
 }
@@ -161,6 +221,8 @@ void init_heuristics() {
         heur_dissector_add(h.transport == kTcp ? "tcp" : "udp", h.rtp_run ? heur_rtp : kSignatureHeuristics[i],
                            h.display_name, h.short_name, proto_ciscouc, HEURISTIC_ENABLE);
     }
+    for (size_t i = 0; i < kHeuristicCount; ++i)
+        if (kHeuristics[i].rtp_run) rtp_heuristic = find_heur_dissector_by_unique_short_name(kHeuristics[i].short_name);
     rtp_handle = find_dissector("rtp");
     // No protocol: the payload stays UDP data with no ciscouc layer, as stock shows it.
     rtp_seen_handle = create_dissector_handle_with_name_and_description(

@@ -78,6 +78,19 @@ inline int packet_evidence(packet_info *pinfo) {
     return ev ? GPOINTER_TO_INT(ev) - 1 : -1;
 }
 
+// Per-packet: the payload may still prove to be RTP (a consistent run not yet
+// confirmed) on a port a stock dissector owns (a game or fieldbus dissector
+// inside a documented RTP range; ports.cpp). The owner's decode is no evidence
+// yet: detect() sees payload but no protocol, so no flag is raised on what
+// the owner claims and then withdrawn when the run confirms.
+constexpr guint32 kUndecidedKey = 3;
+inline void mark_undecided(packet_info *pinfo) {
+    p_add_proto_data(pinfo->pool, pinfo, proto_ciscouc, kUndecidedKey, GINT_TO_POINTER(1));
+}
+inline bool packet_undecided(packet_info *pinfo) {
+    return p_get_proto_data(pinfo->pool, pinfo, proto_ciscouc, kUndecidedKey) != nullptr;
+}
+
 // The signature that recognised this packet's payload (ciscouc.heuristic),
 // shown under the postdissector's tree: a field added where the heuristic
 // runs would sit at the top of the tree, where io,phs counts it as a layer.
@@ -102,6 +115,16 @@ inline void transparent_for_reassembly(packet_info *pinfo) {
     // ask TCP to reassemble.
     pinfo->can_desegment = pinfo->saved_can_desegment;
 }
+
+// Does a guide document RTP on this UDP port (any catalog row)?
+bool documented_media_port(guint16 port);
+// On a documented media port a stock dissector owns: the conversation's RTP
+// run decides before the owner. kRtp: confirmed, this packet was decoded as
+// heur_rtp decodes RTP; kUndecided: the packets so far may still complete a
+// run (the owner decodes, the packet is no evidence); kOwner: not RTP, the
+// owner decodes as usual.
+enum class RtpBeforeOwner : guint8 { kUndecided, kRtp, kOwner };
+RtpBeforeOwner rtp_before_owner(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
 
 // ports.cpp: owned and sniffed ports, Decode As.
 const char *steal_ports_description();  // the try_uc_first help text, from the steal-port table

@@ -4,6 +4,8 @@
 // on 3804, actrace on UDP 2428) the UC signatures listed for the port run
 // first, then the stock owner; on sniffed ports (SIP over TCP, XMPP) the
 // signatures only record evidence and the stock dissector decodes as usual.
+// On UDP ports inside documented RTP ranges that a stock dissector owns, a
+// consistent RTP run is recognised before the owner (rtp_before_owner).
 // Decode As... CiscoUC on any other port tries every UC signature there.
 #include "packet-ciscouc.h"
 
@@ -21,6 +23,7 @@ struct StolenPort {
     Transport t;
     guint16 port;
     dissector_handle_t original;
+    bool media;  // a UDP port the guides document for RTP: the RTP run decides first
 };
 std::vector<StolenPort> stolen;
 // Decode As... CiscoUC (ciscouc's protocol: switched off with it) and the
@@ -49,16 +52,31 @@ int dissect_stolen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
         if (settings.steal && hand_off(static_cast<int>(sp.signature), tvb, pinfo, tree, data))
             return tvb_captured_length(tvb);
     }
+    // The owner of the port the table matched (UDP and TCP try the lower
+    // port, then the higher: epan/dissectors/packet-udp.c decode_udp_ports),
+    // as stock calls it; else the destination's, then the source's.
+    const StolenPort *owner = nullptr;
     bool owned_port = false;
-    for (guint16 p : ports)
+    for (guint32 p : {pinfo->match_uint, guint32(ports[0]), guint32(ports[1])}) {
+        if (p != ports[0] && p != ports[1]) continue;
         for (const StolenPort &s : stolen) {
             if (s.t != t || s.port != p) continue;
             owned_port = true;
-            if (s.original) {
-                transparent_for_reassembly(pinfo);
-                return call_dissector_only(s.original, tvb, pinfo, tree, data);
-            }
+            if (s.original && !owner) owner = &s;
         }
+        if (owner) break;
+    }
+    if (owner) {
+        if (active && owner->media) {
+            // RTP in a documented RTP range before the game or fieldbus
+            // dissector stock registered there (Quake on 26000, MINT on 24576).
+            RtpBeforeOwner v = rtp_before_owner(tvb, pinfo, tree, data);
+            if (v == RtpBeforeOwner::kRtp) return tvb_captured_length(tvb);
+            if (v == RtpBeforeOwner::kUndecided) mark_undecided(pinfo);
+        }
+        transparent_for_reassembly(pinfo);
+        return call_dissector_only(owner->original, tvb, pinfo, tree, data);
+    }
     // Chosen with Decode As on any other port: try every UC signature.
     if (!owned_port && active && bytes && hand_off(match_any(t, bytes, len), tvb, pinfo, tree, data))
         return tvb_captured_length(tvb);
@@ -140,9 +158,26 @@ void register_ports() {
             if (known) continue;
             dissector_handle_t original = dissector_get_uint_handle(table, p);
             if (original == mine) continue;
-            stolen.push_back(StolenPort{t, static_cast<guint16>(p), original});
+            stolen.push_back(StolenPort{t, static_cast<guint16>(p), original, false});
             dissector_add_uint(sp.transport == kTcp ? "tcp.port" : "udp.port", p, mine);
         }
+    }
+    // Every UDP port the guides document for RTP that a stock dissector owns
+    // (`tshark -G decodes`: Quake on 26000, MINT on 24576-24577, DNP3 on
+    // 20000...): the port table runs before UDP's heuristics, so without
+    // this stand-in RTP there would never reach heur_rtp.
+    for (guint p = 1; p <= G_MAXUINT16; ++p) {
+        if (!documented_media_port(static_cast<guint16>(p))) continue;
+        dissector_handle_t original = dissector_get_uint_handle(udp_port, p);
+        if (!original || original == port_udp_handle) continue;
+        auto known = std::find_if(stolen.begin(), stolen.end(),
+                                  [&](const StolenPort &s) { return s.t == kUdp && s.port == p; });
+        if (known != stolen.end()) {
+            known->media = true;  // a steal port in a media range: signatures, then the run, then the owner
+            continue;
+        }
+        stolen.push_back(StolenPort{kUdp, static_cast<guint16>(p), original, true});
+        dissector_add_uint("udp.port", p, port_udp_handle);
     }
 }
 
