@@ -371,9 +371,9 @@ def main(argv=None) -> int:
         have = {os.path.realpath(p) for p in cc.catalog_files(args.catalog)}
         want = {os.path.realpath(p) for p in args.expect}
         for p in sorted(have - want):
-            fail(f"{p}: catalog file not listed in CMakeLists.txt (CISCOUC_CATALOG_FILES)")
+            fail(f"{p}: catalog file not listed in cmake/CiscoucCodegen.cmake (CISCOUC_CATALOG_FILES)")
         for p in sorted(want - have):
-            fail(f"{p}: listed in CMakeLists.txt but missing")
+            fail(f"{p}: listed in cmake/CiscoucCodegen.cmake but missing")
     cat, errors = cc.load(args.catalog)
     if errors:
         for e in errors:

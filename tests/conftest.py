@@ -19,6 +19,10 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("CISCOUC_BUILD", os.path.join(ROOT, "build"))
+# The tshark to run: the installed one, or CISCOUC_TSHARK=<path> (a tshark built
+# in a Wireshark source tree, qa/intree-build.sh; from its run/ folder it loads
+# its own run/plugins and ignores WIRESHARK_PLUGIN_DIR).
+TSHARK = os.environ.get("CISCOUC_TSHARK", "tshark")
 SHARED_CAPTURES = os.environ.get("CISCOUC_SHARED_CAPTURES",
                                  os.path.normpath(os.path.join(ROOT, "..", "shared", "captures")))
 
@@ -99,7 +103,7 @@ class Tshark:
             env["WIRESHARK_PLUGIN_DIR"] = self.plugins
         else:
             env["WIRESHARK_PLUGIN_DIR"] = os.path.join(self.workdir, "no-plugins")
-        cmd = ["tshark", *args]
+        cmd = [TSHARK, *args]
         if os.geteuid() == 0:
             cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                    "env", *[f"{k}={v}" for k, v in env.items()], *cmd]
