@@ -102,3 +102,38 @@ def test_tpkt_with_another_oid_is_not_h245(h245_channels):
     rows = h245_channels[1]
     assert "h245" not in rows[-1]["frame.protocols"], rows[-1]
     assert _last(rows, "ciscouc.detected") != "H.245"
+
+
+@pytest.fixture(scope="module")
+def https_port(workdir, tshark_evidence):
+    cap = pg.Capture()
+    # 10.8.7.2 registers a phone (SCCP on 2000): a Unified CM.
+    cap.tcp_handshake("10.8.7.5", 50000, "10.8.7.2", 2000)
+    cap.tcp("10.8.7.5", 50000, "10.8.7.2", 2000, pg.sccp_register())
+    # 1: plain HTTP to its 8443, the guides' secure counterpart of HTTP's 8080.
+    cap.tcp_handshake("10.8.7.9", 50001, "10.8.7.2", 8443)
+    cap.tcp("10.8.7.9", 50001, "10.8.7.2", 8443, pg.http_get("10.8.7.2", "/ccmadmin/"))
+    # 2: near miss: TLS there.
+    cap.tcp_handshake("10.8.7.9", 50002, "10.8.7.2", 8443)
+    cap.tcp("10.8.7.9", 50002, "10.8.7.2", 8443, pg.tls_client_hello("cucm.example.com"))
+    # 3: near miss: plain HTTP to 8443 of a host that shows no UC role (any web server).
+    cap.tcp_handshake("10.8.8.9", 50003, "10.8.8.2", 8443)
+    cap.tcp("10.8.8.9", 50003, "10.8.8.2", 8443, pg.http_get("10.8.8.2", "/"))
+    path = cap.write(os.path.join(workdir, "https_port.pcap"))
+    rows = tshark_evidence.fields(path, ["tcp.stream", "ciscouc.detected", "ciscouc.flags", "ciscouc.insecure",
+                                          "_ws.expert.message"])
+    return {s: [r for r in rows if r["tcp.stream"] == str(s)] for s in range(4)}
+
+
+def test_plain_http_on_8443_of_a_unified_cm_is_insecure(https_port):
+    rows = https_port[1]
+    assert _last(rows, "ciscouc.detected") == "HTTP"
+    assert "insecure" in _last(rows, "ciscouc.flags").split(","), rows
+    raised = [r["_ws.expert.message"] for r in rows if r["ciscouc.insecure"]]  # once, with its reason
+    assert len(raised) == 1 and "secure counterpart of HTTP on 8080" in raised[0], raised
+
+
+def test_tls_on_8443_and_http_to_an_ordinary_8443_are_not_flagged(https_port):
+    assert not any(r["ciscouc.flags"] for r in https_port[2]), https_port[2]
+    assert _last(https_port[3], "ciscouc.detected") == "HTTP"
+    assert not any(r["ciscouc.flags"] for r in https_port[3]), https_port[3]

@@ -211,9 +211,10 @@ def test_sccp_phone_call(tshark):
     assert handshakes(rows) == 1
     conv = conv_rows(tshark, "sccp-phone-call.pcap")
     assert len(conv) == 5
-    # The TFTP transfer leg (ephemeral to ephemeral) has no listener port; it is
-    # labelled from the "69, then ephemeral" rows.
-    assert [r[3] for r in conv] == ["69", "0", "2000", "28672", "24580"]
+    # The TFTP transfer leg (ephemeral to ephemeral) is labelled from the "69,
+    # then ephemeral" rows; its listener is the port the server the request
+    # asked answers from (RFC 1350 section 4).
+    assert [r[3] for r in conv] == ["69", "37001", "2000", "28672", "24580"]
     leg = conv[1]
     assert leg[8] == "TFTP" and "TFTP" in leg[12] and leg[11].startswith(("cucm", "telepresence"))
 

@@ -35,7 +35,7 @@ int protocol_by_wireshark_name(std::string_view name) {
 }
 
 // Does the space-separated Wireshark name list `list` contain `name`?
-static bool names_contain(const char *list, const char *name) {
+bool names_contain(const char *list, const char *name) {
     size_t len = std::strlen(name);
     for (const char *p = list; *p;) {
         const char *sp = std::strchr(p, ' ');

@@ -197,6 +197,8 @@ bool entry_has_protocol(const Entry &e, int p);
 // Does any protocol the entry documents list this Wireshark filter name
 // ("t38" for RTP rows)?
 bool entry_mentions_wireshark_name(const Entry &e, const char *name);
+// Does the space-separated Wireshark name list `list` (Protocol::wireshark) contain `name`?
+bool names_contain(const char *list, const char *name);
 
 // True when the entry documents no nameable protocol (empty or Proprietary),
 // so no payload can contradict it.

@@ -162,13 +162,47 @@ bool insecure(const RuleContext &cx, FlagResult *, std::string *why) {
         const Entry &e = kEntries[kFlows[c->flow].entry];
         any = true;
         first = first ? first : c;
-        for (uint16_t i = 0; i < e.proto_count; ++i)
-            if (!kProtocols[kEntryProtocols[e.proto_first + i]].secure) all_secure = false;
+        // A row names the cleartext protocol itself (HTTP and HTTPS on one
+        // port): the cleartext form is documented. Otherwise it is secure-only
+        // when all its protocols are secure, or a secure one carries what the
+        // payload shows (IM and Presence 8443 "AXL, HTTPS": AXL over HTTPS).
+        bool row_secure = true, all = true, carrier = false;
+        for (uint16_t i = 0; i < e.proto_count; ++i) {
+            if (kEntryProtocols[e.proto_first + i] == in.detected) row_secure = false;
+            const Protocol &p = kProtocols[kEntryProtocols[e.proto_first + i]];
+            all = all && p.secure;
+            carrier = carrier || (p.secure && !plain_name.empty() && names_contain(p.wireshark, plain_name.c_str()));
+        }
+        if (!row_secure || !(all || carrier)) all_secure = false;
     }
-    if (!any || !all_secure) return false;
-    *why = "cleartext " + proto_name(in) + " on " + cx.port + ", which the guides document only for its secure form (" +
-           describe(*first) + ")";
-    return true;
+    if (any && all_secure) {
+        *why = "cleartext " + proto_name(in) + " on " + cx.port +
+               ", which the guides document only for its secure form (" + describe(*first) + ")";
+        return true;
+    }
+    // Over TCP, the listener is the secure counterpart a guide gives for this
+    // protocol's plain port (8443 for HTTP's 8080, CallManager's table 4),
+    // and no row here names the cleartext protocol itself: the rows on 8443
+    // name HTTPS, AXL/SOAP (over HTTPS) or nothing.
+    if (in.transport != kTcp || in.detected < 0 || cx.specific.empty()) return false;
+    for (const Candidate *c : cx.specific) {
+        const Entry &e = kEntries[kFlows[c->flow].entry];
+        for (uint16_t i = 0; i < e.proto_count; ++i)
+            if (kEntryProtocols[e.proto_first + i] == in.detected) return false;
+    }
+    for (size_t k = 0; k < kEntryCount; ++k) {
+        const Entry &e = kEntries[k];
+        if (!e.secure_count || !entry_has_protocol(e, in.detected)) continue;
+        for (uint16_t i = 0; i < e.secure_count; ++i) {
+            const SecurePair &p = kSecurePairs[e.secure_first + i];
+            if (p.secure != cx.label.listener_port || p.plain == p.secure) continue;
+            *why = "cleartext " + proto_name(in) + " on " + cx.port + ", which " + kDocuments[e.doc].edition +
+                   " documents as the secure counterpart of " + proto_name(in) + " on " + std::to_string(p.plain) +
+                   " (" + e.id + "); no row for this port names cleartext " + proto_name(in);
+            return true;
+        }
+    }
+    return false;
 }
 
 // not_recommended: a use the guide says Cisco does not recommend. It fires
