@@ -452,7 +452,7 @@ def test_no_sccp_on_udp(results, rel):
 HEURISTIC_EVIDENCE = {
     "sccp": ("skinny", "sccp"), "mgcp-command": ("mgcp",), "mgcp-response": ("mgcp",),
     "sip-request": ("sip",), "sip-response": ("sip",), "sip-on-sip-port": ("sip",),
-    "h225-tpkt": ("h225", "q931", "h.323"), "h225-ras": ("h225", "ras"), "xmpp-stream": ("xmpp",),
+    "h225-tpkt": ("h225", "q931", "h.323"), "h245-tpkt": ("h225", "h245", "h.323"), "h225-ras": ("h225", "ras"), "xmpp-stream": ("xmpp",),
     "tls-handshake": ("tls",), "http-request": ("http",), "http-response": ("http",),
     "rtp-run": ("rtp", "rtcp", "t38", "media"),
 }
@@ -580,7 +580,14 @@ def test_random_udp_payloads_are_never_rtp(tshark, workdir):
     assert any(by_frame[n]["ciscouc.purpose"] for n in random_frames), "the plugin labelled nothing"
     found = sorted(n for n in rtp_frames if "rtp" in by_frame[n]["frame.protocols"].split(":"))
     assert len(found) >= len(rtp_frames) - 5, f"the real RTP stream was not found (rtp in frames {found})"
-    assert any(by_frame[n]["ciscouc.heuristic"] == "rtp-run" for n in rtp_frames)
+    # The frame that completes the run says what recognised it (in one pass:
+    # with -2, Wireshark hands the whole conversation to RTP, the decision of
+    # the first pass). The stream's ports, 20000 and 20002, are inside the
+    # documented RTP range, 20000 owned by stock DNP3: RTP comes first there.
+    one = tshark.fields(pcap, ["frame.number", "ciscouc.heuristic"], ["-o", "ciscouc.rtp_decode:TRUE"],
+                        two_pass=False)
+    assert [r["frame.number"] for r in one if r["ciscouc.heuristic"] == "rtp-run"] == \
+        [str(sorted(rtp_frames)[3])]  # the 4th packet (core/rtp.h kRtpRunNeeded)
 
 
 # ---- 6. Flag counts per capture, in the log and as a TSV
