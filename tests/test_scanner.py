@@ -358,6 +358,61 @@ def test_bad_input_is_reported(scanner, tmp_path):
     assert p.returncode == 64 and "no-such" in p.stderr
 
 
+# Formats libpcap cannot read, which the scanner reads itself
+# (scanner/capture_file.h), as Wireshark's editcap writes them.
+OTHER_FORMATS = ["ngwsniffer_1_1", "ngwsniffer_2_0", "netmon1", "netmon2"]
+
+
+@pytest.mark.parametrize("fmt", OTHER_FORMATS)
+def test_netxray_and_netmon_files_read_as_the_plugin_reads_them(tshark_evidence, scanner, tmp_path, fmt):
+    editcap = shutil.which("editcap")
+    if not editcap:
+        pytest.skip("editcap (Wireshark) is not installed: it writes the NetXray/NetMon files")
+    original = os.path.join(TEACHING, "sccp-phone-call.pcap")
+    converted = str(tmp_path / f"sccp-phone-call.{fmt}.cap")
+    subprocess.run([editcap, "-F", fmt, original, converted], check=True, capture_output=True)
+    p = subprocess.run([scanner, "--hosts", converted], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    plugin = tshark_evidence.run(["-q", "-2", "-r", converted, "-z", "ciscouc,conv", "-z", "ciscouc,hosts"]).stdout
+    assert ucstats.parse_blocks(p.stdout) == ucstats.parse_blocks(plugin)
+    rows = parse_conv(p.stdout)
+    assert any(r["detected"] == "SCCP" and r["evidence"] == "confirmed" for r in rows), p.stdout
+    if fmt != "netmon1":  # NetMon 1.x keeps milliseconds only
+        original_rows = parse_conv(subprocess.run([scanner, original], capture_output=True, text=True).stdout)
+        assert rows == original_rows
+
+
+def test_bad_netxray_and_netmon_files_are_reported(scanner, tmp_path):
+    import struct
+    editcap = shutil.which("editcap")
+    if not editcap:
+        pytest.skip("editcap (Wireshark) is not installed: it writes the NetXray/NetMon files")
+    original = os.path.join(TEACHING, "sip-phone-call.pcap")
+    good = tmp_path / "good.cap"
+    subprocess.run([editcap, "-F", "ngwsniffer_1_1", original, str(good)], check=True, capture_output=True)
+    data = good.read_bytes()
+    # A version NetXray never wrote: the file and the version are named.
+    bad = tmp_path / "version.cap"
+    bad.write_bytes(data[:4] + b"009.000\0" + data[12:])
+    p = subprocess.run([scanner, str(bad)], capture_output=True, text=True)
+    assert p.returncode == 1 and str(bad) in p.stderr and 'version "009.000"' in p.stderr, p.stderr
+    # Cut inside the third record (1.1 records: a 28-byte header, then the frame).
+    off = struct.unpack_from("<I", data, 24)[0]
+    for _ in range(2):
+        off += 28 + struct.unpack_from("<H", data, off + 10)[0]
+    cut = tmp_path / "cut.cap"
+    cut.write_bytes(data[:off + 30])
+    p = subprocess.run([scanner, str(cut)], capture_output=True, text=True)
+    assert p.returncode == 2 and str(cut) in p.stderr, p.stderr
+    assert f"cut short after frame 2: NetXray/Sniffer 001.100 file: record 3 at offset {off}" in p.stderr, p.stderr
+    assert parse_conv(p.stdout), "the frames before the bad record are reported"
+    # Near miss: NetXray's magic off by one byte is no format the scanner knows.
+    near = tmp_path / "near.cap"
+    near.write_bytes(b"XCQ\0" + data[4:])
+    p = subprocess.run([scanner, str(near)], capture_output=True, text=True)
+    assert p.returncode == 1 and str(near) in p.stderr and "NetXray" not in p.stderr, p.stderr
+
+
 def test_conversation_cap_is_counted(scanner, tmp_path):
     frames = [_udp_frame("10.0.0.1", "10.0.0.2", 40000 + i, 53, b"\x00" * 12) for i in range(50)]
     f = _write(str(tmp_path / "many.pcap"), frames)
@@ -405,6 +460,13 @@ def test_scanner_fuzzer_bounded(tmp_path):
         frames = _frames(f)[:24]
         blob = bytes([0]) + b"".join(len(x).to_bytes(2, "big") + x for x in frames)
         (seeds / os.path.basename(f)).write_bytes(blob)
+    # And NetXray/NetMon files (selector 0xf0 and up) as editcap writes them.
+    editcap = shutil.which("editcap")
+    for fmt in OTHER_FORMATS if editcap else []:
+        out = tmp_path / f"seed.{fmt}"
+        subprocess.run([editcap, "-F", fmt, "-r", os.path.join(TEACHING, "sip-phone-call.pcap"), str(out), "1-12"],
+                       check=True, capture_output=True)
+        (seeds / f"file-{fmt}").write_bytes(bytes([0xf0]) + out.read_bytes())
     art = tmp_path / "artifacts"
     art.mkdir()
     p = subprocess.run([os.path.join(build, "fuzz", "fuzz_scan"), "-max_total_time=20", "-rss_limit_mb=4096",
