@@ -55,8 +55,23 @@ struct ConvKeyHash {
     size_t operator()(const ConvKey &k) const;
 };
 
+// A TCP direction whose stock dissector holds its segments until a PDU is
+// complete (scan.cpp Framing): the PDU's length (0 until its header is in),
+// the bytes held, the next sequence number, and the PDU's first bytes.
+struct Held {
+    bool on = false;
+    uint64_t need = 0, have = 0;
+    uint32_t next_seq = 0;
+    std::string head;
+};
+struct Framing;
+
 // Per-conversation inspection state: only while the evidence window is open.
 struct Inspect {
+    Held held[2];  // from first_src [0] and from first_dst [1]
+    // The dissector a TCP heuristic handed the conversation to, when it frames PDUs.
+    const char *framed_by = nullptr;
+    const Framing *framing = nullptr;
     bool have_rtp_dir = false;
     Endpoint rtp_first;  // the first sender the RTP heuristic saw
     RtpRun fwd, rev;
@@ -136,6 +151,7 @@ private:
         int carried = -1;  // a vocabulary protocol inside the first one (SMB in NetBIOS)
         const char *other_carried = nullptr;
         bool tls = false, payload = false;
+        bool held = false;  // a TCP segment the dissector holds: its frame shows no payload
         bool any() const { return protocol >= 0 || other; }
     };
     enum class Leg : uint8_t { kRtp, kRtcp, kT38, kTransfer };  // kTransfer: a TFTP transfer leg, not media
@@ -152,7 +168,8 @@ private:
     };
 
     uint32_t conversation(const Packet &p, uint32_t frame, double ts, bool *created);
-    Detection detect(Conv &c, const Packet &p, uint32_t frame);
+    Detection detect(Conv &c, Packet &p, uint32_t frame);
+    bool held(Conv &c, const Packet &p, const Framing &f, const uint8_t **data, size_t *len);
     void observe(Conv &c, const Packet &p, uint32_t frame, int protocol);
     void announce(const Address &a, uint16_t port, int protocol, uint32_t frame, Leg leg);
     void relabel(Conv &c, uint32_t frame);
@@ -164,6 +181,7 @@ private:
     std::string address_text(const Address &a) const;
 
     Options opt_;
+    std::string pdu_;  // the first bytes of a PDU completed by the packet at hand
     std::vector<Conv> convs_;
     std::unordered_map<ConvKey, uint32_t, ConvKeyHash> index_;
     std::unordered_map<Endpoint, Setup, EndpointHash, EndpointEq> setups_;

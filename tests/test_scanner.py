@@ -413,6 +413,67 @@ def test_bad_netxray_and_netmon_files_are_reported(scanner, tmp_path):
     assert p.returncode == 1 and str(near) in p.stderr and "NetXray" not in p.stderr, p.stderr
 
 
+def _tcp_stream(client: str, server: str, sport: int, dport: int, segments: list[tuple[bool, bytes]]) -> list[bytes]:
+    """Ethernet frames of a TCP connection: handshake, then (from_client, payload) segments, each acknowledged."""
+    from scapy.all import TCP  # type: ignore
+    seq = {True: 1000, False: 5000}
+    c, s = (client, sport), (server, dport)
+
+    def frame(from_client: bool, flags: str, payload: bytes = b"") -> bytes:
+        (src, sp), (dst, dp) = (c, s) if from_client else (s, c)
+        pkt = Ether() / IP(src=src, dst=dst) / TCP(sport=sp, dport=dp, flags=flags, seq=seq[from_client],
+                                                   ack=seq[not from_client])
+        return bytes(pkt / Raw(payload) if payload else pkt)
+
+    frames = [frame(True, "S")]
+    seq[True] += 1
+    frames.append(frame(False, "SA"))
+    seq[False] += 1
+    frames.append(frame(True, "A"))
+    for from_client, payload in segments:
+        frames.append(frame(from_client, "PA", payload))
+        seq[from_client] += len(payload)
+        frames.append(frame(not from_client, "A"))
+    return frames
+
+
+def test_segments_held_for_reassembly_and_rejected_payloads(tshark_evidence, scanner, tmp_path):
+    """What the stock dissectors do that the scanner emulates (scan.cpp
+    Framing, Accept): segments held for a PDU the capture never completes show
+    no payload; a PDU completed later shows at the completing frame; TLS, TNS
+    and UDP SNMP reject what is not theirs; SIP's heuristic takes any method."""
+    import struct
+    sip = b"YAHOOREF sip:someone@10.0.0.9:443;transport=tcp SIP/2.0\r\nContent-Length: 0\r\n\r\n"
+    frames = []
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40001, 5222, [(True, b"\x00\x01WA\x05\x02"), (True, b"\x12\x34")])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40002, 5222, [(True, b"\x00\x01WA\x05\x02"), (True, b"\x00<x/>")])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40003, 88, [(True, struct.pack(">I", 200) + b"\x6a" * 50)])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40004, 389, [(True, b"\x30\x1d\x02\x01\x01\x60" + b"\x00" * 24)])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40005, 5432, [(True, struct.pack(">I", 50) + b"\x00\x03" * 6 + b"x")])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40006, 8333,
+                          [(True, b"\xf9\xbe\xb4\xd9version\0\0\0\0\0" + struct.pack("<I", 100) + b"\0" * 100)])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40007, 443, [(True, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40008, 443, [(True, sip)])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40009, 1521, [(True, b"\x00\x32\x00\x00\x00\x00\x01\x00" + b"A" * 20)])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40011, 88,
+                          [(True, struct.pack(">I", 60) + b"\x6a" * 30), (True, b"\x6a" * 30)])
+    frames.append(_udp_frame("10.0.0.1", "10.0.0.9", 40010, 161, b"\x30\x1a\x02\x01\x00\x04\x06public" + b"\xa0\x0d" + b"\x00" * 8))
+    path = _write(str(tmp_path / "held.pcap"), frames)
+    r = compare_capture(tshark_evidence, [], path, "held.pcap")
+    assert not r["unexplained"], "\n".join(r["unexplained"])
+    assert r["agree"] == r["total"] == 11
+    rows = {int(x["client"].rsplit(":", 1)[1]): x for x in parse_conv(run_scanner(path)[1])}
+    for port in (40001, 40003, 40004, 40005, 40006):  # held to the end: no payload, no claim
+        assert rows[port]["detected"] == "" and rows[port]["evidence"] == "", rows[port]
+    # Completed by a later segment: XMPP's last byte '>' (a payload, not the
+    # stream header the sniffed port wants as evidence), Kerberos's record.
+    assert rows[40002]["detected"] == "" and rows[40002]["evidence"] == "possible", rows[40002]
+    assert rows[40011]["detected"] == "kerberos", rows[40011]
+    assert rows[40008]["detected"] == "SIP", rows[40008]
+    for port in (40007, 40009, 40010):  # rejected: a payload, no protocol
+        assert rows[port]["detected"] == "", rows[port]
+
+
 def test_conversation_cap_is_counted(scanner, tmp_path):
     frames = [_udp_frame("10.0.0.1", "10.0.0.2", 40000 + i, 53, b"\x00" * 12) for i in range(50)]
     f = _write(str(tmp_path / "many.pcap"), frames)
