@@ -489,9 +489,11 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
     // Media that signalling announced: Wireshark keeps one conversation per
     // announcement (rtp_add_address: the announced end and any far end, from
     // the announcing frame on; a new announcement starts a new one), and a
-    // packet joins its sender's end's if announced, else its receiver's:
-    // with both ends announced, one row per direction; packets from another
-    // far end (NAT) join the same row.
+    // packet joins its sender's end's if announced, else its receiver's.
+    // The plugin keeps RTP and RTCP rows per direction, by the packet's
+    // addresses and ports, whichever announcement's conversation it is in
+    // (ciscouc_conv_get_data in plugins/ciscouc/ws_compat.h); a T.38 leg is
+    // one row per announcement, any far end (a NAT'd sender) included.
     if (p.transport == 17 && !setups_.empty()) {
         auto valid = [&](const Endpoint &e) -> const Setup * {
             auto it = setups_.find(e);
@@ -499,11 +501,16 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
                                                                                                        : nullptr;
         };
         const Setup *ss = valid(s), *sd = ss ? nullptr : valid(d);
-        if (ss || sd) {
+        if (const Setup *su = ss ? ss : sd) {
             k.directed = true;
-            k.a = ss ? s : d;
-            k.b = Endpoint();  // any far end (a NAT'd sender joins the same conversation)
-            k.generation = (ss ? ss : sd)->frame;
+            if (su->leg == Leg::kT38) {
+                k.a = ss ? s : d;
+                k.b = Endpoint();
+                k.generation = su->frame;
+            } else {
+                k.a = s;
+                k.b = d;
+            }
         }
     }
     auto it = index_.find(k);

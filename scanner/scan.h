@@ -46,7 +46,7 @@ struct Endpoint {
 
 struct ConvKey {
     uint8_t transport = 0;
-    bool directed = false;    // a is the announced end of set-up media, b empty (else a < b)
+    bool directed = false;    // set-up media: RTP/RTCP a -> b; T.38 a the announced end, b empty (else a < b)
     uint32_t generation = 0;  // directed: the frame that announced a
     Endpoint a, b;
     bool operator==(const ConvKey &o) const;
