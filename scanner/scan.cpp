@@ -143,7 +143,9 @@ struct PortDissector {
 };
 
 // Wireshark 4.0's default port registrations for the protocols a UC capture
-// shows (`tshark -G decodes`, tables tcp.port and udp.port), and the ports
+// shows, and the others the shared real captures carry (`tshark -G decodes`,
+// tables tcp.port and udp.port: CUPS, C12.22, L2TP, MSN Messenger, Megaco,
+// DOF, Diameter, STANAG 5066 SIS, BACnet/IP's BVLC), and the ports
 // ciscouc itself stands in front of (X11, Foundation Fieldbus, HiQnet,
 // actrace: their stock owners take the payload when no UC signature does).
 // The Skinny, MGCP and UDP SIP dissectors reject what is not theirs
@@ -165,8 +167,8 @@ const PortDissector kPortDissectors[] = {
     {kTcp, 110, 110, "pop"},
     {kTcp, 111, 111, "rpc"},
     {kUdp, 111, 111, "rpc"},
-    {kUdp, 123, 123, "ntp"},
     {kTcp, 123, 123, "ntp"},
+    {kUdp, 123, 123, "ntp"},
     {kUdp, 137, 137, "nbns"},
     {kUdp, 138, 138, "nbdgm"},
     {kTcp, 139, 139, "nbss"},
@@ -190,6 +192,8 @@ const PortDissector kPortDissectors[] = {
     {kUdp, 546, 547, "dhcpv6"},
     {kTcp, 554, 554, "rtsp"},
     {kTcp, 587, 587, "smtp"},
+    {kTcp, 631, 631, "http"},
+    {kUdp, 631, 631, "cups"},
     {kTcp, 636, 636, "tls", Accept::kNotText},
     {kTcp, 646, 646, "ldp"},
     {kUdp, 646, 646, "ldp"},
@@ -198,14 +202,18 @@ const PortDissector kPortDissectors[] = {
     {kTcp, 995, 995, "tls", Accept::kNotText},
     {kTcp, 1080, 1080, "socks"},
     {kTcp, 1089, 1091, "ff"},
+    {kTcp, 1153, 1153, "c1222"},
+    {kUdp, 1153, 1153, "c1222"},
     {kTcp, 1194, 1194, "openvpn"},
     {kUdp, 1194, 1194, "openvpn"},
     {kTcp, 1433, 1433, "tds"},
     {kTcp, 1521, 1521, "tns", Accept::kTnsType},
     {kUdp, 1645, 1646, "radius"},
     {kUdp, 1700, 1700, "radius"},
+    {kUdp, 1701, 1701, "l2tp"},
     {kUdp, 1718, 1719, "h225"},
     {kUdp, 1812, 1813, "radius"},
+    {kTcp, 1863, 1863, "msnms"},
     {kTcp, 1883, 1883, "mqtt"},
     {kTcp, 1900, 1900, "http"},
     {kUdp, 1900, 1900, "ssdp"},
@@ -221,15 +229,20 @@ const PortDissector kPortDissectors[] = {
     {kTcp, 2443, 2443, "tls", Accept::kNotText},
     {kTcp, 2727, 2727, "mgcp", Accept::kSignature, "MGCP"},
     {kUdp, 2727, 2727, "mgcp", Accept::kSignature, "MGCP"},
+    {kTcp, 2944, 2944, "megaco"},
+    {kUdp, 2944, 2944, "megaco"},
     {kTcp, 3128, 3128, "http"},
     {kTcp, 3268, 3268, "ldap", Accept::kAny, nullptr, &kLdapFraming},
     {kTcp, 3306, 3306, "mysql"},
     {kTcp, 3389, 3389, "tpkt"},
     {kUdp, 3478, 3478, "stun"},
+    {kTcp, 3567, 3567, "dof"},
+    {kUdp, 3567, 3567, "dof"},
     {kUdp, 3784, 3784, "bfd"},
     {kUdp, 3799, 3799, "radius"},
     {kTcp, 3804, 3804, "hiqnet"},
     {kUdp, 3804, 3804, "hiqnet"},
+    {kTcp, 3868, 3868, "diameter"},
     {kUdp, 4000, 4000, "icq"},
     {kTcp, 4739, 4739, "cflow"},
     {kUdp, 4739, 4739, "cflow"},
@@ -237,6 +250,7 @@ const PortDissector kPortDissectors[] = {
     {kTcp, 5060, 5060, "sip"},
     {kUdp, 5060, 5060, "sip", Accept::kSignature, "SIP"},
     {kTcp, 5061, 5061, "tls", Accept::kNotText},
+    {kTcp, 5066, 5066, "s5066sis"},
     {kTcp, 5222, 5222, "xmpp", Accept::kAny, nullptr, &kXmlFraming},
     {kTcp, 5353, 5353, "dns"},
     {kUdp, 5353, 5353, "mdns"},
@@ -259,6 +273,7 @@ const PortDissector kPortDissectors[] = {
     {kUdp, 9996, 9996, "cflow"},
     {kTcp, 44818, 44818, "enip"},
     {kUdp, 44818, 44818, "enip"},
+    {kUdp, 47808, 47808, "bvlc"},
     {kTcp, 57000, 57000, "irc"},
 };
 
@@ -494,7 +509,10 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
     // addresses and ports, whichever announcement's conversation it is in
     // (ciscouc_conv_get_data in plugins/ciscouc/ws_compat.h); a T.38 leg is
     // one row per announcement, any far end (a NAT'd sender) included.
-    if (p.transport == 17 && !setups_.empty()) {
+    // Wireshark looks for the exact conversation first (find_conversation in
+    // epan/conversation.c): a 5-tuple that had packets before the
+    // announcement keeps its conversation.
+    if (p.transport == 17 && !setups_.empty() && !index_.count(k)) {
         auto valid = [&](const Endpoint &e) -> const Setup * {
             auto it = setups_.find(e);
             return it != setups_.end() && it->second.frame < frame && it->second.leg != Leg::kTransfer ? &it->second
@@ -549,6 +567,7 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
         if (p.tcp_flags & kAck) std::swap(c.client, c.server);
     }
     c.same_host = p.src == p.dst;
+    c.signalled = k.directed;
     c.have_seq[0] = c.transport == kTcp;
     c.base_seq[0] = p.tcp_seq;
     c.first = ts;
@@ -671,6 +690,9 @@ Scanner::Detection Scanner::detect(Conv &c, Packet &p, uint32_t frame) {
         if (t != kUdp) break;
         auto su = setups_.find(e);
         if (su == setups_.end() || su->second.frame >= frame) continue;
+        // Media legs only in the conversation the announcement made (a
+        // 5-tuple that kept its earlier conversation is not set up).
+        if (su->second.leg != Leg::kTransfer && !c.signalled) continue;
         static const char *const names[] = {"rtp", "rtcp", "t38", "tftp"};  // by Leg
         d.protocol = protocol_of_wireshark(names[static_cast<int>(su->second.leg)], &d.other);
         return d;

@@ -85,6 +85,7 @@ struct Conv {
     Endpoint client, server;         // as classified (handshake may swap)
     Direction direction = Direction::kUnknown;
     bool same_host = false;
+    bool signalled = false;  // UDP: in the conversation an announcement of media made (ConvKey::directed)
     uint64_t packets = 0, bytes = 0;
     double first = 0, last = 0;
     uint32_t first_frame = 0;
