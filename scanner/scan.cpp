@@ -88,6 +88,8 @@ namespace {
 // The first bytes of a held PDU kept for the dissection that completes it
 // (the signatures and the XMPP stream header look at no more).
 constexpr size_t kHeldBytes = 512;
+// A SIP message over TCP is kept up to this size for its SDP.
+constexpr size_t kSipBytes = 16384;
 
 uint32_t be32(const uint8_t *d) {
     return static_cast<uint32_t>(d[0]) << 24 | static_cast<uint32_t>(d[1]) << 16 | static_cast<uint32_t>(d[2]) << 8 | d[3];
@@ -665,6 +667,29 @@ bool Scanner::held(Conv &c, const Packet &p, const Framing &f, const uint8_t **d
     return true;
 }
 
+// SIP over TCP: false while the message this segment starts or continues
+// is incomplete (its SDP, host roles and media are read when it is); then
+// *data and *len are the whole message (up to kSipBytes).
+bool Scanner::sip_stream(Conv &c, const Packet &p, const uint8_t **data, size_t *len) {
+    if (!c.inspect) return true;
+    std::string &buf = c.inspect->sip[p.sport == c.first_src.port && p.src == c.first_src.addr ? 0 : 1];
+    const char *d = reinterpret_cast<const char *>(*data);
+    if (buf.empty()) {
+        size_t need = sip_message_length(*data, *len);
+        if (need == 0 || (need != kSipNeedMore && need <= *len)) return true;  // complete, or not a message start
+        buf.assign(d, std::min(*len, kSipBytes));
+        return false;
+    }
+    buf.append(d, std::min(*len, kSipBytes - std::min(buf.size(), kSipBytes)));
+    size_t need = sip_message_length(reinterpret_cast<const uint8_t *>(buf.data()), buf.size());
+    if (buf.size() < kSipBytes && (need == kSipNeedMore || need > buf.size())) return false;
+    pdu_.swap(buf);
+    buf.clear();
+    *data = reinterpret_cast<const uint8_t *>(pdu_.data());
+    *len = pdu_.size();
+    return true;
+}
+
 Scanner::Detection Scanner::detect(Conv &c, Packet &p, uint32_t frame) {
     Detection d;
     if (p.payload_len == 0) return d;
@@ -788,8 +813,11 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
     const std::string sender = address_text(p.src), receiver = address_text(p.dst);
     Observation o;
     if (protocol == sip) {
+        const uint8_t *msg = p.payload;
+        size_t msg_len = p.payload_len;
+        if (c.transport == kTcp && !sip_stream(c, p, &msg, &msg_len)) return;
         SipMessage m;
-        if (!parse_sip(p.payload, p.payload_len, &m)) return;
+        if (!parse_sip(msg, msg_len, &m)) return;
         o = observe_sip(m.request, m.method, m.software);
         for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sip, frame, m.media.item[i].t38 ? Leg::kT38 : Leg::kRtp);
     } else if (protocol == sccp) {

@@ -72,6 +72,9 @@ struct Inspect {
     // The dissector a TCP heuristic handed the conversation to, when it frames PDUs.
     const char *framed_by = nullptr;
     const Framing *framing = nullptr;
+    // SIP over TCP: a message split across segments, kept (bounded) until
+    // its Content-Length is in, as Wireshark's SIP dissector reassembles it.
+    std::string sip[2];
     bool have_rtp_dir = false;
     Endpoint rtp_first;  // the first sender the RTP heuristic saw
     RtpRun fwd, rev;
@@ -171,6 +174,7 @@ private:
     uint32_t conversation(const Packet &p, uint32_t frame, double ts, bool *created);
     Detection detect(Conv &c, Packet &p, uint32_t frame);
     bool held(Conv &c, const Packet &p, const Framing &f, const uint8_t **data, size_t *len);
+    bool sip_stream(Conv &c, const Packet &p, const uint8_t **data, size_t *len);
     void observe(Conv &c, const Packet &p, uint32_t frame, int protocol);
     void announce(const Address &a, uint16_t port, int protocol, uint32_t frame, Leg leg);
     void relabel(Conv &c, uint32_t frame);

@@ -474,6 +474,28 @@ def test_segments_held_for_reassembly_and_rejected_payloads(tshark_evidence, sca
         assert rows[port]["detected"] == "", rows[port]
 
 
+def test_sdp_of_a_sip_message_split_over_tcp_segments(tshark_evidence, scanner, tmp_path):
+    """A 200 OK over TCP whose SDP comes in a second segment: Wireshark
+    reassembles it by Content-Length and sets the media up; so does the
+    scanner (sip_message_length), per direction as the plugin keeps the rows."""
+    import struct
+    sdp = b"v=0\r\no=- 1 1 IN IP4 10.0.0.9\r\ns=-\r\nc=IN IP4 10.0.0.9\r\nt=0 0\r\nm=audio 20000 RTP/AVP 0\r\n"
+    invite = (b"INVITE sip:1000@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1:40100\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n"
+              b"User-Agent: Cisco-CP8865/14.1\r\nContent-Length: 0\r\n\r\n")
+    ok = (b"SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 10.0.0.1:40100\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n"
+          b"Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n" % len(sdp))
+    frames = _tcp_stream("10.0.0.1", "10.0.0.9", 40100, 5060, [(True, invite), (False, ok + sdp[:20]), (False, sdp[20:])])
+    for i in range(6):  # RTP version 2, PCMU, to the port the SDP announced
+        rtp = struct.pack(">BBHII", 0x80, 0, 100 + i, 160 * i, 0x1234) + b"\xff" * 160
+        frames.append(_udp_frame("10.0.0.1", "10.0.0.9", 30000, 20000, rtp))
+    path = _write(str(tmp_path / "sip-tcp.pcap"), frames)
+    r = compare_capture(tshark_evidence, [], path, "sip-tcp.pcap")
+    assert not r["unexplained"], "\n".join(r["unexplained"])
+    assert r["agree"] == r["total"] == 2
+    rtp_rows = [x for x in parse_conv(run_scanner(path)[1]) if x["transport"] == "udp"]
+    assert len(rtp_rows) == 1 and "set up by SIP" in rtp_rows[0]["evidence_detail"], rtp_rows
+
+
 def test_conversation_cap_is_counted(scanner, tmp_path):
     frames = [_udp_frame("10.0.0.1", "10.0.0.2", 40000 + i, 53, b"\x00" * 12) for i in range(50)]
     f = _write(str(tmp_path / "many.pcap"), frames)

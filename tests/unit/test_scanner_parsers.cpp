@@ -205,3 +205,20 @@ TEST(ScannerPayload, MgcpTftpXmppTlsRas) {
     const uint8_t tpkt[] = {3, 0, 0, 9, 8, 2, 0x12, 0x34, 5, 3, 0, 0, 9};
     EXPECT_EQ(count_tpkt_q931(tpkt, sizeof tpkt), 1);  // the second unit is cut short
 }
+
+TEST(ScannerPayload, SipMessageLengthOverTcp) {
+    auto whole = bytes("SIP/2.0 200 OK\r\nCall-ID: a\r\nContent-Length: 10\r\n\r\nv=0\r\nc=IN4");
+    EXPECT_EQ(sip_message_length(whole.data(), whole.size()), whole.size());
+    // The body not all in yet: the length says how much is to come.
+    EXPECT_EQ(sip_message_length(whole.data(), whole.size() - 4), whole.size());
+    // The compact form "l" (RFC 3261 section 20.14), on a request.
+    auto compact = bytes("INVITE sip:1@10.0.0.2 SIP/2.0\r\nl: 3\r\n\r\nabc");
+    EXPECT_EQ(sip_message_length(compact.data(), compact.size()), compact.size());
+    // Near misses: the header block not ended, a header cut mid-line, no SIP start line.
+    auto open = bytes("SIP/2.0 200 OK\r\nCall-ID: a\r\n");
+    EXPECT_EQ(sip_message_length(open.data(), open.size()), kSipNeedMore);
+    auto cut = bytes("SIP/2.0 200 OK\r\nContent-Len");
+    EXPECT_EQ(sip_message_length(cut.data(), cut.size()), kSipNeedMore);
+    auto body = bytes("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\n");
+    EXPECT_EQ(sip_message_length(body.data(), body.size()), 0u);
+}
