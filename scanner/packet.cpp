@@ -125,6 +125,7 @@ Skip ipv4(const uint8_t *p, size_t len, Packet *out, int depth) {
     size_t total = be16(p + 2);
     if (ihl < 20 || ihl > len) return Skip::kTruncated;
     if (total >= ihl && total < len) len = total;  // drop Ethernet padding
+    if (total > len) out->cut = true;
     uint16_t frag = be16(p + 6);
     if (frag & 0x1fff) return Skip::kFragment;
     out->first_fragment = (frag & 0x2000) != 0;
@@ -139,6 +140,7 @@ Skip ipv6(const uint8_t *p, size_t len, Packet *out, int depth) {
     if (len < 40 || (p[0] >> 4) != 6) return Skip::kTruncated;
     size_t plen = be16(p + 4);
     if (plen && 40 + plen < len) len = 40 + plen;
+    if (40 + plen > len) out->cut = true;
     out->src.family = out->dst.family = 6;
     std::memcpy(out->src.bytes, p + 8, 16);
     std::memcpy(out->dst.bytes, p + 24, 16);

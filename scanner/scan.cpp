@@ -818,7 +818,11 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
         if (c.transport == kTcp && !sip_stream(c, p, &msg, &msg_len)) return;
         SipMessage m;
         if (!parse_sip(msg, msg_len, &m)) return;
-        o = observe_sip(m.request, m.method, m.software);
+        // A datagram the snap length cut: Wireshark's SIP dissector stops at
+        // the cut (an exception past the captured bytes), and its header
+        // fields do not reach the plugin, so the message shows no host role
+        // (as observed on the shared captures' 512-byte snap lengths).
+        if (!(p.cut && c.transport == kUdp)) o = observe_sip(m.request, m.method, m.software);
         for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sip, frame, m.media.item[i].t38 ? Leg::kT38 : Leg::kRtp);
     } else if (protocol == sccp) {
         SccpMessages m;

@@ -496,6 +496,26 @@ def test_sdp_of_a_sip_message_split_over_tcp_segments(tshark_evidence, scanner, 
     assert len(rtp_rows) == 1 and "set up by SIP" in rtp_rows[0]["evidence_detail"], rtp_rows
 
 
+def test_sip_cut_by_the_snap_length_shows_no_role(tshark_evidence, scanner, tmp_path):
+    """Wireshark's SIP dissector adds no header fields from a datagram the snap
+    length cut, so neither side gives its sender the role its User-Agent shows;
+    the same message whole does."""
+    import struct
+    invite = (b"INVITE sip:1000@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060\r\nCall-ID: c2\r\nCSeq: 1 INVITE\r\n"
+              b"User-Agent: Cisco-SIPGateway/IOS-15.2.4.M10\r\nContent-Length: 0\r\n\r\n")
+    frame = _udp_frame("10.0.0.1", "10.0.0.9", 5060, 5060, invite)
+    for cut, roles in ((40, ""), (0, "Gateway")):
+        path = tmp_path / f"cut{cut}.pcap"
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+            data = frame[:len(frame) - cut]
+            f.write(struct.pack("<IIII", 1000, 0, len(data), len(frame)) + data)
+        r = compare_capture(tshark_evidence, [], str(path), path.name)
+        assert not r["unexplained"] and r["agree"] == r["total"] == 1, r
+        p = subprocess.run([scanner, "--hosts", str(path)], capture_output=True, text=True, check=True)
+        assert {h["address"]: h["roles"] for h in ucstats.hosts(p.stdout)}.get("10.0.0.1", "") == roles, p.stdout
+
+
 def test_conversation_cap_is_counted(scanner, tmp_path):
     frames = [_udp_frame("10.0.0.1", "10.0.0.2", 40000 + i, 53, b"\x00" * 12) for i in range(50)]
     f = _write(str(tmp_path / "many.pcap"), frames)
