@@ -23,7 +23,8 @@ constexpr uint8_t kTcp = 6, kUdp = 17;
 // Tunnels are decoded to their innermost TCP/UDP packet, as Wireshark shows
 // them (the plugin labels the innermost conversation): IP in IP (protocol 4,
 // RFC 2003), IPv6 in IP (41, RFC 4213), GRE (47, RFC 2784), VXLAN (UDP 4789,
-// RFC 7348), Geneve (UDP 6081, RFC 8926) and GTP-U (UDP 2152, 3GPP TS 29.281).
+// RFC 7348), VXLAN-GPE (UDP 4790), Geneve (UDP 6081, RFC 8926) and GTP-U
+// (UDP 2152, 3GPP TS 29.281).
 constexpr int kMaxDepth = 4;
 Skip ipv4(const uint8_t *p, size_t len, Packet *out, int depth);
 Skip ipv6(const uint8_t *p, size_t len, Packet *out, int depth);
@@ -42,6 +43,13 @@ bool udp_tunnel(const uint8_t *p, size_t len, Packet *out, int depth, Skip *resu
     if (depth >= kMaxDepth) return false;
     if ((out->dport == 4789 || out->sport == 4789) && len >= 8 && (p[0] & 0x08)) {
         *result = ethernet(p + 8, len - 8, out, depth + 1);
+        return true;
+    }
+    if ((out->dport == 4790 || out->sport == 4790) && len >= 8 && p[3] >= 1 && p[3] <= 3) {
+        // VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe section 3): 8 bytes, the next
+        // protocol at byte 3 (1 IPv4, 2 IPv6, 3 Ethernet), which Wireshark's
+        // vxlan_gpe dissector follows whether or not the P flag is set.
+        *result = p[3] == 3 ? ethernet(p + 8, len - 8, out, depth + 1) : ip_by_version(p + 8, len - 8, out, depth + 1);
         return true;
     }
     if ((out->dport == 6081 || out->sport == 6081) && len >= 8 && (p[0] >> 6) == 0) {

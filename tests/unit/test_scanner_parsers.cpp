@@ -222,3 +222,20 @@ TEST(ScannerPayload, SipMessageLengthOverTcp) {
     auto body = bytes("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\n");
     EXPECT_EQ(sip_message_length(body.data(), body.size()), 0u);
 }
+
+TEST(ScannerPackets, VxlanGpeOpensToItsInnerPacket) {
+    // An IPv4 + UDP packet to 4790 carrying VXLAN-GPE (next protocol 1,
+    // IPv4, without the P flag, as arkime's synthetic capture has it).
+    std::vector<uint8_t> inner = ipv4_udp(12345, 53, "query");
+    std::string gpe("\x08\x00\x00\x01\x00\xd4\x31\x00", 8);
+    gpe.append(inner.begin(), inner.end());
+    std::vector<uint8_t> outer = ipv4_udp(40000, 4790, gpe);
+    Packet p;
+    ASSERT_EQ(decode(kLinkRaw, outer.data(), outer.size(), &p), Skip::kNone);
+    EXPECT_EQ(p.dport, 53);
+    EXPECT_EQ(std::string(reinterpret_cast<const char *>(p.payload), p.payload_len), "query");
+    // Near miss: next protocol 4 (NSH) is not opened; the outer packet stays.
+    outer[20 + 8 + 3] = 4;
+    ASSERT_EQ(decode(kLinkRaw, outer.data(), outer.size(), &p), Skip::kNone);
+    EXPECT_EQ(p.dport, 4790);
+}
