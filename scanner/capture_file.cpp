@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdarg>
 #include <cstring>
 #include <ctime>
@@ -102,7 +104,9 @@ bool CaptureFileReader::read_at(uint64_t off, void *buf, size_t n) {
 }
 
 CaptureFileReader::Open CaptureFileReader::open(FILE *f) {
+    const bool pcapng = accept_pcapng_;
     *this = CaptureFileReader();
+    accept_pcapng_ = pcapng;
     f_ = f;
     if (fseeko(f, 0, SEEK_END) != 0) return Open::kNotMine;
     off_t end = ftello(f);
@@ -116,6 +120,11 @@ CaptureFileReader::Open CaptureFileReader::open(FILE *f) {
     } else if (std::memcmp(h, "RTSS", 4) == 0 || std::memcmp(h, "GMBU", 4) == 0) {
         kind_ = Kind::kNetmon;
         format_ = "Microsoft NetMon";
+    } else if (pcapng && std::memcmp(h, "\x0a\x0d\x0d\x0a", 4) == 0) {
+        kind_ = Kind::kPcapng;
+        format_ = "pcapng";
+        pos_ = 0;
+        return Open::kMine;  // blocks are read, and checked, one at a time
     } else {
         return Open::kNotMine;
     }
@@ -335,9 +344,132 @@ int CaptureFileReader::next_netmon(FileFrame *out) {
     return 0;
 }
 
+uint16_t CaptureFileReader::u16(const uint8_t *p) const {
+    return big_endian_ ? static_cast<uint16_t>(p[0] << 8 | p[1]) : le16(p);
+}
+uint32_t CaptureFileReader::u32(const uint8_t *p) const {
+    return big_endian_ ? static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
+                             static_cast<uint32_t>(p[2]) << 8 | p[3]
+                       : le32(p);
+}
+
+int CaptureFileReader::next_pcapng(FileFrame *out) {
+    // Block types (draft-ietf-opsawg-pcapng section 10.1) and the largest
+    // block accepted (a frame of kMaxFrame plus its header and options).
+    constexpr uint32_t kShb = 0x0A0D0D0A, kIdb = 1, kPb = 2, kSpb = 3, kEpb = 6;
+    constexpr uint32_t kMaxBlock = kMaxFrame + 65536;
+    for (;;) {  // each block moves pos_ on by 12 bytes or more
+        if (pos_ == size_) return 0;
+        uint8_t h[12];
+        if (!read_at(pos_, h, 12)) {
+            fail("the block at offset %llu is cut short (the file has %llu bytes)",
+                 static_cast<unsigned long long>(pos_), static_cast<unsigned long long>(size_));
+            return -1;
+        }
+        const uint32_t type = le32(h);  // the SHB's type reads the same in both byte orders
+        if (type == kShb) {
+            // Section Header Block: its byte-order magic sets the section's order.
+            uint32_t bom = le32(h + 8);
+            if (bom == 0x1A2B3C4D) big_endian_ = false;
+            else if (bom == 0x4D3C2B1A) big_endian_ = true;
+            else {
+                fail("the section header at offset %llu has no byte-order magic", static_cast<unsigned long long>(pos_));
+                return -1;
+            }
+            interfaces_.clear();
+        }
+        const uint32_t total = u32(h + 4);
+        if (total < 12 || total % 4 != 0 || total > kMaxBlock || total > size_ - pos_) {
+            fail("the block at offset %llu has a total length of %u (a multiple of 4 from 12 to %u within the "
+                 "file's %llu bytes)", static_cast<unsigned long long>(pos_), total, kMaxBlock,
+                 static_cast<unsigned long long>(size_));
+            return -1;
+        }
+        buf_.resize(total);
+        if (!read_at(pos_, buf_.data(), total) || u32(buf_.data() + total - 4) != total) {
+            fail("the block at offset %llu does not end with its total length %u", static_cast<unsigned long long>(pos_),
+                 total);
+            return -1;
+        }
+        const uint64_t at = pos_;
+        pos_ += total;
+        const uint8_t *b = buf_.data() + 8;  // the body
+        const size_t body = total - 12;
+        const uint32_t kind = type == kShb ? kShb : u32(buf_.data());
+        if (kind == kIdb) {
+            if (body < 8) {
+                fail("the interface block at offset %llu is shorter than its 8-byte body", static_cast<unsigned long long>(at));
+                return -1;
+            }
+            Interface itf{u16(b), 1e6, 0};
+            // Options (section 3.5): code, length, value padded to 4;
+            // if_tsresol (9) and if_tsoffset (14) set the time stamps.
+            for (size_t o = 8; o + 4 <= body;) {
+                const uint16_t code = u16(b + o), len = u16(b + o + 2);
+                if (code == 0 || o + 4 + len > body) break;
+                if (code == 9 && len >= 1) {
+                    const uint8_t r = b[o + 4];
+                    const int e = r & 0x7f;
+                    if (e < 64) itf.units = (r & 0x80) ? static_cast<double>(1ull << e) : std::pow(10.0, e);
+                }
+                if (code == 14 && len >= 8) {
+                    uint64_t v = big_endian_ ? static_cast<uint64_t>(u32(b + o + 4)) << 32 | u32(b + o + 8)
+                                             : static_cast<uint64_t>(u32(b + o + 8)) << 32 | u32(b + o + 4);
+                    itf.offset = static_cast<double>(static_cast<int64_t>(v));
+                }
+                o += 4 + ((len + 3u) & ~3u);
+            }
+            if (interfaces_.size() < 65536) interfaces_.push_back(itf);
+            continue;
+        }
+        if (kind != kEpb && kind != kSpb && kind != kPb) continue;  // statistics, name resolution, others
+        uint32_t id = 0, caplen, len, hi = 0, lo = 0;
+        size_t data_at;
+        if (kind == kSpb) {
+            if (body < 4) caplen = len = 0;
+            else len = u32(b), caplen = static_cast<uint32_t>(std::min<size_t>(len, body - 4));
+            data_at = 4;
+        } else {
+            if (body < 20) {
+                fail("the packet block at offset %llu is shorter than its 20-byte header", static_cast<unsigned long long>(at));
+                return -1;
+            }
+            id = kind == kEpb ? u32(b) : u16(b);
+            hi = u32(b + 4);
+            lo = u32(b + 8);
+            caplen = u32(b + 12);
+            len = u32(b + 16);
+            data_at = 20;
+        }
+        if (caplen > kMaxFrame || data_at + caplen > body) {
+            fail("the packet block at offset %llu (frame %u) claims %u captured bytes, more than it holds",
+                 static_cast<unsigned long long>(at), records_ + 1, caplen);
+            return -1;
+        }
+        if (id >= interfaces_.size()) {
+            fail("the packet block at offset %llu (frame %u) names interface %u, of %zu described",
+                 static_cast<unsigned long long>(at), records_ + 1, id, interfaces_.size());
+            return -1;
+        }
+        const Interface &itf = interfaces_[id];
+        ++records_;
+        out->linktype = itf.linktype;
+        out->ts = static_cast<double>(static_cast<uint64_t>(hi) << 32 | lo) / itf.units + itf.offset;
+        out->data = b + data_at;
+        out->caplen = caplen;
+        out->len = len;
+        return 1;
+    }
+}
+
 int CaptureFileReader::next(FileFrame *out) {
     if (!f_ || !error_.empty()) return -1;
-    return kind_ == Kind::kNetxray ? next_netxray(out) : next_netmon(out);
+    switch (kind_) {
+    case Kind::kNetxray: return next_netxray(out);
+    case Kind::kNetmon: return next_netmon(out);
+    case Kind::kPcapng: return next_pcapng(out);
+    }
+    return -1;
 }
 
 }  // namespace scan

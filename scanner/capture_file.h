@@ -2,7 +2,9 @@
 // wiretap does, which real UC captures still come in: NetXray / Windows
 // Sniffer (magic "XCP\0", and the older "VL\0\0") and Microsoft Network
 // Monitor 1.x / 2.x (magic "RTSS" / "GMBU"), Ethernet (and NetMon's raw-IP
-// and converted-pcap frames) only.
+// and converted-pcap frames) only; and pcapng files whose interfaces have
+// different link types, where libpcap stops at the first interface of
+// another type (read only when libpcap gave up on the file).
 //
 // Layouts as wiretap documents them (wiretap/netxray.c, wiretap/netmon.c in
 // https://gitlab.com/wireshark/wireshark, and for NetMon 2.x the "Capture
@@ -14,7 +16,10 @@
 // before anything is read, the NetMon frame table against the file's size,
 // and the NetXray record walk stops at the header's end offset (wrapping
 // once for a circular capture). A bad header or record is an error naming
-// the record and its file offset; nothing is read past one.
+// the record and its file offset; nothing is read past one. pcapng: the
+// block layout of draft-ietf-opsawg-pcapng (section 3.1: type, total length,
+// body, total length again; 4.1 SHB, 4.2 IDB, 4.3 EPB, 4.4 SPB; the obsolete
+// Packet Block of appendix A), each block's length checked against the file.
 #pragma once
 
 #include <cstddef>
@@ -46,19 +51,24 @@ public:
     // 1: *out holds the next frame (its data valid until the next call);
     // 0: the end of the capture; -1: a bad record (error() names it).
     int next(FileFrame *out);
+    // Whether open() should take pcapng files too (libpcap reads them first).
+    void accept_pcapng(bool yes) { accept_pcapng_ = yes; }
 
     const char *format() const { return format_.c_str(); }
     const std::string &error() const { return error_; }
     uint32_t records() const { return records_; }
 
 private:
-    enum class Kind { kNetxray, kNetmon };
+    enum class Kind { kNetxray, kNetmon, kPcapng };
     bool fail(const char *fmt, ...) __attribute__((format(printf, 2, 3)));
     bool read_at(uint64_t off, void *buf, size_t n);
     bool open_netxray(const uint8_t *h);
     bool open_netmon(const uint8_t *h);
     int next_netxray(FileFrame *out);
     int next_netmon(FileFrame *out);
+    int next_pcapng(FileFrame *out);
+    uint16_t u16(const uint8_t *p) const;
+    uint32_t u32(const uint8_t *p) const;
 
     FILE *f_ = nullptr;
     uint64_t size_ = 0;
@@ -77,6 +87,14 @@ private:
     int file_link_ = 0;
     std::vector<uint32_t> frame_table_;
     size_t next_index_ = 0;
+    // pcapng: the section's byte order and its interfaces (link type, time
+    // stamp units per second, offset in seconds).
+    bool accept_pcapng_ = false, big_endian_ = false;
+    struct Interface {
+        int linktype;
+        double units, offset;
+    };
+    std::vector<Interface> interfaces_;
 };
 
 }  // namespace scan

@@ -6,7 +6,7 @@
 // go to one Scanner in order, so state that spans packets (handshakes, media
 // that signalling announced, host roles, the idle list) is exercised too.
 // Byte 0 from 0xf0 up: the rest is a capture file for the NetXray/NetMon
-// reader (capture_file.h), whose frames go to the Scanner the same way.
+// and pcapng reader (capture_file.h), whose frames go to the Scanner the same way.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -39,6 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FILE *f = file.empty() ? nullptr : fmemopen(file.data(), file.size(), "rb");
         if (!f) return 0;
         CaptureFileReader r;
+        r.accept_pcapng(true);
         uint32_t frame = 0;
         if (r.open(f) == CaptureFileReader::Open::kMine) {
             FileFrame fr;

@@ -113,12 +113,14 @@ void report(Scanner &s, bool hosts, const char *name) {
     s.print_footer(stdout, name);
 }
 
-// A NetXray/Sniffer or NetMon file (libpcap refused it): false when it is
-// neither, else *status as scan_file returns it.
-bool scan_other_format(const char *path, const Options &opt, bool hosts, int *status) {
+// A NetXray/Sniffer or NetMon file (libpcap refused it), or with `pcapng` a
+// pcapng file libpcap stopped reading: false when it is none of those, else
+// *status as scan_file returns it.
+bool scan_other_format(const char *path, const Options &opt, bool hosts, int *status, bool pcapng = false) {
     FILE *f = std::fopen(path, "rb");
     if (!f) return false;
     CaptureFileReader r;
+    r.accept_pcapng(pcapng);
     CaptureFileReader::Open o = r.open(f);
     if (o == CaptureFileReader::Open::kNotMine) {
         std::fclose(f);
@@ -178,7 +180,19 @@ int scan_file(const char *path, const Options &opt, bool hosts) {
     }
     int status = 0;
     if (rc == PCAP_ERROR) {
-        fprintf(stderr, "ciscouc-scan: %s: cut short after frame %u: %s\n", name, frame, pcap_geterr(pc));
+        // libpcap's pcapng reader stops at an interface whose link type is
+        // not the first one's: a plain pcapng file is read again, whole, by
+        // the scanner's own pcapng reader (capture_file.h).
+        std::string why = pcap_geterr(pc);
+        if (child < 0 && std::strcmp(path, "-") != 0) {
+            pcap_close(pc);
+            int again = 0;
+            if (scan_other_format(path, opt, hosts, &again, true)) return again;
+            fprintf(stderr, "ciscouc-scan: %s: cut short after frame %u: %s\n", name, frame, why.c_str());
+            report(s, hosts, name);
+            return 2;
+        }
+        fprintf(stderr, "ciscouc-scan: %s: cut short after frame %u: %s\n", name, frame, why.c_str());
         status = 2;
     }
     pcap_close(pc);

@@ -516,6 +516,37 @@ def test_sip_cut_by_the_snap_length_shows_no_role(tshark_evidence, scanner, tmp_
         assert {h["address"]: h["roles"] for h in ucstats.hosts(p.stdout)}.get("10.0.0.1", "") == roles, p.stdout
 
 
+def test_pcapng_with_interfaces_of_several_link_types(tshark_evidence, scanner, tmp_path):
+    """libpcap stops at a pcapng interface whose link type is not the first
+    one's; the scanner then reads the file with its own pcapng reader and
+    lists what the plugin lists."""
+    import struct
+
+    def block(kind: int, body: bytes) -> bytes:
+        body += b"\0" * (-len(body) % 4)
+        return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+    sip = b"OPTIONS sip:a@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1\r\nUser-Agent: Cisco-CP8865/14\r\n\r\n"
+    eth = _udp_frame("10.0.0.1", "10.0.0.2", 5062, 5060, sip)
+    sll = b"\x00\x00\x00\x01\x00\x06" + b"\x00" * 8 + b"\x08\x00" + _udp_frame("10.0.0.3", "10.0.0.2", 5064, 5060, sip)[14:]
+    data = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    data += block(1, struct.pack("<HHI", 1, 0, 65535)) + block(1, struct.pack("<HHI", 113, 0, 65535))
+    for i, (itf, pkt) in enumerate(((0, eth), (1, sll), (0, eth))):
+        data += block(6, struct.pack("<IIIII", itf, 0, 1000000 * (i + 1), len(pkt), len(pkt)) + pkt)
+    path = tmp_path / "two-links.pcapng"
+    path.write_bytes(data)
+    p = subprocess.run([scanner, str(path)], capture_output=True, text=True)
+    assert p.returncode == 0 and "cut short" not in p.stderr, p.stderr
+    assert len(parse_conv(p.stdout)) == 2 and "3 frames" in p.stdout, p.stdout
+    r = compare_capture(tshark_evidence, [], str(path), path.name)
+    assert not r["unexplained"] and r["agree"] == r["total"] == 2, r
+    # Cut inside its last block: the frames before it, and the block named.
+    cut = tmp_path / "cut.pcapng"
+    cut.write_bytes(data[:-10])
+    p = subprocess.run([scanner, str(cut)], capture_output=True, text=True)
+    assert p.returncode == 2 and "cut short after frame 2: pcapng file: the block at offset" in p.stderr, p.stderr
+
+
 def test_conversation_cap_is_counted(scanner, tmp_path):
     frames = [_udp_frame("10.0.0.1", "10.0.0.2", 40000 + i, 53, b"\x00" * 12) for i in range(50)]
     f = _write(str(tmp_path / "many.pcap"), frames)
@@ -563,9 +594,9 @@ def test_scanner_fuzzer_bounded(tmp_path):
         frames = _frames(f)[:24]
         blob = bytes([0]) + b"".join(len(x).to_bytes(2, "big") + x for x in frames)
         (seeds / os.path.basename(f)).write_bytes(blob)
-    # And NetXray/NetMon files (selector 0xf0 and up) as editcap writes them.
+    # And NetXray/NetMon/pcapng files (selector 0xf0 and up) as editcap writes them.
     editcap = shutil.which("editcap")
-    for fmt in OTHER_FORMATS if editcap else []:
+    for fmt in (OTHER_FORMATS + ["pcapng"]) if editcap else []:
         out = tmp_path / f"seed.{fmt}"
         subprocess.run([editcap, "-F", fmt, "-r", os.path.join(TEACHING, "sip-phone-call.pcap"), str(out), "1-12"],
                        check=True, capture_output=True)

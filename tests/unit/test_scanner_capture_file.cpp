@@ -1,4 +1,4 @@
-// Unit tests of ciscouc-scan's NetXray/Sniffer and NetMon reader
+// Unit tests of ciscouc-scan's NetXray/Sniffer, NetMon and pcapng reader
 // (scanner/capture_file.*) on small crafted files, each next to a near miss
 // or a bad file. (tests/test_scanner.py also reads files Wireshark's own
 // editcap wrote in these formats.)
@@ -305,4 +305,90 @@ TEST(ScannerCaptureFile, NetmonBadFilesNameWhatIsWrong) {
     Mem m3(v3);
     EXPECT_EQ(r.open(m3.f), CaptureFileReader::Open::kBad);
     EXPECT_NE(r.error().find("major version 3"), std::string::npos) << r.error();
+}
+
+namespace {
+
+// A pcapng block: type, total length, body (padded to 4), total length.
+Bytes block(uint32_t type, const Bytes &body) {
+    Bytes b;
+    Bytes padded = body;
+    padded.resize((padded.size() + 3) & ~size_t(3), 0);
+    uint32_t total = uint32_t(12 + padded.size());
+    put32(&b, 0, type);
+    put32(&b, 4, total);
+    append(&b, padded);
+    put32(&b, b.size(), total);
+    return b;
+}
+
+Bytes pcapng_two_link_types() {
+    Bytes shb;
+    put32(&shb, 0, 0x1A2B3C4D);
+    put16(&shb, 4, 1);
+    put16(&shb, 6, 0);
+    put64(&shb, 8, ~0ull);
+    Bytes file = block(0x0A0D0D0A, shb);
+    Bytes eth, sll;
+    put16(&eth, 0, 1);  // LINKTYPE_ETHERNET, default microsecond time stamps
+    put32(&eth, 4, 65535);
+    put16(&sll, 0, 113);  // LINKTYPE_LINUX_SLL, if_tsresol 9: nanoseconds
+    put32(&sll, 4, 65535);
+    put16(&sll, 8, 9);
+    put16(&sll, 10, 1);
+    sll.push_back(9);
+    sll.resize(16, 0);  // the option's padding, then opt_endofopt
+    append(&file, block(1, eth));
+    append(&file, block(1, sll));
+    auto epb = [](uint32_t id, uint64_t ts, const Bytes &data) {
+        Bytes e;
+        put32(&e, 0, id);
+        put32(&e, 4, uint32_t(ts >> 32));
+        put32(&e, 8, uint32_t(ts));
+        put32(&e, 12, uint32_t(data.size()));
+        put32(&e, 16, uint32_t(data.size()));
+        append(&e, data);
+        return block(6, e);
+    };
+    append(&file, epb(0, 2500000, frame(1, 60)));
+    append(&file, epb(1, 3000000000ull, frame(2, 45)));
+    return file;
+}
+
+}  // namespace
+
+TEST(ScannerCaptureFile, PcapngInterfacesOfSeveralLinkTypes) {
+    Bytes file = pcapng_two_link_types();
+    CaptureFileReader r;
+    Mem m0(file);
+    EXPECT_EQ(r.open(m0.f), CaptureFileReader::Open::kNotMine);  // libpcap's to read first
+    r.accept_pcapng(true);
+    Mem m(file);
+    ASSERT_EQ(r.open(m.f), CaptureFileReader::Open::kMine) << r.error();
+    FileFrame f;
+    ASSERT_EQ(r.next(&f), 1) << r.error();
+    EXPECT_EQ(f.linktype, kLinkEthernet);
+    EXPECT_EQ(f.caplen, 60u);
+    EXPECT_DOUBLE_EQ(f.ts, 2.5);
+    ASSERT_EQ(r.next(&f), 1) << r.error();
+    EXPECT_EQ(f.linktype, kLinkSll);
+    EXPECT_EQ(f.data[0], 2);
+    EXPECT_DOUBLE_EQ(f.ts, 3.0);
+    EXPECT_EQ(r.next(&f), 0);
+    // Bad: a total length that is not a multiple of 4; a packet of an
+    // interface never described.
+    Bytes odd = file;
+    put32(&odd, 4, 30);
+    Mem mo(odd);
+    ASSERT_EQ(r.open(mo.f), CaptureFileReader::Open::kMine);
+    EXPECT_EQ(r.next(&f), -1);
+    EXPECT_NE(r.error().find("block at offset 0 has a total length of 30"), std::string::npos) << r.error();
+    Bytes again = pcapng_two_link_types();
+    size_t epb2 = again.size() - (12 + 20 + 48);  // the last EPB: 45 bytes of frame padded to 48
+    put32(&again, epb2 + 8, 7);                   // its interface id
+    Mem ms(again);
+    ASSERT_EQ(r.open(ms.f), CaptureFileReader::Open::kMine);
+    ASSERT_EQ(r.next(&f), 1);
+    EXPECT_EQ(r.next(&f), -1);
+    EXPECT_NE(r.error().find("names interface 7, of 2 described"), std::string::npos) << r.error();
 }
