@@ -329,12 +329,23 @@ bool tls_record(Transport t, const uint8_t *d, size_t len) {
     return rlen > 0 && rlen <= 16384 + 2048;
 }
 
-// Wireshark's DTLS and QUIC heuristics over UDP (dtls_udp, quic): a DTLS
-// record header (RFC 9147 section 4: content type 20-23, version 1.0 0xFEFF
-// or 1.2 0xFEFD), and a QUIC version 1 long header (RFC 9000 section 17.2:
+// Wireshark's DTLS and QUIC heuristics over UDP (dtls_udp, quic): DTLS
+// records that fill the datagram exactly (packet-dtls.c dissect_dtls_heur,
+// looks_like_dtls; RFC 9147 section 4: a 13-byte header, content type 20-25,
+// version 1.0 0xFEFF, 1.2 0xFEFD or OpenSSL's pre-standard 0x0100, the
+// length at 11), and a QUIC version 1 long header (RFC 9000 section 17.2:
 // header form and fixed bits set, version 0x00000001).
 bool dtls_record(Transport t, const uint8_t *d, size_t len) {
-    return t == kUdp && len >= 13 && d[0] >= 20 && d[0] <= 23 && d[1] == 0xfe && (d[2] == 0xff || d[2] == 0xfd);
+    if (t != kUdp) return false;
+    size_t off = 0;
+    for (int n = 0; n < 64 && off + 13 <= len; ++n) {
+        const uint8_t *r = d + off;
+        const unsigned version = static_cast<unsigned>(r[1]) << 8 | r[2];
+        if (r[0] < 20 || r[0] > 25 || (version != 0xfeff && version != 0xfefd && version != 0x0100)) return false;
+        off += 13 + (static_cast<size_t>(r[11]) << 8 | r[12]);
+        if (off == len) return true;
+    }
+    return false;
 }
 
 bool quic_long_header(Transport t, const uint8_t *d, size_t len) {

@@ -547,6 +547,22 @@ def test_pcapng_with_interfaces_of_several_link_types(tshark_evidence, scanner, 
     assert p.returncode == 2 and "cut short after frame 2: pcapng file: the block at offset" in p.stderr, p.stderr
 
 
+def test_dtls_heuristic_takes_records_that_fill_the_datagram(tshark_evidence, scanner, tmp_path):
+    import struct
+    record = lambda version, body, claimed=None: (struct.pack(">BHHIHH", 23, version, 1, 0, 12, claimed or len(body))
+                                                  + body)
+    frames = [
+        _udp_frame("10.0.0.1", "10.0.0.9", 40201, 443, record(0x0100, b"\x11" * 40)),  # OpenSSL's DTLS 1.0
+        _udp_frame("10.0.0.1", "10.0.0.9", 40202, 443, record(0xfefd, b"\x22" * 20) + record(0xfefd, b"\x33" * 9)),
+        _udp_frame("10.0.0.1", "10.0.0.9", 40203, 443, record(0xfefd, b"\x44" * 40, claimed=30)),  # does not fill it
+    ]
+    path = _write(str(tmp_path / "dtls.pcap"), frames)
+    r = compare_capture(tshark_evidence, [], path, "dtls.pcap")
+    assert not r["unexplained"] and r["agree"] == r["total"] == 3, r
+    detected = {int(x["client"].rsplit(":", 1)[1]): x["detected"] for x in parse_conv(run_scanner(path)[1])}
+    assert detected == {40201: "dtls", 40202: "dtls", 40203: ""}, detected
+
+
 def test_conversation_cap_is_counted(scanner, tmp_path):
     frames = [_udp_frame("10.0.0.1", "10.0.0.2", 40000 + i, 53, b"\x00" * 12) for i in range(50)]
     f = _write(str(tmp_path / "many.pcap"), frames)
