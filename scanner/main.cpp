@@ -5,6 +5,8 @@
 //                [--language english|original] [--max-conversations N]
 //                [--idle SECONDS] FILE...    ("-" reads standard input)
 //
+// Reads what libpcap reads (pcap, pcapng; gzip-compressed through gzip -dc),
+// and NetXray/Sniffer and Microsoft NetMon files (capture_file.h).
 // Prints, per file, the table `tshark -q -2 -z ciscouc,conv` prints (and with
 // --hosts the hosts table after it), then a footer of what was not read.
 // Exit status: 0 every file read; 1 a file could not be opened or read at all;
@@ -20,8 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "capture_file.h"
 #include "scan.h"
 
+using ciscouc::scan::CaptureFileReader;
 using ciscouc::scan::Options;
 using ciscouc::scan::Scanner;
 
@@ -102,6 +106,47 @@ bool reap(pid_t child) {
     return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+void report(Scanner &s, bool hosts, const char *name) {
+    s.finish();
+    s.print_conversations(stdout);
+    if (hosts) s.print_hosts(stdout);
+    s.print_footer(stdout, name);
+}
+
+// A NetXray/Sniffer or NetMon file (libpcap refused it), or with `pcapng` a
+// pcapng file libpcap stopped reading: false when it is none of those, else
+// *status as scan_file returns it.
+bool scan_other_format(const char *path, const Options &opt, bool hosts, int *status, bool pcapng = false) {
+    FILE *f = std::fopen(path, "rb");
+    if (!f) return false;
+    CaptureFileReader r;
+    r.accept_pcapng(pcapng);
+    CaptureFileReader::Open o = r.open(f);
+    if (o == CaptureFileReader::Open::kNotMine) {
+        std::fclose(f);
+        return false;
+    }
+    if (o == CaptureFileReader::Open::kBad) {
+        fprintf(stderr, "ciscouc-scan: %s: %s\n", path, r.error().c_str());
+        std::fclose(f);
+        *status = 1;
+        return true;
+    }
+    Scanner s(opt);
+    ciscouc::scan::FileFrame fr;
+    uint32_t frame = 0;
+    int rc;
+    while ((rc = r.next(&fr)) == 1) s.packet(++frame, fr.ts, fr.linktype, fr.data, fr.caplen, fr.len);
+    *status = 0;
+    if (rc < 0) {
+        fprintf(stderr, "ciscouc-scan: %s: cut short after frame %u: %s\n", path, frame, r.error().c_str());
+        *status = 2;
+    }
+    std::fclose(f);
+    report(s, hosts, path);
+    return true;
+}
+
 // 0 read, 1 failed, 2 cut short.
 int scan_file(const char *path, const Options &opt, bool hosts) {
     char err[PCAP_ERRBUF_SIZE] = "";
@@ -109,7 +154,10 @@ int scan_file(const char *path, const Options &opt, bool hosts) {
     pcap_t *pc = open_capture(path, &child, err);
     const char *name = std::strcmp(path, "-") == 0 ? "standard input" : path;
     if (!pc) {
+        bool gzip = child > 0;
         reap(child);
+        int status = 1;
+        if (!gzip && std::strcmp(path, "-") != 0 && scan_other_format(path, opt, hosts, &status)) return status;
         fprintf(stderr, "ciscouc-scan: %s: %s\n", name, err[0] ? err : "not a capture libpcap can read");
         return 1;
     }
@@ -132,7 +180,19 @@ int scan_file(const char *path, const Options &opt, bool hosts) {
     }
     int status = 0;
     if (rc == PCAP_ERROR) {
-        fprintf(stderr, "ciscouc-scan: %s: cut short after frame %u: %s\n", name, frame, pcap_geterr(pc));
+        // libpcap's pcapng reader stops at an interface whose link type is
+        // not the first one's: a plain pcapng file is read again, whole, by
+        // the scanner's own pcapng reader (capture_file.h).
+        std::string why = pcap_geterr(pc);
+        if (child < 0 && std::strcmp(path, "-") != 0) {
+            pcap_close(pc);
+            int again = 0;
+            if (scan_other_format(path, opt, hosts, &again, true)) return again;
+            fprintf(stderr, "ciscouc-scan: %s: cut short after frame %u: %s\n", name, frame, why.c_str());
+            report(s, hosts, name);
+            return 2;
+        }
+        fprintf(stderr, "ciscouc-scan: %s: cut short after frame %u: %s\n", name, frame, why.c_str());
         status = 2;
     }
     pcap_close(pc);
@@ -140,10 +200,7 @@ int scan_file(const char *path, const Options &opt, bool hosts) {
         fprintf(stderr, "ciscouc-scan: %s: gzip could not decompress all of it (cut short after frame %u)\n", name, frame);
         status = 2;
     }
-    s.finish();
-    s.print_conversations(stdout);
-    if (hosts) s.print_hosts(stdout);
-    s.print_footer(stdout, name);
+    report(s, hosts, name);
     return status;
 }
 

@@ -23,7 +23,8 @@ constexpr uint8_t kTcp = 6, kUdp = 17;
 // Tunnels are decoded to their innermost TCP/UDP packet, as Wireshark shows
 // them (the plugin labels the innermost conversation): IP in IP (protocol 4,
 // RFC 2003), IPv6 in IP (41, RFC 4213), GRE (47, RFC 2784), VXLAN (UDP 4789,
-// RFC 7348), Geneve (UDP 6081, RFC 8926) and GTP-U (UDP 2152, 3GPP TS 29.281).
+// RFC 7348), VXLAN-GPE (UDP 4790), Geneve (UDP 6081, RFC 8926) and GTP-U
+// (UDP 2152, 3GPP TS 29.281).
 constexpr int kMaxDepth = 4;
 Skip ipv4(const uint8_t *p, size_t len, Packet *out, int depth);
 Skip ipv6(const uint8_t *p, size_t len, Packet *out, int depth);
@@ -42,6 +43,13 @@ bool udp_tunnel(const uint8_t *p, size_t len, Packet *out, int depth, Skip *resu
     if (depth >= kMaxDepth) return false;
     if ((out->dport == 4789 || out->sport == 4789) && len >= 8 && (p[0] & 0x08)) {
         *result = ethernet(p + 8, len - 8, out, depth + 1);
+        return true;
+    }
+    if ((out->dport == 4790 || out->sport == 4790) && len >= 8 && p[3] >= 1 && p[3] <= 3) {
+        // VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe section 3): 8 bytes, the next
+        // protocol at byte 3 (1 IPv4, 2 IPv6, 3 Ethernet), which Wireshark's
+        // vxlan_gpe dissector follows whether or not the P flag is set.
+        *result = p[3] == 3 ? ethernet(p + 8, len - 8, out, depth + 1) : ip_by_version(p + 8, len - 8, out, depth + 1);
         return true;
     }
     if ((out->dport == 6081 || out->sport == 6081) && len >= 8 && (p[0] >> 6) == 0) {
@@ -125,6 +133,7 @@ Skip ipv4(const uint8_t *p, size_t len, Packet *out, int depth) {
     size_t total = be16(p + 2);
     if (ihl < 20 || ihl > len) return Skip::kTruncated;
     if (total >= ihl && total < len) len = total;  // drop Ethernet padding
+    if (total > len) out->cut = true;
     uint16_t frag = be16(p + 6);
     if (frag & 0x1fff) return Skip::kFragment;
     out->first_fragment = (frag & 0x2000) != 0;
@@ -139,6 +148,7 @@ Skip ipv6(const uint8_t *p, size_t len, Packet *out, int depth) {
     if (len < 40 || (p[0] >> 4) != 6) return Skip::kTruncated;
     size_t plen = be16(p + 4);
     if (plen && 40 + plen < len) len = 40 + plen;
+    if (40 + plen > len) out->cut = true;
     out->src.family = out->dst.family = 6;
     std::memcpy(out->src.bytes, p + 8, 16);
     std::memcpy(out->dst.bytes, p + 24, 16);

@@ -49,6 +49,7 @@ struct Packet {
     uint8_t tcp_flags = 0;
     uint32_t tcp_seq = 0;
     bool first_fragment = false;  // a fragmented datagram's first fragment (the rest is not seen)
+    bool cut = false;             // the snap length cut the IP packet short (its lengths say more)
     const uint8_t *payload = nullptr;
     size_t payload_len = 0;
 };

@@ -194,6 +194,32 @@ bool parse_sip(const uint8_t *data, size_t len, SipMessage *out) {
     return true;
 }
 
+size_t sip_message_length(const uint8_t *data, size_t len) {
+    std::string_view text = view(data, len), line;
+    size_t pos = 0;
+    if (!next_line(text, &pos, &line)) return 0;
+    bool start = line.substr(0, 8) == "SIP/2.0 " ||
+                 (line.size() > 8 && line.substr(line.size() - 8) == " SIP/2.0");
+    if (!start) return 0;
+    size_t body = 0;
+    std::string_view value;
+    for (size_t n = 0; n < kMaxLines; ++n) {
+        if (pos >= text.size()) return kSipNeedMore;  // the headers go on
+        if (!next_line(text, &pos, &line)) return kSipNeedMore;
+        if (line.empty()) return pos + body;
+        if (pos == text.size() && text.back() != '\n') return kSipNeedMore;  // a header cut by the segment
+        // Content-Length, or its compact form "l" (RFC 3261 section 20.14).
+        if (header_value(line, "Content-Length", &value) || header_value(line, "l", &value)) {
+            body = 0;
+            for (char ch : value) {
+                if (ch < '0' || ch > '9' || body > (1u << 24)) break;
+                body = body * 10 + static_cast<size_t>(ch - '0');
+            }
+        }
+    }
+    return pos + body;  // more header lines than are looked at: what is there
+}
+
 bool parse_mgcp(const uint8_t *data, size_t len, MgcpMessage *out) {
     *out = MgcpMessage();
     std::string_view text = view(data, len), line, f[4];

@@ -39,6 +39,12 @@ struct SipMessage {
     MediaList media;
 };
 bool parse_sip(const uint8_t *data, size_t len, SipMessage *out);
+// SIP over TCP (RFC 3261 section 18.3: the Content-Length header frames a
+// message on a stream): the length of the message `data` starts, headers,
+// blank line and body; kSipNeedMore while its header block has not ended
+// within `len`; 0 when `data` does not start with a SIP start line.
+constexpr size_t kSipNeedMore = SIZE_MAX;
+size_t sip_message_length(const uint8_t *data, size_t len);
 
 // MGCP (RFC 3435 section 3.2): the command verb, or a response; and the SDP
 // a CRCX/MDCX or its response carries after an empty line.

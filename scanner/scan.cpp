@@ -32,7 +32,108 @@ constexpr size_t kMaxSetups = 65536;
 enum class Accept : uint8_t {
     kAny,        // the dissector takes whatever is on its port
     kSignature,  // only what the protocol's signatures recognise (it returns 0 otherwise)
+    kNotText,    // TLS: not a payload opening with four printable characters (dissect_ssl
+                 // in packet-tls.c returns 0: "unlikely that real TLS traffic starts with
+                 // four printable ascii characters")
+    kTnsType,    // TNS: a known packet type (1-19) at byte 4 (dissect_tns in packet-tns.c)
+    kSnmpUdp,    // SNMP over UDP (dissect_snmp in packet-snmp.c): a BER SEQUENCE no longer
+                 // than the datagram, opening with an INTEGER (the version)
 };
+
+bool accepts(Accept a, const uint8_t *d, size_t len) {
+    auto printable = [](uint8_t c) { return c >= 0x20 && c <= 0x7e; };  // g_ascii_isprint
+    switch (a) {
+    case Accept::kNotText:
+        return !(len > 4 && printable(d[0]) && printable(d[1]) && printable(d[2]) && printable(d[3]));
+    case Accept::kTnsType:
+        return len < 5 || (d[4] >= 1 && d[4] <= 19);
+    case Accept::kSnmpUdp: {
+        // X.690: identifier 0x30 (universal, constructed, SEQUENCE); a
+        // definite length, short or long form; then universal tag 2.
+        if (len < 2 || d[0] != 0x30) return false;
+        size_t off = 2, body = d[1];
+        if (d[1] & 0x80) {
+            size_t n = d[1] & 0x7f;
+            if (n > 4 || len < 2 + n) return false;
+            body = 0;
+            for (size_t i = 0; i < n; ++i) body = body << 8 | d[2 + i];
+            off += n;
+        }
+        return body <= len - off && off < len && (d[off] & 0xdf) == 0x02;
+    }
+    default:
+        return true;
+    }
+}
+
+// How a stock TCP dissector asks TCP to hold a segment until more bytes
+// arrive ("TCP segment of a reassembled PDU"): the frames it holds show no
+// layer above tcp, so the plugin sees no payload in them (core/evidence.h:
+// no payload, no claim), and a PDU the capture never completes is never
+// dissected. Most use tcp_dissect_pdus (epan/dissectors/packet-tcp.c): a
+// fixed header of `header` bytes, then the PDU's length read from it. XMPP
+// (packet-xmpp.c dissect_xmpp) holds until the reassembled bytes' last
+// non-blank byte is '>' (header 0 here).
+}  // namespace
+
+struct Framing {
+    uint8_t header;
+    // The PDU's length from its first `header` bytes; 0: the dissector does
+    // not frame this payload (it takes the segment as it is).
+    uint64_t (*pdu_length)(const uint8_t *d, size_t len);
+};
+
+namespace {
+
+// The first bytes of a held PDU kept for the dissection that completes it
+// (the signatures and the XMPP stream header look at no more).
+constexpr size_t kHeldBytes = 512;
+// A SIP message over TCP is kept up to this size for its SDP.
+constexpr size_t kSipBytes = 16384;
+
+uint32_t be32(const uint8_t *d) {
+    return static_cast<uint32_t>(d[0]) << 24 | static_cast<uint32_t>(d[1]) << 16 | static_cast<uint32_t>(d[2]) << 8 | d[3];
+}
+
+// Kerberos over TCP (packet-kerberos.c get_krb_pdu_len; RFC 4120 section
+// 7.2.2): a 4-byte record mark, its low 31 bits the record's length.
+uint64_t kerberos_pdu(const uint8_t *d, size_t) { return (be32(d) & 0x7fffffffu) + 4ull; }
+
+// LDAP (packet-ldap.c dissect_ldap_tcp, get_normal_ldap_pdu_len): a BER
+// SEQUENCE (0x30) whose definite length is 2 or more, read from a 7-byte
+// header (the smallest LDAP message); anything else is not framed so.
+uint64_t ldap_pdu(const uint8_t *d, size_t) {
+    if (d[0] != 0x30) return 0;
+    uint64_t len = 0;
+    size_t hdr = 2;
+    if (d[1] < 0x80) {
+        len = d[1];
+    } else {
+        size_t n = d[1] & 0x7f;
+        if (n == 0 || n > 4) return 0;  // indefinite, or longer than BER lengths LDAP uses
+        for (size_t i = 0; i < n; ++i) len = len << 8 | d[2 + i];
+        hdr += n;
+    }
+    return len < 2 ? 0 : hdr + len;
+}
+
+// PostgreSQL (packet-pgsql.c pgsql_length, 5-byte header): a type byte and
+// a 4-byte length counting itself; the startup message has no type byte
+// (its first byte is 0).
+uint64_t pgsql_pdu(const uint8_t *d, size_t) { return d[0] ? be32(d + 1) + 1ull : be32(d); }
+
+// Bitcoin (packet-bitcoin.c get_bitcoin_pdu_length): a 24-byte header of
+// magic, command and checksum around the payload's little-endian length at 16.
+uint64_t bitcoin_pdu(const uint8_t *d, size_t) {
+    return 24ull + (static_cast<uint32_t>(d[16]) | static_cast<uint32_t>(d[17]) << 8 |
+                    static_cast<uint32_t>(d[18]) << 16 | static_cast<uint32_t>(d[19]) << 24);
+}
+
+const Framing kXmlFraming = {0, nullptr};
+const Framing kKerberosFraming = {4, kerberos_pdu};
+const Framing kLdapFraming = {7, ldap_pdu};
+const Framing kPgsqlFraming = {5, pgsql_pdu};
+const Framing kBitcoinFraming = {24, bitcoin_pdu};
 
 struct PortDissector {
     Transport t;
@@ -40,10 +141,13 @@ struct PortDissector {
     const char *wireshark;  // filter name, as the plugin's protocol stack shows it
     Accept accept = Accept::kAny;
     const char *signature_protocol = nullptr;  // for kSignature: vocabulary key of the signatures
+    const Framing *framing = nullptr;          // TCP: how it holds segments for more bytes
 };
 
 // Wireshark 4.0's default port registrations for the protocols a UC capture
-// shows (`tshark -G decodes`, tables tcp.port and udp.port), and the ports
+// shows, and the others the shared real captures carry (`tshark -G decodes`,
+// tables tcp.port and udp.port: CUPS, C12.22, L2TP, MSN Messenger, Megaco,
+// DOF, Diameter, STANAG 5066 SIS, BACnet/IP's BVLC), and the ports
 // ciscouc itself stands in front of (X11, Foundation Fieldbus, HiQnet,
 // actrace: their stock owners take the payload when no UC signature does).
 // The Skinny, MGCP and UDP SIP dissectors reject what is not theirs
@@ -60,29 +164,29 @@ const PortDissector kPortDissectors[] = {
     {kUdp, 67, 68, "dhcp"},
     {kUdp, 69, 69, "tftp"},
     {kTcp, 80, 80, "http"},
-    {kTcp, 88, 88, "kerberos"},
+    {kTcp, 88, 88, "kerberos", Accept::kAny, nullptr, &kKerberosFraming},
     {kUdp, 88, 88, "kerberos"},
     {kTcp, 110, 110, "pop"},
     {kTcp, 111, 111, "rpc"},
     {kUdp, 111, 111, "rpc"},
-    {kUdp, 123, 123, "ntp"},
     {kTcp, 123, 123, "ntp"},
+    {kUdp, 123, 123, "ntp"},
     {kUdp, 137, 137, "nbns"},
     {kUdp, 138, 138, "nbdgm"},
     {kTcp, 139, 139, "nbss"},
     {kTcp, 143, 143, "imap"},
     {kTcp, 161, 162, "snmp"},
-    {kUdp, 161, 162, "snmp"},
+    {kUdp, 161, 162, "snmp", Accept::kSnmpUdp},
     {kUdp, 177, 177, "xdmcp"},
     {kTcp, 179, 179, "bgp"},
     {kUdp, 319, 320, "ptp"},
-    {kTcp, 389, 389, "ldap"},
+    {kTcp, 389, 389, "ldap", Accept::kAny, nullptr, &kLdapFraming},
     {kUdp, 389, 389, "cldap"},
     {kTcp, 427, 427, "srvloc"},
     {kUdp, 427, 427, "srvloc"},
-    {kTcp, 443, 443, "tls"},
+    {kTcp, 443, 443, "tls", Accept::kNotText},
     {kTcp, 445, 445, "nbss"},
-    {kTcp, 465, 465, "tls"},
+    {kTcp, 465, 465, "tls", Accept::kNotText},
     {kUdp, 500, 500, "isakmp"},
     {kTcp, 502, 502, "mbtcp"},
     {kUdp, 514, 514, "syslog"},
@@ -90,22 +194,28 @@ const PortDissector kPortDissectors[] = {
     {kUdp, 546, 547, "dhcpv6"},
     {kTcp, 554, 554, "rtsp"},
     {kTcp, 587, 587, "smtp"},
-    {kTcp, 636, 636, "tls"},
+    {kTcp, 631, 631, "http"},
+    {kUdp, 631, 631, "cups"},
+    {kTcp, 636, 636, "tls", Accept::kNotText},
     {kTcp, 646, 646, "ldp"},
     {kUdp, 646, 646, "ldp"},
     {kUdp, 853, 853, "dtls"},
-    {kTcp, 993, 993, "tls"},
-    {kTcp, 995, 995, "tls"},
+    {kTcp, 993, 993, "tls", Accept::kNotText},
+    {kTcp, 995, 995, "tls", Accept::kNotText},
     {kTcp, 1080, 1080, "socks"},
     {kTcp, 1089, 1091, "ff"},
+    {kTcp, 1153, 1153, "c1222"},
+    {kUdp, 1153, 1153, "c1222"},
     {kTcp, 1194, 1194, "openvpn"},
     {kUdp, 1194, 1194, "openvpn"},
     {kTcp, 1433, 1433, "tds"},
-    {kTcp, 1521, 1521, "tns"},
+    {kTcp, 1521, 1521, "tns", Accept::kTnsType},
     {kUdp, 1645, 1646, "radius"},
     {kUdp, 1700, 1700, "radius"},
+    {kUdp, 1701, 1701, "l2tp"},
     {kUdp, 1718, 1719, "h225"},
     {kUdp, 1812, 1813, "radius"},
+    {kTcp, 1863, 1863, "msnms"},
     {kTcp, 1883, 1883, "mqtt"},
     {kTcp, 1900, 1900, "http"},
     {kUdp, 1900, 1900, "ssdp"},
@@ -118,30 +228,36 @@ const PortDissector kPortDissectors[] = {
     {kUdp, 2427, 2427, "mgcp", Accept::kSignature, "MGCP"},
     {kUdp, 2428, 2428, "actrace"},
     {kTcp, 2433, 2433, "tds"},
-    {kTcp, 2443, 2443, "tls"},
+    {kTcp, 2443, 2443, "tls", Accept::kNotText},
     {kTcp, 2727, 2727, "mgcp", Accept::kSignature, "MGCP"},
     {kUdp, 2727, 2727, "mgcp", Accept::kSignature, "MGCP"},
+    {kTcp, 2944, 2944, "megaco"},
+    {kUdp, 2944, 2944, "megaco"},
     {kTcp, 3128, 3128, "http"},
-    {kTcp, 3268, 3268, "ldap"},
+    {kTcp, 3268, 3268, "ldap", Accept::kAny, nullptr, &kLdapFraming},
     {kTcp, 3306, 3306, "mysql"},
     {kTcp, 3389, 3389, "tpkt"},
     {kUdp, 3478, 3478, "stun"},
+    {kTcp, 3567, 3567, "dof"},
+    {kUdp, 3567, 3567, "dof"},
     {kUdp, 3784, 3784, "bfd"},
     {kUdp, 3799, 3799, "radius"},
     {kTcp, 3804, 3804, "hiqnet"},
     {kUdp, 3804, 3804, "hiqnet"},
+    {kTcp, 3868, 3868, "diameter"},
     {kUdp, 4000, 4000, "icq"},
     {kTcp, 4739, 4739, "cflow"},
     {kUdp, 4739, 4739, "cflow"},
     {kUdp, 4784, 4784, "bfd"},
     {kTcp, 5060, 5060, "sip"},
     {kUdp, 5060, 5060, "sip", Accept::kSignature, "SIP"},
-    {kTcp, 5061, 5061, "tls"},
-    {kTcp, 5222, 5222, "xmpp"},
+    {kTcp, 5061, 5061, "tls", Accept::kNotText},
+    {kTcp, 5066, 5066, "s5066sis"},
+    {kTcp, 5222, 5222, "xmpp", Accept::kAny, nullptr, &kXmlFraming},
     {kTcp, 5353, 5353, "dns"},
     {kUdp, 5353, 5353, "mdns"},
     {kUdp, 5355, 5355, "llmnr"},
-    {kTcp, 5432, 5432, "pgsql"},
+    {kTcp, 5432, 5432, "pgsql", Accept::kAny, nullptr, &kPgsqlFraming},
     {kTcp, 5500, 5501, "vnc"},
     {kTcp, 5683, 5683, "coap"},
     {kUdp, 5683, 5683, "coap"},
@@ -166,6 +282,7 @@ const PortDissector kPortDissectors[] = {
     {kUdp, 27960, 27963, "quake3"},
     {kTcp, 44818, 44818, "enip"},
     {kUdp, 44818, 44818, "enip"},
+    {kUdp, 47808, 47808, "bvlc"},
     {kTcp, 57000, 57000, "irc"},
 };
 
@@ -192,11 +309,12 @@ bool signature_matches(Transport t, const char *protocol, bool evidence_too, con
 // sip_tcp), HTTP and TLS over TCP (the request/status line, a handshake
 // record: the core's http-request, http-response and tls-handshake
 // signatures; then any TLS record header), DCE/RPC (a version 5 connection-oriented or version 4
-// connectionless header, DCE 1.1 RPC chapter 12) and BitTorrent DHT (a
-// bencoded dictionary, BEP 5).
+// connectionless header, DCE 1.1 RPC chapter 12), BitTorrent DHT (a
+// bencoded dictionary, BEP 5) and Bitcoin over TCP (a network's magic).
 struct Heuristic {
     const char *wireshark;  // what the plugin's stack shows
     bool (*match)(Transport t, const uint8_t *data, size_t len);
+    const Framing *framing = nullptr;  // TCP: how the dissector it hands to holds segments
 };
 
 template <const char *Key, bool EvidenceToo>
@@ -218,12 +336,23 @@ bool tls_record(Transport t, const uint8_t *d, size_t len) {
     return rlen > 0 && rlen <= 16384 + 2048;
 }
 
-// Wireshark's DTLS and QUIC heuristics over UDP (dtls_udp, quic): a DTLS
-// record header (RFC 9147 section 4: content type 20-23, version 1.0 0xFEFF
-// or 1.2 0xFEFD), and a QUIC version 1 long header (RFC 9000 section 17.2:
+// Wireshark's DTLS and QUIC heuristics over UDP (dtls_udp, quic): DTLS
+// records that fill the datagram exactly (packet-dtls.c dissect_dtls_heur,
+// looks_like_dtls; RFC 9147 section 4: a 13-byte header, content type 20-25,
+// version 1.0 0xFEFF, 1.2 0xFEFD or OpenSSL's pre-standard 0x0100, the
+// length at 11), and a QUIC version 1 long header (RFC 9000 section 17.2:
 // header form and fixed bits set, version 0x00000001).
 bool dtls_record(Transport t, const uint8_t *d, size_t len) {
-    return t == kUdp && len >= 13 && d[0] >= 20 && d[0] <= 23 && d[1] == 0xfe && (d[2] == 0xff || d[2] == 0xfd);
+    if (t != kUdp) return false;
+    size_t off = 0;
+    for (int n = 0; n < 64 && off + 13 <= len; ++n) {
+        const uint8_t *r = d + off;
+        const unsigned version = static_cast<unsigned>(r[1]) << 8 | r[2];
+        if (r[0] < 20 || r[0] > 25 || (version != 0xfeff && version != 0xfefd && version != 0x0100)) return false;
+        off += 13 + (static_cast<size_t>(r[11]) << 8 | r[12]);
+        if (off == len) return true;
+    }
+    return false;
 }
 
 bool quic_long_header(Transport t, const uint8_t *d, size_t len) {
@@ -238,6 +367,32 @@ bool rtcp_packet(Transport t, const uint8_t *d, size_t len, uint16_t dport) {
            (d[1] == 200 || d[1] == 201 || d[1] == 204 || d[1] == 205 || d[1] == 206);
 }
 
+// Wireshark's SIP heuristics (sip_udp, sip_tcp) take any request line
+// sip_parse_line (packet-sip.c) calls one, whatever its method: a first
+// token, a Request-URI of 3 or more characters with a ':' after its first,
+// and "SIP/2.0" ending the line (RFC 3261 section 7.1). Status lines are the
+// catalogue's sip-response signature.
+bool sip_request_line(Transport, const uint8_t *d, size_t len) {
+    size_t eol = 0;
+    while (eol < len && d[eol] != '\r' && d[eol] != '\n') ++eol;
+    const uint8_t *sp1 = static_cast<const uint8_t *>(std::memchr(d, ' ', eol));
+    if (!sp1 || sp1 == d) return false;
+    const uint8_t *uri = sp1 + 1;
+    const uint8_t *sp2 = static_cast<const uint8_t *>(std::memchr(uri, ' ', static_cast<size_t>(d + eol - uri)));
+    if (!sp2 || sp2 - uri < 3 || !std::memchr(uri + 1, ':', static_cast<size_t>(sp2 - uri - 1))) return false;
+    const uint8_t *version = sp2 + 1;
+    return d + eol - version == 7 && std::memcmp(version, "SIP/2.0", 7) == 0;
+}
+
+// packet-bitcoin.c dissect_bitcoin_heur: the little-endian magic of the
+// main network (0xD9B4BEF9), testnet (0xDAB5BFFA) or testnet3 (0x0709110B).
+bool bitcoin_magic(Transport t, const uint8_t *d, size_t len) {
+    if (t != kTcp || len < 4) return false;
+    uint32_t m = static_cast<uint32_t>(d[0]) | static_cast<uint32_t>(d[1]) << 8 | static_cast<uint32_t>(d[2]) << 16 |
+                 static_cast<uint32_t>(d[3]) << 24;
+    return m == 0xD9B4BEF9u || m == 0xDAB5BFFAu || m == 0x0709110Bu;
+}
+
 bool bt_dht(Transport t, const uint8_t *d, size_t len) {
     return t == kUdp && len >= 6 && d[0] == 'd' && d[1] >= '1' && d[1] <= '9' && d[len - 1] == 'e';
 }
@@ -249,10 +404,12 @@ const Heuristic kHeuristics[] = {
     {"q931", by_signature<kH225k, false>},   {"h245", by_signature<kH245k, false>},
     {"h225", by_signature<kRASk, false>},
     {"xmpp", by_signature<kXMPPk, false>},   {"sip", by_signature<kSIPk, false>},
+    {"sip", sip_request_line},
     {"http", by_signature<kHTTPk, true>},    {"tls", by_signature<kTLSk, false>},
     {"tls", tls_record},                     {"dtls", dtls_record},
     {"quic", quic_long_header},
     {"dcerpc", dcerpc_header},               {"bt-dht", bt_dht},
+    {"bitcoin", bitcoin_magic, &kBitcoinFraming},
 };
 
 const Heuristic *heuristic(Transport t, const uint8_t *data, size_t len) {
@@ -395,21 +552,31 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
     // Media that signalling announced: Wireshark keeps one conversation per
     // announcement (rtp_add_address: the announced end and any far end, from
     // the announcing frame on; a new announcement starts a new one), and a
-    // packet joins its sender's end's if announced, else its receiver's:
-    // with both ends announced, one row per direction; packets from another
-    // far end (NAT) join the same row.
-    if (p.transport == 17 && !setups_.empty()) {
+    // packet joins its sender's end's if announced, else its receiver's.
+    // The plugin keeps RTP and RTCP rows per direction, by the packet's
+    // addresses and ports, whichever announcement's conversation it is in
+    // (ciscouc_conv_get_data in plugins/ciscouc/ws_compat.h); a T.38 leg is
+    // one row per announcement, any far end (a NAT'd sender) included.
+    // Wireshark looks for the exact conversation first (find_conversation in
+    // epan/conversation.c): a 5-tuple that had packets before the
+    // announcement keeps its conversation.
+    if (p.transport == 17 && !setups_.empty() && !index_.count(k)) {
         auto valid = [&](const Endpoint &e) -> const Setup * {
             auto it = setups_.find(e);
             return it != setups_.end() && it->second.frame < frame && it->second.leg != Leg::kTransfer ? &it->second
                                                                                                        : nullptr;
         };
         const Setup *ss = valid(s), *sd = ss ? nullptr : valid(d);
-        if (ss || sd) {
+        if (const Setup *su = ss ? ss : sd) {
             k.directed = true;
-            k.a = ss ? s : d;
-            k.b = Endpoint();  // any far end (a NAT'd sender joins the same conversation)
-            k.generation = (ss ? ss : sd)->frame;
+            if (su->leg == Leg::kT38) {
+                k.a = ss ? s : d;
+                k.b = Endpoint();
+                k.generation = su->frame;
+            } else {
+                k.a = s;
+                k.b = d;
+            }
         }
     }
     auto it = index_.find(k);
@@ -448,6 +615,7 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
         if (p.tcp_flags & kAck) std::swap(c.client, c.server);
     }
     c.same_host = p.src == p.dst;
+    c.signalled = k.directed;
     c.have_seq[0] = c.transport == kTcp;
     c.base_seq[0] = p.tcp_seq;
     c.first = ts;
@@ -503,18 +671,99 @@ void Scanner::announce(const Address &a, uint16_t port, int protocol, uint32_t f
     if (leg == Leg::kRtp && protocol != sccp && port < 65535) put(static_cast<uint16_t>(port + 1), Leg::kRtcp);
 }
 
-Scanner::Detection Scanner::detect(Conv &c, const Packet &p, uint32_t frame) {
+// Wireshark's TCP reassembly as the plugin sees it, until the conversation
+// shows a payload: a segment the dissector holds shows none; the one that
+// completes the PDU shows it, dissected from the PDU's start.
+bool Scanner::held(Conv &c, const Packet &p, const Framing &f, const uint8_t **data, size_t *len) {
+    if (c.payload_seen || !c.inspect) return false;
+    Held &h = c.inspect->held[p.sport == c.first_src.port && p.src == c.first_src.addr ? 0 : 1];
+    const uint8_t *d = *data;
+    const size_t n = *len;
+    // A retransmission of held bytes adds nothing (TCP analysis does not hand
+    // retransmitted data to the dissector again).
+    if (h.on && static_cast<int32_t>(p.tcp_seq - h.next_seq) < 0) return true;
+    if (!h.on) h = Held();
+    if (h.head.size() < kHeldBytes) h.head.append(reinterpret_cast<const char *>(d), std::min(n, kHeldBytes - h.head.size()));
+    h.have += n;
+    bool complete = false;
+    if (f.header == 0) {
+        // The last byte above the blanks, in the reassembled bytes (a blank
+        // segment leaves the held ones' last, which was not '>').
+        size_t i = n;
+        while (i > 0 && d[i - 1] <= ' ') --i;
+        complete = i > 0 && d[i - 1] == '>';
+    } else {
+        if (!h.need && h.head.size() >= f.header) {
+            h.need = f.pdu_length(reinterpret_cast<const uint8_t *>(h.head.data()), h.head.size());
+            if (!h.need) complete = true;  // not framed: taken as it is
+        }
+        if (h.need && h.have >= h.need) complete = true;
+    }
+    if (complete) {
+        if (h.on) {
+            pdu_ = h.head;
+            *data = reinterpret_cast<const uint8_t *>(pdu_.data());
+            *len = pdu_.size();
+        }
+        h = Held();
+        return false;
+    }
+    h.on = true;
+    h.next_seq = p.tcp_seq + static_cast<uint32_t>(n);
+    return true;
+}
+
+// SIP over TCP: false while the message this segment starts or continues
+// is incomplete (its SDP, host roles and media are read when it is); then
+// *data and *len are the whole message (up to kSipBytes).
+bool Scanner::sip_stream(Conv &c, const Packet &p, const uint8_t **data, size_t *len) {
+    if (!c.inspect) return true;
+    std::string &buf = c.inspect->sip[p.sport == c.first_src.port && p.src == c.first_src.addr ? 0 : 1];
+    const char *d = reinterpret_cast<const char *>(*data);
+    if (buf.empty()) {
+        size_t need = sip_message_length(*data, *len);
+        if (need == 0 || (need != kSipNeedMore && need <= *len)) return true;  // complete, or not a message start
+        buf.assign(d, std::min(*len, kSipBytes));
+        return false;
+    }
+    buf.append(d, std::min(*len, kSipBytes - std::min(buf.size(), kSipBytes)));
+    size_t need = sip_message_length(reinterpret_cast<const uint8_t *>(buf.data()), buf.size());
+    if (buf.size() < kSipBytes && (need == kSipNeedMore || need > buf.size())) return false;
+    pdu_.swap(buf);
+    buf.clear();
+    *data = reinterpret_cast<const uint8_t *>(pdu_.data());
+    *len = pdu_.size();
+    return true;
+}
+
+Scanner::Detection Scanner::detect(Conv &c, Packet &p, uint32_t frame) {
     Detection d;
     if (p.payload_len == 0) return d;
     d.payload = true;
     const Transport t = c.transport;
     const uint8_t *data = p.payload;
-    const size_t len = p.payload_len;
+    size_t len = p.payload_len;
+    // The segment held for more bytes (d.held), or the PDU it completes,
+    // which the rest of the dissection (observe) then reads.
+    auto hold = [&](const Framing *f) {
+        if (!f || t != kTcp) return false;
+        if (held(c, p, *f, &data, &len)) {
+            d.payload = false;
+            d.held = true;
+            return true;
+        }
+        p.payload = data;
+        p.payload_len = len;
+        return false;
+    };
     // 1. A conversation signalling set up: RTP/RTCP (SDP, Skinny), TFTP data.
     for (const Endpoint &e : {Endpoint{p.dst, p.dport}, Endpoint{p.src, p.sport}}) {
         if (t != kUdp) break;
         auto su = setups_.find(e);
         if (su == setups_.end() || su->second.frame >= frame) continue;
+        // Media legs only in the conversation the announcement made (a
+        // 5-tuple that kept its earlier conversation is not set up).
+        if (su->second.leg != Leg::kTransfer && !c.signalled) continue;
         static const char *const names[] = {"rtp", "rtcp", "t38", "tftp"};  // by Leg
         d.protocol = protocol_of_wireshark(names[static_cast<int>(su->second.leg)], &d.other);
         return d;
@@ -536,6 +785,13 @@ Scanner::Detection Scanner::detect(Conv &c, const Packet &p, uint32_t frame) {
         d.tls = kProtocols[evidence].secure;
         return d;
     }
+    // A TCP conversation a heuristic handed to a dissector that frames its
+    // PDUs stays with it (Bitcoin: conversation_set_dissector), both ways.
+    if (t == kTcp && c.inspect && c.inspect->framed_by) {
+        if (hold(c.inspect->framing)) return d;
+        d.protocol = protocol_of_wireshark(c.inspect->framed_by, &d.other);
+        return d;
+    }
     // 3. The port table: the handshake's server port, the lower, the higher.
     uint16_t low = std::min(p.sport, p.dport), high = std::max(p.sport, p.dport);
     uint16_t order[3] = {c.direction == Direction::kHandshake ? c.server.port : uint16_t(0), low, high};
@@ -549,6 +805,8 @@ Scanner::Detection Scanner::detect(Conv &c, const Packet &p, uint32_t frame) {
             if (o != kOwner) return d;
         }
         if (pd->accept == Accept::kSignature && !signature_matches(t, pd->signature_protocol, false, data, len)) continue;
+        if (!accepts(pd->accept, data, len)) continue;
+        if (hold(pd->framing)) return d;
         d.protocol = protocol_of_wireshark(pd->wireshark, &d.other);
         // STARTTLS (LDAP, XMPP, SMTP): the stock owner hands the TLS records
         // that follow to TLS, which the plugin sees in the stack.
@@ -567,6 +825,11 @@ Scanner::Detection Scanner::detect(Conv &c, const Packet &p, uint32_t frame) {
     }
     // 4. Heuristics: the UC signatures, then RTP on evidence (heur_rtp).
     if (const Heuristic *h = heuristic(t, data, len)) {
+        if (h->framing && t == kTcp && c.inspect) {
+            c.inspect->framed_by = h->wireshark;
+            c.inspect->framing = h->framing;
+        }
+        if (hold(h->framing)) return d;
         d.protocol = protocol_of_wireshark(h->wireshark, &d.other);
         d.tls = std::strcmp(h->wireshark, "tls") == 0;
         return d;
@@ -601,9 +864,16 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
     const std::string sender = address_text(p.src), receiver = address_text(p.dst);
     Observation o;
     if (protocol == sip) {
+        const uint8_t *msg = p.payload;
+        size_t msg_len = p.payload_len;
+        if (c.transport == kTcp && !sip_stream(c, p, &msg, &msg_len)) return;
         SipMessage m;
-        if (!parse_sip(p.payload, p.payload_len, &m)) return;
-        o = observe_sip(m.request, m.method, m.software);
+        if (!parse_sip(msg, msg_len, &m)) return;
+        // A datagram the snap length cut: Wireshark's SIP dissector stops at
+        // the cut (an exception past the captured bytes), and its header
+        // fields do not reach the plugin, so the message shows no host role
+        // (as observed on the shared captures' 512-byte snap lengths).
+        if (!(p.cut && c.transport == kUdp)) o = observe_sip(m.request, m.method, m.software);
         for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sip, frame, m.media.item[i].t38 ? Leg::kT38 : Leg::kRtp);
     } else if (protocol == sccp) {
         SccpMessages m;
@@ -738,6 +1008,10 @@ void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *dat
     static const int h225 = protocol_by_key("H.225"), ras = protocol_by_key("RAS"), sip = protocol_by_key("SIP"),
                      sccp = protocol_by_key("SCCP"), mgcp = protocol_by_key("MGCP");
     if (c.transport == kUdp && d.protocol == h225) d.protocol = ras;
+    if (d.held) {
+        refresh(c);
+        return;
+    }
     if (!inspect) {
         observe_and_refresh(c, p, frame, d.protocol);
         return;

@@ -46,7 +46,7 @@ struct Endpoint {
 
 struct ConvKey {
     uint8_t transport = 0;
-    bool directed = false;    // a is the announced end of set-up media, b empty (else a < b)
+    bool directed = false;    // set-up media: RTP/RTCP a -> b; T.38 a the announced end, b empty (else a < b)
     uint32_t generation = 0;  // directed: the frame that announced a
     Endpoint a, b;
     bool operator==(const ConvKey &o) const;
@@ -55,8 +55,26 @@ struct ConvKeyHash {
     size_t operator()(const ConvKey &k) const;
 };
 
+// A TCP direction whose stock dissector holds its segments until a PDU is
+// complete (scan.cpp Framing): the PDU's length (0 until its header is in),
+// the bytes held, the next sequence number, and the PDU's first bytes.
+struct Held {
+    bool on = false;
+    uint64_t need = 0, have = 0;
+    uint32_t next_seq = 0;
+    std::string head;
+};
+struct Framing;
+
 // Per-conversation inspection state: only while the evidence window is open.
 struct Inspect {
+    Held held[2];  // from first_src [0] and from first_dst [1]
+    // The dissector a TCP heuristic handed the conversation to, when it frames PDUs.
+    const char *framed_by = nullptr;
+    const Framing *framing = nullptr;
+    // SIP over TCP: a message split across segments, kept (bounded) until
+    // its Content-Length is in, as Wireshark's SIP dissector reassembles it.
+    std::string sip[2];
     bool have_rtp_dir = false;
     Endpoint rtp_first;  // the first sender the RTP heuristic saw
     RtpRun fwd, rev;
@@ -72,6 +90,7 @@ struct Conv {
     Endpoint client, server;         // as classified (handshake may swap)
     Direction direction = Direction::kUnknown;
     bool same_host = false;
+    bool signalled = false;  // UDP: in the conversation an announcement of media made (ConvKey::directed)
     uint64_t packets = 0, bytes = 0;
     double first = 0, last = 0;
     uint32_t first_frame = 0;
@@ -138,6 +157,7 @@ private:
         int carried = -1;  // a vocabulary protocol inside the first one (SMB in NetBIOS)
         const char *other_carried = nullptr;
         bool tls = false, payload = false;
+        bool held = false;  // a TCP segment the dissector holds: its frame shows no payload
         bool any() const { return protocol >= 0 || other; }
     };
     enum class Leg : uint8_t { kRtp, kRtcp, kT38, kTransfer };  // kTransfer: a TFTP transfer leg, not media
@@ -154,7 +174,9 @@ private:
     };
 
     uint32_t conversation(const Packet &p, uint32_t frame, double ts, bool *created);
-    Detection detect(Conv &c, const Packet &p, uint32_t frame);
+    Detection detect(Conv &c, Packet &p, uint32_t frame);
+    bool held(Conv &c, const Packet &p, const Framing &f, const uint8_t **data, size_t *len);
+    bool sip_stream(Conv &c, const Packet &p, const uint8_t **data, size_t *len);
     void observe(Conv &c, const Packet &p, uint32_t frame, int protocol);
     void announce(const Address &a, uint16_t port, int protocol, uint32_t frame, Leg leg);
     void relabel(Conv &c, uint32_t frame);
@@ -167,6 +189,7 @@ private:
     std::string address_text(const Address &a) const;
 
     Options opt_;
+    std::string pdu_;  // the first bytes of a PDU completed by the packet at hand
     std::vector<Conv> convs_;
     std::unordered_map<ConvKey, uint32_t, ConvKeyHash> index_;
     std::unordered_map<Endpoint, Setup, EndpointHash, EndpointEq> setups_;

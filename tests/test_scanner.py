@@ -358,6 +358,211 @@ def test_bad_input_is_reported(scanner, tmp_path):
     assert p.returncode == 64 and "no-such" in p.stderr
 
 
+# Formats libpcap cannot read, which the scanner reads itself
+# (scanner/capture_file.h), as Wireshark's editcap writes them.
+OTHER_FORMATS = ["ngwsniffer_1_1", "ngwsniffer_2_0", "netmon1", "netmon2"]
+
+
+@pytest.mark.parametrize("fmt", OTHER_FORMATS)
+def test_netxray_and_netmon_files_read_as_the_plugin_reads_them(tshark_evidence, scanner, tmp_path, fmt):
+    editcap = shutil.which("editcap")
+    if not editcap:
+        pytest.skip("editcap (Wireshark) is not installed: it writes the NetXray/NetMon files")
+    original = os.path.join(TEACHING, "sccp-phone-call.pcap")
+    converted = str(tmp_path / f"sccp-phone-call.{fmt}.cap")
+    subprocess.run([editcap, "-F", fmt, original, converted], check=True, capture_output=True)
+    p = subprocess.run([scanner, "--hosts", converted], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    plugin = tshark_evidence.run(["-q", "-2", "-r", converted, "-z", "ciscouc,conv", "-z", "ciscouc,hosts"]).stdout
+    assert ucstats.parse_blocks(p.stdout) == ucstats.parse_blocks(plugin)
+    rows = parse_conv(p.stdout)
+    assert any(r["detected"] == "SCCP" and r["evidence"] == "confirmed" for r in rows), p.stdout
+    if fmt != "netmon1":  # NetMon 1.x keeps milliseconds only
+        original_rows = parse_conv(subprocess.run([scanner, original], capture_output=True, text=True).stdout)
+        assert rows == original_rows
+
+
+def test_bad_netxray_and_netmon_files_are_reported(scanner, tmp_path):
+    import struct
+    editcap = shutil.which("editcap")
+    if not editcap:
+        pytest.skip("editcap (Wireshark) is not installed: it writes the NetXray/NetMon files")
+    original = os.path.join(TEACHING, "sip-phone-call.pcap")
+    good = tmp_path / "good.cap"
+    subprocess.run([editcap, "-F", "ngwsniffer_1_1", original, str(good)], check=True, capture_output=True)
+    data = good.read_bytes()
+    # A version NetXray never wrote: the file and the version are named.
+    bad = tmp_path / "version.cap"
+    bad.write_bytes(data[:4] + b"009.000\0" + data[12:])
+    p = subprocess.run([scanner, str(bad)], capture_output=True, text=True)
+    assert p.returncode == 1 and str(bad) in p.stderr and 'version "009.000"' in p.stderr, p.stderr
+    # Cut inside the third record (1.1 records: a 28-byte header, then the frame).
+    off = struct.unpack_from("<I", data, 24)[0]
+    for _ in range(2):
+        off += 28 + struct.unpack_from("<H", data, off + 10)[0]
+    cut = tmp_path / "cut.cap"
+    cut.write_bytes(data[:off + 30])
+    p = subprocess.run([scanner, str(cut)], capture_output=True, text=True)
+    assert p.returncode == 2 and str(cut) in p.stderr, p.stderr
+    assert f"cut short after frame 2: NetXray/Sniffer 001.100 file: record 3 at offset {off}" in p.stderr, p.stderr
+    assert parse_conv(p.stdout), "the frames before the bad record are reported"
+    # Near miss: NetXray's magic off by one byte is no format the scanner knows.
+    near = tmp_path / "near.cap"
+    near.write_bytes(b"XCQ\0" + data[4:])
+    p = subprocess.run([scanner, str(near)], capture_output=True, text=True)
+    assert p.returncode == 1 and str(near) in p.stderr and "NetXray" not in p.stderr, p.stderr
+
+
+def _tcp_stream(client: str, server: str, sport: int, dport: int, segments: list[tuple[bool, bytes]]) -> list[bytes]:
+    """Ethernet frames of a TCP connection: handshake, then (from_client, payload) segments, each acknowledged."""
+    from scapy.all import TCP  # type: ignore
+    seq = {True: 1000, False: 5000}
+    c, s = (client, sport), (server, dport)
+
+    def frame(from_client: bool, flags: str, payload: bytes = b"") -> bytes:
+        (src, sp), (dst, dp) = (c, s) if from_client else (s, c)
+        pkt = Ether() / IP(src=src, dst=dst) / TCP(sport=sp, dport=dp, flags=flags, seq=seq[from_client],
+                                                   ack=seq[not from_client])
+        return bytes(pkt / Raw(payload) if payload else pkt)
+
+    frames = [frame(True, "S")]
+    seq[True] += 1
+    frames.append(frame(False, "SA"))
+    seq[False] += 1
+    frames.append(frame(True, "A"))
+    for from_client, payload in segments:
+        frames.append(frame(from_client, "PA", payload))
+        seq[from_client] += len(payload)
+        frames.append(frame(not from_client, "A"))
+    return frames
+
+
+def test_segments_held_for_reassembly_and_rejected_payloads(tshark_evidence, scanner, tmp_path):
+    """What the stock dissectors do that the scanner emulates (scan.cpp
+    Framing, Accept): segments held for a PDU the capture never completes show
+    no payload; a PDU completed later shows at the completing frame; TLS, TNS
+    and UDP SNMP reject what is not theirs; SIP's heuristic takes any method."""
+    import struct
+    sip = b"YAHOOREF sip:someone@10.0.0.9:443;transport=tcp SIP/2.0\r\nContent-Length: 0\r\n\r\n"
+    frames = []
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40001, 5222, [(True, b"\x00\x01WA\x05\x02"), (True, b"\x12\x34")])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40002, 5222, [(True, b"\x00\x01WA\x05\x02"), (True, b"\x00<x/>")])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40003, 88, [(True, struct.pack(">I", 200) + b"\x6a" * 50)])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40004, 389, [(True, b"\x30\x1d\x02\x01\x01\x60" + b"\x00" * 24)])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40005, 5432, [(True, struct.pack(">I", 50) + b"\x00\x03" * 6 + b"x")])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40006, 8333,
+                          [(True, b"\xf9\xbe\xb4\xd9version\0\0\0\0\0" + struct.pack("<I", 100) + b"\0" * 100)])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40007, 443, [(True, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40008, 443, [(True, sip)])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40009, 1521, [(True, b"\x00\x32\x00\x00\x00\x00\x01\x00" + b"A" * 20)])
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40011, 88,
+                          [(True, struct.pack(">I", 60) + b"\x6a" * 30), (True, b"\x6a" * 30)])
+    frames.append(_udp_frame("10.0.0.1", "10.0.0.9", 40010, 161, b"\x30\x1a\x02\x01\x00\x04\x06public" + b"\xa0\x0d" + b"\x00" * 8))
+    path = _write(str(tmp_path / "held.pcap"), frames)
+    r = compare_capture(tshark_evidence, [], path, "held.pcap")
+    assert not r["unexplained"], "\n".join(r["unexplained"])
+    assert r["agree"] == r["total"] == 11
+    rows = {int(x["client"].rsplit(":", 1)[1]): x for x in parse_conv(run_scanner(path)[1])}
+    for port in (40001, 40003, 40004, 40005, 40006):  # held to the end: no payload, no claim
+        assert rows[port]["detected"] == "" and rows[port]["evidence"] == "", rows[port]
+    # Completed by a later segment: XMPP's last byte '>' (a payload, not the
+    # stream header the sniffed port wants as evidence), Kerberos's record.
+    assert rows[40002]["detected"] == "" and rows[40002]["evidence"] == "possible", rows[40002]
+    assert rows[40011]["detected"] == "kerberos", rows[40011]
+    assert rows[40008]["detected"] == "SIP", rows[40008]
+    for port in (40007, 40009, 40010):  # rejected: a payload, no protocol
+        assert rows[port]["detected"] == "", rows[port]
+
+
+def test_sdp_of_a_sip_message_split_over_tcp_segments(tshark_evidence, scanner, tmp_path):
+    """A 200 OK over TCP whose SDP comes in a second segment: Wireshark
+    reassembles it by Content-Length and sets the media up; so does the
+    scanner (sip_message_length), per direction as the plugin keeps the rows."""
+    import struct
+    sdp = b"v=0\r\no=- 1 1 IN IP4 10.0.0.9\r\ns=-\r\nc=IN IP4 10.0.0.9\r\nt=0 0\r\nm=audio 20000 RTP/AVP 0\r\n"
+    invite = (b"INVITE sip:1000@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/TCP 10.0.0.1:40100\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n"
+              b"User-Agent: Cisco-CP8865/14.1\r\nContent-Length: 0\r\n\r\n")
+    ok = (b"SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 10.0.0.1:40100\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n"
+          b"Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n" % len(sdp))
+    frames = _tcp_stream("10.0.0.1", "10.0.0.9", 40100, 5060, [(True, invite), (False, ok + sdp[:20]), (False, sdp[20:])])
+    for i in range(6):  # RTP version 2, PCMU, to the port the SDP announced
+        rtp = struct.pack(">BBHII", 0x80, 0, 100 + i, 160 * i, 0x1234) + b"\xff" * 160
+        frames.append(_udp_frame("10.0.0.1", "10.0.0.9", 30000, 20000, rtp))
+    path = _write(str(tmp_path / "sip-tcp.pcap"), frames)
+    r = compare_capture(tshark_evidence, [], path, "sip-tcp.pcap")
+    assert not r["unexplained"], "\n".join(r["unexplained"])
+    assert r["agree"] == r["total"] == 2
+    rtp_rows = [x for x in parse_conv(run_scanner(path)[1]) if x["transport"] == "udp"]
+    assert len(rtp_rows) == 1 and "set up by SIP" in rtp_rows[0]["evidence_detail"], rtp_rows
+
+
+def test_sip_cut_by_the_snap_length_shows_no_role(tshark_evidence, scanner, tmp_path):
+    """Wireshark's SIP dissector adds no header fields from a datagram the snap
+    length cut, so neither side gives its sender the role its User-Agent shows;
+    the same message whole does."""
+    import struct
+    invite = (b"INVITE sip:1000@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060\r\nCall-ID: c2\r\nCSeq: 1 INVITE\r\n"
+              b"User-Agent: Cisco-SIPGateway/IOS-15.2.4.M10\r\nContent-Length: 0\r\n\r\n")
+    frame = _udp_frame("10.0.0.1", "10.0.0.9", 5060, 5060, invite)
+    for cut, roles in ((40, ""), (0, "Gateway")):
+        path = tmp_path / f"cut{cut}.pcap"
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+            data = frame[:len(frame) - cut]
+            f.write(struct.pack("<IIII", 1000, 0, len(data), len(frame)) + data)
+        r = compare_capture(tshark_evidence, [], str(path), path.name)
+        assert not r["unexplained"] and r["agree"] == r["total"] == 1, r
+        p = subprocess.run([scanner, "--hosts", str(path)], capture_output=True, text=True, check=True)
+        assert {h["address"]: h["roles"] for h in ucstats.hosts(p.stdout)}.get("10.0.0.1", "") == roles, p.stdout
+
+
+def test_pcapng_with_interfaces_of_several_link_types(tshark_evidence, scanner, tmp_path):
+    """libpcap stops at a pcapng interface whose link type is not the first
+    one's; the scanner then reads the file with its own pcapng reader and
+    lists what the plugin lists."""
+    import struct
+
+    def block(kind: int, body: bytes) -> bytes:
+        body += b"\0" * (-len(body) % 4)
+        return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+    sip = b"OPTIONS sip:a@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1\r\nUser-Agent: Cisco-CP8865/14\r\n\r\n"
+    eth = _udp_frame("10.0.0.1", "10.0.0.2", 5062, 5060, sip)
+    sll = b"\x00\x00\x00\x01\x00\x06" + b"\x00" * 8 + b"\x08\x00" + _udp_frame("10.0.0.3", "10.0.0.2", 5064, 5060, sip)[14:]
+    data = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    data += block(1, struct.pack("<HHI", 1, 0, 65535)) + block(1, struct.pack("<HHI", 113, 0, 65535))
+    for i, (itf, pkt) in enumerate(((0, eth), (1, sll), (0, eth))):
+        data += block(6, struct.pack("<IIIII", itf, 0, 1000000 * (i + 1), len(pkt), len(pkt)) + pkt)
+    path = tmp_path / "two-links.pcapng"
+    path.write_bytes(data)
+    p = subprocess.run([scanner, str(path)], capture_output=True, text=True)
+    assert p.returncode == 0 and "cut short" not in p.stderr, p.stderr
+    assert len(parse_conv(p.stdout)) == 2 and "3 frames" in p.stdout, p.stdout
+    r = compare_capture(tshark_evidence, [], str(path), path.name)
+    assert not r["unexplained"] and r["agree"] == r["total"] == 2, r
+    # Cut inside its last block: the frames before it, and the block named.
+    cut = tmp_path / "cut.pcapng"
+    cut.write_bytes(data[:-10])
+    p = subprocess.run([scanner, str(cut)], capture_output=True, text=True)
+    assert p.returncode == 2 and "cut short after frame 2: pcapng file: the block at offset" in p.stderr, p.stderr
+
+
+def test_dtls_heuristic_takes_records_that_fill_the_datagram(tshark_evidence, scanner, tmp_path):
+    import struct
+    record = lambda version, body, claimed=None: (struct.pack(">BHHIHH", 23, version, 1, 0, 12, claimed or len(body))
+                                                  + body)
+    frames = [
+        _udp_frame("10.0.0.1", "10.0.0.9", 40201, 443, record(0x0100, b"\x11" * 40)),  # OpenSSL's DTLS 1.0
+        _udp_frame("10.0.0.1", "10.0.0.9", 40202, 443, record(0xfefd, b"\x22" * 20) + record(0xfefd, b"\x33" * 9)),
+        _udp_frame("10.0.0.1", "10.0.0.9", 40203, 443, record(0xfefd, b"\x44" * 40, claimed=30)),  # does not fill it
+    ]
+    path = _write(str(tmp_path / "dtls.pcap"), frames)
+    r = compare_capture(tshark_evidence, [], path, "dtls.pcap")
+    assert not r["unexplained"] and r["agree"] == r["total"] == 3, r
+    detected = {int(x["client"].rsplit(":", 1)[1]): x["detected"] for x in parse_conv(run_scanner(path)[1])}
+    assert detected == {40201: "dtls", 40202: "dtls", 40203: ""}, detected
+
+
 def test_conversation_cap_is_counted(scanner, tmp_path):
     frames = [_udp_frame("10.0.0.1", "10.0.0.2", 40000 + i, 53, b"\x00" * 12) for i in range(50)]
     f = _write(str(tmp_path / "many.pcap"), frames)
@@ -405,6 +610,13 @@ def test_scanner_fuzzer_bounded(tmp_path):
         frames = _frames(f)[:24]
         blob = bytes([0]) + b"".join(len(x).to_bytes(2, "big") + x for x in frames)
         (seeds / os.path.basename(f)).write_bytes(blob)
+    # And NetXray/NetMon/pcapng files (selector 0xf0 and up) as editcap writes them.
+    editcap = shutil.which("editcap")
+    for fmt in (OTHER_FORMATS + ["pcapng"]) if editcap else []:
+        out = tmp_path / f"seed.{fmt}"
+        subprocess.run([editcap, "-F", fmt, "-r", os.path.join(TEACHING, "sip-phone-call.pcap"), str(out), "1-12"],
+                       check=True, capture_output=True)
+        (seeds / f"file-{fmt}").write_bytes(bytes([0xf0]) + out.read_bytes())
     art = tmp_path / "artifacts"
     art.mkdir()
     p = subprocess.run([os.path.join(build, "fuzz", "fuzz_scan"), "-max_total_time=20", "-rss_limit_mb=4096",

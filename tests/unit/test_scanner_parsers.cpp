@@ -205,3 +205,37 @@ TEST(ScannerPayload, MgcpTftpXmppTlsRas) {
     const uint8_t tpkt[] = {3, 0, 0, 9, 8, 2, 0x12, 0x34, 5, 3, 0, 0, 9};
     EXPECT_EQ(count_tpkt_q931(tpkt, sizeof tpkt), 1);  // the second unit is cut short
 }
+
+TEST(ScannerPayload, SipMessageLengthOverTcp) {
+    auto whole = bytes("SIP/2.0 200 OK\r\nCall-ID: a\r\nContent-Length: 10\r\n\r\nv=0\r\nc=IN4");
+    EXPECT_EQ(sip_message_length(whole.data(), whole.size()), whole.size());
+    // The body not all in yet: the length says how much is to come.
+    EXPECT_EQ(sip_message_length(whole.data(), whole.size() - 4), whole.size());
+    // The compact form "l" (RFC 3261 section 20.14), on a request.
+    auto compact = bytes("INVITE sip:1@10.0.0.2 SIP/2.0\r\nl: 3\r\n\r\nabc");
+    EXPECT_EQ(sip_message_length(compact.data(), compact.size()), compact.size());
+    // Near misses: the header block not ended, a header cut mid-line, no SIP start line.
+    auto open = bytes("SIP/2.0 200 OK\r\nCall-ID: a\r\n");
+    EXPECT_EQ(sip_message_length(open.data(), open.size()), kSipNeedMore);
+    auto cut = bytes("SIP/2.0 200 OK\r\nContent-Len");
+    EXPECT_EQ(sip_message_length(cut.data(), cut.size()), kSipNeedMore);
+    auto body = bytes("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\n");
+    EXPECT_EQ(sip_message_length(body.data(), body.size()), 0u);
+}
+
+TEST(ScannerPackets, VxlanGpeOpensToItsInnerPacket) {
+    // An IPv4 + UDP packet to 4790 carrying VXLAN-GPE (next protocol 1,
+    // IPv4, without the P flag, as arkime's synthetic capture has it).
+    std::vector<uint8_t> inner = ipv4_udp(12345, 53, "query");
+    std::string gpe("\x08\x00\x00\x01\x00\xd4\x31\x00", 8);
+    gpe.append(inner.begin(), inner.end());
+    std::vector<uint8_t> outer = ipv4_udp(40000, 4790, gpe);
+    Packet p;
+    ASSERT_EQ(decode(kLinkRaw, outer.data(), outer.size(), &p), Skip::kNone);
+    EXPECT_EQ(p.dport, 53);
+    EXPECT_EQ(std::string(reinterpret_cast<const char *>(p.payload), p.payload_len), "query");
+    // Near miss: next protocol 4 (NSH) is not opened; the outer packet stays.
+    outer[20 + 8 + 3] = 4;
+    ASSERT_EQ(decode(kLinkRaw, outer.data(), outer.size(), &p), Skip::kNone);
+    EXPECT_EQ(p.dport, 4790);
+}
