@@ -800,6 +800,12 @@ Scanner::Detection Scanner::detect(Conv &c, Packet &p, uint32_t frame) {
         const PortDissector *pd = port_dissector(t, port);
         if (!pd) continue;
         if (t == kUdp && documented_media_port(port)) {
+            // UC signalling first, as the plugin's stand-in on the port (ports.cpp).
+            const int sig = match_any(t, data, len);
+            if (sig >= 0) {
+                d.protocol = protocol_by_key(kSignatures[sig].protocol);
+                return d;
+            }
             Owned o = c.inspect ? rtp_before_owner(*c.inspect, p) : kOwner;
             if (o == kOwnedRtp) d.protocol = protocol_by_key("RTP");
             if (o != kOwner) return d;

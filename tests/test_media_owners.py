@@ -135,3 +135,28 @@ def test_scanner_follows_the_same_rule(tshark, scanner, capture):
     scan = subprocess.run([scanner, "--claims", "port", capture], capture_output=True, text=True, check=True).stdout
     footer = "ciscouc-scan: "  # the scanner's last line: frames and conversations read
     assert [l for l in scan.splitlines() if not l.startswith(footer)] == plugin.splitlines()
+
+
+def test_uc_signalling_on_a_game_port_is_uc(tshark_evidence, scanner, workdir):  # noqa: F811
+    """SIP and MGCP over UDP on Quake's 26000 (inside the RTP range): the strict
+    UC signatures run before the owner; a Quake packet there stays Quake."""
+    cap = pg.Capture()
+    cap.udp("10.21.0.1", 40010, "10.21.0.2", 26000, pg.sip("OPTIONS", "sip:10.21.0.2:26000", "10.21.0.1", 40010))
+    cap.udp("10.21.1.1", 40011, "10.21.1.2", 26000, pg.mgcp("RSIP", 7, "*@gw.example.com", "RM: restart"))
+    cap.udp("10.21.2.1", 40012, "10.21.2.2", 26000, QUAKE_CONNECT)
+    path = cap.write(os.path.join(workdir, "signalling_on_26000.pcap"))
+    rows = tshark_evidence.fields(path, ["frame.protocols", "ciscouc.detected"])
+    assert rows[0]["frame.protocols"].endswith(":udp:sip") and rows[0]["ciscouc.detected"] == "SIP", rows[0]
+    assert rows[1]["frame.protocols"].endswith(":udp:mgcp") and rows[1]["ciscouc.detected"] == "MGCP", rows[1]
+    stock = tshark_evidence.run(["-r", path, "-T", "fields", "-e", "frame.protocols"], plugin=False).stdout.split()
+    assert all(":udp:quake" in p for p in stock), stock  # stock gives all three to Quake
+    assert rows[2]["frame.protocols"] == stock[2] and rows[2]["ciscouc.detected"] != "SIP", rows[2]
+    disabled = tshark_evidence.fields(path, ["frame.protocols"], ["--disable-protocol", "ciscouc"])
+    assert [r["frame.protocols"] for r in disabled] == stock
+    plugin = _conv_rows(tshark_evidence, path, ["-2"])
+    scan = subprocess.run([scanner, path], capture_output=True, text=True, check=True).stdout
+    lines = [l for l in scan.splitlines() if "\t" in l]
+    head = lines[0].split("\t")
+    scanned = {(r["Client"], r["Server"]): r for r in (dict(zip(head, l.split("\t"))) for l in lines[1:])}
+    assert {k: (v["Listener"], v["Detected"], v["Flags"]) for k, v in plugin.items()} == \
+        {k: (v["Listener"], v["Detected"], v["Flags"]) for k, v in scanned.items()}

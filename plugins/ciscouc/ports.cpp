@@ -68,8 +68,11 @@ int dissect_stolen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
     }
     if (owner) {
         if (active && owner->media) {
-            // RTP in a documented RTP range before the game or fieldbus
-            // dissector stock registered there (Quake on 26000, MINT on 24576).
+            // UC signalling (SIP, MGCP, RAS: the strict signatures) and RTP in
+            // a documented RTP range before the game or fieldbus dissector
+            // stock registered there (Quake on 26000, MINT on 24576).
+            if (settings.steal && bytes && hand_off(match_any(t, bytes, len), tvb, pinfo, tree, data))
+                return tvb_captured_length(tvb);
             RtpBeforeOwner v = rtp_before_owner(tvb, pinfo, tree, data);
             if (v == RtpBeforeOwner::kRtp) return tvb_captured_length(tvb);
             if (v == RtpBeforeOwner::kUndecided) mark_undecided(pinfo);
