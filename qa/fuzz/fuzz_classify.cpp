@@ -54,21 +54,37 @@ void check_label(const Label &label, Transport t, uint16_t client, uint16_t serv
                  const Prefs &prefs) {
     // The listener is one of the two ports, or 0 when both are labelled.
     FUZZ_CHECK(label.listener_port == 0 || label.listener_port == client || label.listener_port == server);
-    if (d == Direction::kHandshake) {
-        FUZZ_CHECK(label.direction == Direction::kHandshake);
-        FUZZ_CHECK(label.listener_port == (label.from_transfer ? 0 : server));
+    // A handshake or the payload (a SIP status line, a TFTP request) names the server.
+    const bool known = d == Direction::kHandshake || d == Direction::kPayload;
+    if (known) {
+        FUZZ_CHECK(label.direction == d);
+        FUZZ_CHECK(label.listener_port == server);
     } else {
-        FUZZ_CHECK(label.direction != Direction::kHandshake);
+        FUZZ_CHECK(label.direction != Direction::kHandshake && label.direction != Direction::kPayload);
     }
     if (label.direction == Direction::kUnknown) FUZZ_CHECK(label.listener_port == 0);
+    FUZZ_CHECK(!(label.from_transfer && label.from_ephemeral));
     if (label.from_transfer) {
-        // A transfer leg: no port documented here, rows of the detected
-        // protocol that say "then ephemeral" explain it.
-        FUZZ_CHECK(detected >= 0 && !label.empty() && label.listener_port == 0);
-        FUZZ_CHECK(lookup_port(t, server).empty());
+        // A transfer leg: no specific row documents the port; rows of the
+        // detected protocol that say "then ephemeral" explain it, ahead of
+        // the catch-all ranges the port is in.
+        FUZZ_CHECK(detected >= 0 && !label.empty() && label.listener_port == (known ? server : 0));
         for (const Candidate &c : label.candidates) {
-            FUZZ_CHECK(c.flow < kFlowCount && c.port == server && !c.catch_all && c.detected_match);
+            if (c.catch_all) continue;
+            FUZZ_CHECK(c.flow < kFlowCount && c.port == server && c.detected_match);
             FUZZ_CHECK((kEntries[kFlows[c.flow].entry].flags & kThenEphemeral) && (kFlows[c.flow].transports & t));
+        }
+    }
+    if (label.from_ephemeral) {
+        // A negotiated protocol (H.245) on a port no specific row documents:
+        // the rows whose port the guides give as "ephemeral" explain it.
+        FUZZ_CHECK(detected >= 0 && kProtocols[detected].negotiated);
+        for (const Candidate &c : label.candidates) {
+            if (c.catch_all) continue;
+            bool listed = false;
+            for (size_t i = 0; i < kEphemeralFlowCount; ++i) listed = listed || kEphemeralFlows[i] == c.flow;
+            FUZZ_CHECK(listed && c.port == label.listener_port && c.detected_match);
+            FUZZ_CHECK(entry_has_protocol(kEntries[kFlows[c.flow].entry], detected) && (kFlows[c.flow].transports & t));
         }
     }
     bool any_preferred_specific = false;
@@ -80,7 +96,7 @@ void check_label(const Label &label, Transport t, uint16_t client, uint16_t serv
         const Entry &e = kEntries[kFlows[c.flow].entry];
         FUZZ_CHECK(e.doc < kDocumentCount);
         FUZZ_CHECK(c.port == client || c.port == server);
-        if (label.from_transfer) continue;
+        if (label.from_transfer || label.from_ephemeral) continue;
         if (label.direction != Direction::kUnknown) FUZZ_CHECK(c.port == label.listener_port);
         FUZZ_CHECK(c.catch_all == ((e.flags & kCatchAll) != 0));
         FUZZ_CHECK(c.preferred == (prefs.edition_group >= 0 && kDocuments[e.doc].group == prefs.edition_group));
@@ -94,7 +110,7 @@ void check_label(const Label &label, Transport t, uint16_t client, uint16_t serv
         FUZZ_CHECK(rank(label.candidates[i - 1]) <= rank(label.candidates[i]));
     if (prefs.only_preferred && prefs.edition_group >= 0 && any_preferred_specific)
         for (const Candidate &c : label.candidates) FUZZ_CHECK(c.preferred);
-    if (!prefs.only_preferred && !label.from_transfer) {
+    if (!prefs.only_preferred && !label.from_transfer && !label.from_ephemeral) {
         // Nothing dropped: every flow of the labelled port(s).
         size_t want = 0;
         if (label.direction == Direction::kUnknown) {
@@ -113,7 +129,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const Transport kTransports[] = {kTransportNone, kTcp, kUdp, kUdp};
     Transport t = kTransports[r.at(0) & 3];
     uint16_t client = r.be16(1), server = r.be16(3);
-    Direction d = static_cast<Direction>(r.at(5) % 4);
+    Direction d = static_cast<Direction>(r.at(5) % 6);  // every Direction, kPayload and kProtocol too
     int detected = static_cast<int>(r.at(6) % (kProtocolCount + 1)) - 1;
     Prefs prefs;
     prefs.edition_group = static_cast<int>(r.at(7) % (kEditionGroupCount + 1)) - 1;
