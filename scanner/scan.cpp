@@ -1054,10 +1054,7 @@ void Scanner::orient_by_payload(Conv &c, const Packet &p, int detected, uint32_t
     if (detected == sip) {
         SipMessage m;
         if (!parse_sip(p.payload, p.payload_len, &m) || m.request) return;
-        for (uint16_t f : lookup_port(c.transport, p.dport)) {
-            const Entry &e = kEntries[kFlows[f].entry];
-            if (!(e.flags & kCatchAll) && entry_has_protocol(e, sip)) return;
-        }
+        if (port_documents(c.transport, p.dport, sip)) return;
         if (from_client) std::swap(c.client, c.server);
         c.direction = Direction::kPayload;
     } else if (detected == tftp && c.transport == kUdp) {

@@ -36,15 +36,6 @@ std::string endpoint_key(const address *a, guint16 port, const address *peer) {
     return host_key(a) + "/" + std::to_string(port) + ">" + host_key(peer);
 }
 
-// Does a specific row document `protocol` on this port?
-bool documents(Transport t, guint16 port, int protocol) {
-    for (uint16_t f : lookup_port(t, port)) {
-        const Entry &e = kEntries[kFlows[f].entry];
-        if (!(e.flags & kCatchAll) && entry_has_protocol(e, protocol)) return true;
-    }
-    return false;
-}
-
 void swap_ends(Conversation *c) {
     std::swap(c->client_addr, c->server_addr);
     std::swap(c->client_port, c->server_port);
@@ -62,7 +53,7 @@ bool orient_by_payload(Conversation *c, packet_info *pinfo, proto_tree *tree, in
     const bool from_client = pinfo->srcport == c->client_port && addresses_equal(&pinfo->src, &c->client_addr);
     PayloadSide side = payload_side(tree);
     if (detected == sip && side == PayloadSide::kSipStatus) {
-        if (documents(c->transport, static_cast<guint16>(pinfo->destport), sip)) return false;
+        if (port_documents(c->transport, static_cast<guint16>(pinfo->destport), sip)) return false;
         if (from_client) swap_ends(c);
         c->direction = Direction::kPayload;
         return true;

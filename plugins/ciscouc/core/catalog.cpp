@@ -67,6 +67,14 @@ bool entry_has_protocol(const Entry &e, int p) {
     return false;
 }
 
+bool port_documents(Transport t, uint16_t port, int p) {
+    for (uint16_t f : lookup_port(t, port)) {
+        const Entry &e = kEntries[kFlows[f].entry];
+        if (!(e.flags & kCatchAll) && entry_has_protocol(e, p)) return true;
+    }
+    return false;
+}
+
 bool entry_mentions_wireshark_name(const Entry &e, const char *name) {
     if (!name) return false;
     for (uint16_t i = 0; i < e.proto_count; ++i)

@@ -193,6 +193,8 @@ int protocol_by_wireshark_name(std::string_view name);
 // Does entry `e` document protocol `p` (index), directly or through a
 // Wireshark dissector the two share?
 bool entry_has_protocol(const Entry &e, int p);
+// Does a specific (not catch-all) row document protocol `p` on this port and transport?
+bool port_documents(Transport t, uint16_t port, int p);
 
 // Does any protocol the entry documents list this Wireshark filter name
 // ("t38" for RTP rows)?
