@@ -8,7 +8,7 @@ Generator order: specific rows before catch-all ranges, then the narrower
 range (an exact port before a range), then the newer edition, then the
 guide's position (documents by seed) and the row's position in the tables
 (flows numbered in entry order). classify() in
-plugins/ciscouc/core/classify.cpp sorts on top of it, stably: specific before
+core/classify.cpp sorts on top of it, stably: specific before
 catch-all, then rows documenting the protocol seen in the payload, then the
 preferred edition (ciscouc.edition, none by default). Without payload and
 without a preferred edition the plugin's order is this one.

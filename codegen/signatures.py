@@ -1,6 +1,6 @@
 """Load heuristics/signatures.toml and compile it into C++ tables.
 
-The generated tables are interpreted by plugins/ciscouc/core/signatures.cpp.
+The generated tables are interpreted by core/signatures.cpp.
 Unknown check types, keys or values are errors naming the signature: the
 generator fails hard rather than emit a matcher that silently does nothing.
 """

@@ -64,7 +64,7 @@ struct Held {
     uint32_t next_seq = 0;
     std::string head;
 };
-struct Framing;
+struct Framing;  // stock.h
 
 // Per-conversation inspection state: only while the evidence window is open.
 struct Inspect {

@@ -64,9 +64,12 @@ def plugin_sources(target: dict, folder: str) -> list[str]:
         p = s["path"]
         if "/generated/" in p:
             names.append("generated/" + os.path.basename(p))
-        else:
-            assert p.startswith(folder + "/"), p
+        elif p.startswith(folder + "/"):
             names.append(p[len(folder) + 1:])
+        else:  # the core, core/ of the checkout (an absolute path in both routes)
+            core = os.path.join(os.path.realpath(ROOT), "core")
+            assert os.path.realpath(p).startswith(core + "/"), p
+            names.append("core/" + os.path.relpath(os.path.realpath(p), core))
     return sorted(names)
 
 
