@@ -276,7 +276,29 @@ def build_plugin_tables(voc: dict, heuristics_path: str) -> tuple[str, str]:
         if h["protocol"] not in proto_index:
             fail(f"{where}: unknown protocol '{h['protocol']}'")
 
+    tables = voc.get("tables", {})
+    table_enums = []
+    table_defs = []
+    for name, prefix in (("conversations", "Conv"), ("hosts", "Host")):
+        t = tables.get(name)
+        where = f"{vpath}: [tables.{name}]"
+        if not isinstance(t, dict) or not isinstance(t.get("title"), str) or not isinstance(t.get("columns"), list):
+            fail(f"{where}: needs a title and a list of [title, key] columns")
+        keys = set()
+        for col in t["columns"]:
+            if (not isinstance(col, list) or len(col) != 2 or not all(isinstance(x, str) and x for x in col)
+                    or "\t" in col[0] or not col[1].replace("_", "").isalnum() or col[1] in keys):
+                fail(f"{where}: column {col!r} is not [title, unique lower_case key]")
+            keys.add(col[1])
+        table_enums += [f"// [tables.{name}] columns, in print order.", f"enum class {prefix}Column : uint8_t {{"]
+        table_enums += [f"    kCol{_camel(c[1])} = {i}," for i, c in enumerate(t["columns"])]
+        table_enums += ["};", f"constexpr size_t k{prefix}ColumnCount = {len(t['columns'])};"]
+        table_defs += [f"const char k{prefix}TableTitle[] = {c_str(t['title'])};",
+                       f"const char *const k{prefix}ColumnTitles[] = {{" +
+                       ", ".join(c_str(c[0]) for c in t["columns"]) + "};"]
+
     hdr = ["#pragma once\n", "#include <cstddef>", "#include <cstdint>\n", "namespace ciscouc {\n",
+           *table_enums, "",
            "// Flags in the order of the [flags.NAME] sections; the value is the flag's bit.",
            "enum class Flag : uint8_t {"]
     hdr += [f"    k{_camel(n)} = {i}," for i, n in enumerate(flags)]
@@ -284,8 +306,8 @@ def build_plugin_tables(voc: dict, heuristics_path: str) -> tuple[str, str]:
     hdr += [f"constexpr uint32_t kFlag{_camel(n)} = 1u << {i};" for i, n in enumerate(flags)]
     hdr += [f"constexpr size_t kHeuristicCount = {len(heur)};", "\n}  // namespace ciscouc"]
 
-    w = ['#include "catalog.h"', '#include "flags.h"', '#include "signatures.h"\n', "namespace ciscouc {\n",
-         "const FlagInfo kFlagInfo[] = {"]
+    w = ['#include "catalog.h"', '#include "flags.h"', '#include "signatures.h"', '#include "tables.h"\n',
+         "namespace ciscouc {\n", *table_defs, "", "const FlagInfo kFlagInfo[] = {"]
     for n, f in flags.items():
         w.append(f"    {{{c_str(n)}, {c_str(f['summary'])}, {c_str(f['title'])}, {c_str(f['preference'])}, "
                  f"{FLAG_SEVERITIES[f['severity']]}, {FLAG_GROUPS[f['group']]}}},")

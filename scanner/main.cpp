@@ -2,7 +2,8 @@
 // without Wireshark, with the same pure core as the plugin.
 //
 //   ciscouc-scan [--hosts] [--edition KEY] [--only-preferred] [--claims MODE]
-//                [--language english|original] [--max-conversations N]
+//                [--language english|original] [--allow FILE] [--flag NAME=off]
+//                [--max-conversations N]
 //                [--idle SECONDS] FILE...    ("-" reads standard input)
 //
 // Reads what libpcap reads (pcap, pcapng; gzip-compressed through gzip -dc),
@@ -34,7 +35,8 @@ namespace {
 void usage(FILE *f) {
     fprintf(f,
             "usage: ciscouc-scan [--hosts] [--edition KEY] [--only-preferred] [--claims MODE]\n"
-            "                    [--language english|original] [--max-conversations N] [--idle SECONDS] FILE...\n"
+            "                    [--language english|original] [--allow FILE] [--flag NAME=off]...\n"
+            "                    [--max-conversations N] [--idle SECONDS] FILE...\n"
             "Label the Cisco UC conversations of pcap/pcapng captures (\"-\": standard input).\n"
             "  --hosts              also print the hosts table (roles each host showed)\n"
             "  --edition KEY        preferred edition group (ciscouc.edition):");
@@ -44,6 +46,8 @@ void usage(FILE *f) {
             "  --claims MODE        which documented uses are shown (ciscouc.claims): confirmed (default),\n"
             "                       possible, port\n"
             "  --language L         purposes in english (default) or original (the guide's own language)\n"
+            "  --allow FILE         the site allow-list (the plugin's ciscouc_allowed_ports file: \"tcp\",\"5070\",\"SIP\",\"why\")\n"
+            "  --flag NAME=off      switch a flag off (ciscouc.flag_NAME), NAME one of the -z ciscouc,conv flags\n"
             "  --max-conversations N  conversations tracked per file (default 1000000)\n"
             "  --idle SECONDS       end a conversation's inspection after this much idle capture time (120)\n");
 }
@@ -223,23 +227,48 @@ int main(int argc, char **argv) {
             hosts = true;
         } else if (a == "--edition") {
             const char *key = value("an edition key");
-            opt.prefs.edition_group = edition_by_key(key);
-            if (opt.prefs.edition_group == -2) {
+            opt.settings.prefs.edition_group = edition_by_key(key);
+            if (opt.settings.prefs.edition_group == -2) {
                 fprintf(stderr, "ciscouc-scan: --edition %s: no such edition group\n", key);
                 usage(stderr);
                 return 64;
             }
         } else if (a == "--only-preferred") {
-            opt.prefs.only_preferred = true;
+            opt.settings.prefs.only_preferred = true;
         } else if (a == "--claims") {
             const char *mode = value("confirmed, possible or port");
-            if (std::strcmp(mode, "confirmed") == 0) opt.claims = ciscouc::ClaimsMode::kConfirmed;
-            else if (std::strcmp(mode, "possible") == 0) opt.claims = ciscouc::ClaimsMode::kPossible;
-            else if (std::strcmp(mode, "port") == 0) opt.claims = ciscouc::ClaimsMode::kPort;
+            if (std::strcmp(mode, "confirmed") == 0) opt.settings.claims = ciscouc::ClaimsMode::kConfirmed;
+            else if (std::strcmp(mode, "possible") == 0) opt.settings.claims = ciscouc::ClaimsMode::kPossible;
+            else if (std::strcmp(mode, "port") == 0) opt.settings.claims = ciscouc::ClaimsMode::kPort;
             else {
                 fprintf(stderr, "ciscouc-scan: --claims %s: not confirmed, possible or port\n", mode);
                 return 64;
             }
+        } else if (a == "--allow") {
+            // The plugin's site allow-list file (Wireshark's ciscouc_allowed_ports UAT).
+            const char *path = value("a file");
+            std::string err;
+            if (!opt.allow.load(path, &err)) {
+                fprintf(stderr, "ciscouc-scan: --allow: %s\n", err.c_str());
+                return 64;
+            }
+        } else if (a == "--flag") {
+            // NAME=off|on, as the ciscouc.flag_NAME preference.
+            const std::string spec = value("NAME=off or NAME=on");
+            const size_t eq = spec.find('=');
+            const std::string name = spec.substr(0, eq), state = eq == std::string::npos ? "" : spec.substr(eq + 1);
+            int which = -1;
+            for (int f = 0; f < ciscouc::kFlagCount; ++f)
+                if (name == ciscouc::flag_name(f)) which = f;
+            if (which < 0 || (state != "off" && state != "on")) {
+                fprintf(stderr, "ciscouc-scan: --flag %s: expected NAME=off or NAME=on with NAME one of", spec.c_str());
+                for (int f = 0; f < ciscouc::kFlagCount; ++f) fprintf(stderr, " %s", ciscouc::flag_name(f));
+                fprintf(stderr, "\n");
+                return 64;
+            }
+            const uint32_t bit = ciscouc::flag_bit(ciscouc::flag_at(which));
+            if (state == "off") opt.settings.flags_off |= bit;
+            else opt.settings.flags_off &= ~bit;
         } else if (a == "--language") {
             const char *lang = value("english or original");
             if (std::strcmp(lang, "english") != 0 && std::strcmp(lang, "original") != 0) {

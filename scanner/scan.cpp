@@ -17,16 +17,13 @@
 
 #include "payload.h"
 #include "stock.h"
+#include "tables.h"
 
 namespace ciscouc {
 namespace scan {
 
 namespace {
 
-// Wireshark's per-conversation inspection window (kInspectPackets in
-// plugins/ciscouc/packet-ciscouc.cpp): a conversation's first packets carry
-// the evidence.
-constexpr uint16_t kInspectPackets = 32;
 constexpr size_t kMaxSetups = 65536;
 
 
@@ -43,38 +40,13 @@ int protocol_of_wireshark(const char *name, const char **other) {
     return p;
 }
 
-bool documented_media_port(uint16_t port) {
-    static const int rtp = protocol_by_key("RTP");
-    for (uint16_t f : lookup_port(kUdp, port))
-        if (entry_has_protocol(kEntries[kFlows[f].entry], rtp)) return true;
-    return false;
-}
-
-// The plugin's rtp_before_owner (plugins/ciscouc/heur-ciscouc.cpp), on a UDP
-// port the guides document for RTP that a stock dissector owns: a confirmed
-// run is RTP; while every packet so far may still complete one the packet is
-// payload without a protocol; from the first that is no RTP v2 or breaks its
-// direction's run (or after two runs' worth undecided) the owner's.
-enum Owned : uint8_t { kUndecided = 0, kOwnedRtp = 1, kOwner = 2 };
-Owned rtp_before_owner(Inspect &in, const Packet &p) {
-    RtpHeader rh;
-    if (in.owned == kUndecided) {
-        if (p.payload_len < 12 || !parse_rtp(p.payload, p.payload_len, &rh)) {
-            in.owned = kOwner;
-        } else {
-            if (!in.have_rtp_dir) {
-                in.have_rtp_dir = true;
-                in.rtp_first = Endpoint{p.src, p.sport};
-            }
-            bool forward = p.sport == in.rtp_first.port && p.src == in.rtp_first.addr;
-            if (!(forward ? in.fwd : in.rev).feed(rh) || ++in.owned_packets > 2 * RtpRun::kRtpRunNeeded)
-                in.owned = kOwner;
-            else if (in.fwd.confirmed() || in.rev.confirmed())
-                in.owned = kOwnedRtp;
-        }
+// Is this packet from the first sender the conversation's RTP vote saw?
+bool rtp_forward(Inspect &in, const Packet &p) {
+    if (!in.have_rtp_dir) {
+        in.have_rtp_dir = true;
+        in.rtp_first = Endpoint{p.src, p.sport};
     }
-    if (in.owned == kOwnedRtp) in.rtp_confirmed = true;
-    return static_cast<Owned>(in.owned);
+    return p.sport == in.rtp_first.port && p.src == in.rtp_first.addr;
 }
 
 bool endpoint_less(const Endpoint &x, const Endpoint &y) {
@@ -115,7 +87,11 @@ size_t Scanner::EndpointHash::operator()(const Endpoint &e) const {
     return static_cast<size_t>(h);
 }
 
-Scanner::Scanner(const Options &o) : opt_(o) {}
+Scanner::Scanner(const Options &o) : opt_(o), pipe_(o.settings, hosts_) {
+    Settings s = opt_.settings;
+    s.allow = opt_.allow.size() ? &opt_.allow : nullptr;
+    pipe_.set_settings(s);
+}
 
 std::string Scanner::address_text(const Address &a) const {
     char buf[INET6_ADDRSTRLEN];
@@ -223,22 +199,20 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
     index_.emplace(k, idx);
     convs_.emplace_back();
     Conv &c = convs_.back();
-    c.transport = p.transport == 6 ? kTcp : kUdp;
+    const Transport t = p.transport == 6 ? kTcp : kUdp;
     c.first_src = c.client = s;
     c.first_dst = c.server = d;
-    c.direction = c.transport == kUdp ? Direction::kFirstPacket : Direction::kUnknown;
+    Direction direction = t == kUdp ? Direction::kFirstPacket : Direction::kUnknown;
     // Wireshark's TCP dissector remembers the server port from SYN (its
     // destination) or SYN-ACK (its source): tcp_analysis::server_port.
-    if (c.transport == kTcp && (p.tcp_flags & kSyn)) {
-        c.direction = Direction::kHandshake;
+    if (t == kTcp && (p.tcp_flags & kSyn)) {
+        direction = Direction::kHandshake;
         if (p.tcp_flags & kAck) std::swap(c.client, c.server);
     }
-    c.same_host = p.src == p.dst;
     c.signalled = k.directed;
-    c.have_seq[0] = c.transport == kTcp;
+    c.have_seq[0] = t == kTcp;
     c.base_seq[0] = p.tcp_seq;
     c.first = ts;
-    c.first_frame = frame;
     // Media or a transfer leg that signalling announced earlier. The plugin
     // reads the setup the RTP dissector shows (rtp.setup-frame), which RTP
     // looks up by the packet's destination first (get_conv_info in
@@ -252,17 +226,15 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
         auto a = setups_.find(s), b = setups_.find(d);
         source_first = a != setups_.end() && (b == setups_.end() || a->second.frame < b->second.frame);
     }
+    MediaSetup media;
     for (const Endpoint &e : {source_first ? s : d, source_first ? d : s}) {
         auto su = setups_.find(e);
         if (su != setups_.end() && su->second.frame < frame && su->second.leg != Leg::kTransfer) {
-            if (su->second.leg == Leg::kRtp) {
-                c.media_protocol = su->second.protocol;
-                c.media_frame = su->second.frame;
-            }
+            if (su->second.leg == Leg::kRtp) media = MediaSetup{su->second.protocol, su->second.frame};
             break;
         }
     }
-    relabel(c, frame);
+    keep(c, pipe_.open(&c, keys(c), t, c.client.port, c.server.port, direction, p.src == p.dst, frame, media));
     return idx;
 }
 
@@ -355,8 +327,8 @@ bool Scanner::sip_stream(Conv &c, const Packet &p, const uint8_t **data, size_t 
     return true;
 }
 
-Scanner::Detection Scanner::detect(Conv &c, Packet &p, uint32_t frame) {
-    Detection d;
+Scanner::StockDetection Scanner::detect(Conv &c, Packet &p, uint32_t frame) {
+    StockDetection d;
     if (p.payload_len == 0) return d;
     d.payload = true;
     const Transport t = c.transport;
@@ -389,17 +361,8 @@ Scanner::Detection Scanner::detect(Conv &c, Packet &p, uint32_t frame) {
     }
     // 2. Ports ciscouc stands in front of: a sniffed port records evidence;
     //    a stolen port hands a matching payload to the signature's dissector.
-    int evidence = -1;
-    for (size_t i = 0; i < kStealPortCount; ++i) {
-        const StealPort &sp = kStealPorts[i];
-        if (sp.transport != t) continue;
-        bool on = (p.dport >= sp.lo && p.dport <= sp.hi) || (p.sport >= sp.lo && p.sport <= sp.hi);
-        if (!on) continue;
-        if (!match_signature(kSignatures[sp.signature], data, len)) continue;
-        evidence = protocol_by_key(kSignatures[sp.signature].protocol);
-        break;
-    }
-    if (evidence >= 0) {
+    if (const int sp = steal_port(t, p.sport, p.dport, data, len); sp >= 0) {
+        const int evidence = kSignatures[kStealPorts[sp].signature].protocol_index;
         d.protocol = evidence;
         d.tls = kProtocols[evidence].secure;
         return d;
@@ -425,9 +388,14 @@ Scanner::Detection Scanner::detect(Conv &c, Packet &p, uint32_t frame) {
                 d.protocol = protocol_by_key(kSignatures[sig].protocol);
                 return d;
             }
-            Owned o = c.inspect ? rtp_before_owner(*c.inspect, p) : kOwner;
-            if (o == kOwnedRtp) d.protocol = protocol_by_key("RTP");
-            if (o != kOwner) return d;
+            RtpBeforeOwner o = RtpBeforeOwner::kOwner;
+            if (c.inspect) {
+                RtpHeader rh;
+                const bool rtp = p.payload_len >= 12 && parse_rtp(p.payload, p.payload_len, &rh);
+                o = c.inspect->rtp.before_owner(rtp ? &rh : nullptr, rtp && rtp_forward(*c.inspect, p), frame);
+            }
+            if (o == RtpBeforeOwner::kRtp) d.protocol = kProtocolRtp;
+            if (o != RtpBeforeOwner::kOwner) return d;
         }
         if (pd->accept == Accept::kSignature && !signature_matches(t, pd->signature_protocol, false, data, len)) continue;
         if (!accepts(pd->accept, data, len)) continue;
@@ -466,18 +434,7 @@ Scanner::Detection Scanner::detect(Conv &c, Packet &p, uint32_t frame) {
     RtpHeader rh;
     if (t == kUdp && (documented_media_port(p.sport) || documented_media_port(p.dport)) && len >= 12 &&
         parse_rtp(data, len, &rh) && c.inspect) {
-        Inspect &in = *c.inspect;
-        if (!in.have_rtp_dir) {
-            in.have_rtp_dir = true;
-            in.rtp_first = Endpoint{p.src, p.sport};
-        }
-        bool forward = p.sport == in.rtp_first.port && p.src == in.rtp_first.addr;
-        RtpRun &run = forward ? in.fwd : in.rev;
-        run.feed(rh);
-        if (run.confirmed() || in.rtp_confirmed) {
-            in.rtp_confirmed = true;
-            d.protocol = protocol_by_key("RTP");
-        }
+        if (c.inspect->rtp.heuristic(rh, rtp_forward(*c.inspect, p), frame)) d.protocol = kProtocolRtp;
     }
     return d;
 }
@@ -532,65 +489,19 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
     if (o.any()) hosts_.apply(o, sender, receiver, frame);
 }
 
-// The plugin's relabel() (plugins/ciscouc/conversation.cpp), step for step.
-void Scanner::relabel(Conv &c, uint32_t frame) {
-    Label first = classify(c.transport, c.client.port, c.server.port, c.direction, c.detected, opt_.prefs);
-    auto listener_of = [&](uint16_t port) -> const Endpoint * {
-        return port == 0 ? nullptr : port == c.server.port ? &c.server : &c.client;
-    };
-    // The listener of UC signalling documented to a Unified CM is one.
-    static const int unified_cm = role_by_key("unified_cm");
-    if (const Endpoint *l = listener_of(first.listener_port); l && label_shows_unified_cm(first, c.detected))
-        hosts_.add(address_text(l->addr), unified_cm, c.detected, frame);
-    c.client_roles = hosts_.roles(address_text(c.client.addr));
-    c.server_roles = hosts_.roles(address_text(c.server.addr));
-    c.roles_generation = hosts_.generation();
-    EvidenceInput ev;
-    ev.transport = c.transport;
-    ev.client_port = c.client.port;
-    ev.server_port = c.server.port;
-    ev.client_roles = c.client_roles;
-    ev.server_roles = c.server_roles;
-    ev.detected = c.detected;
-    ev.detected_other = c.detected_other;
-    ev.seen = c.seen;
-    ev.payload_seen = c.payload_seen;
-    ev.payload_frame = c.payload_frame;
-    ev.media_protocol = c.media_protocol;
-    ev.media_frame = c.media_frame;
-    const Verdict v = weigh(std::move(first), c.direction, ev, opt_.prefs, opt_.claims);
-    c.cand = v.label.candidates;
-    c.claim = v.as.claim;
-    c.evidence_detail = v.detail;
-    c.label_frame = frame;
-    c.listener_port = v.label.listener_port;
-    const Endpoint *listener = listener_of(v.label.listener_port);
-    FlagInput in;
-    in.transport = c.transport;
-    in.client_port = c.client.port;
-    in.server_port = c.server.port;
-    in.label = &v.flag_label(opt_.claims);
-    in.detected = c.detected;
-    in.detected_other = c.detected_other;
-    in.seen = c.seen;
-    in.tls_seen = c.tls_seen;
-    in.payload_seen = c.payload_seen;
-    in.listener_is_unified_cm = listener && (hosts_.roles(address_text(listener->addr)) & role_bit(unified_cm));
-    in.same_host = c.same_host;
-    in.prefs = opt_.prefs;
-    FlagResult r = evaluate_flags(in);
-    c.flags = r.flags;
-    c.nr_pending = r.not_recommended_pending;
+HostKeys Scanner::keys(const Conv &c) const { return HostKeys{address_text(c.client.addr), address_text(c.server.addr)}; }
+
+// What the core's relabel decided that the scanner shows: the rows and the
+// evidence detail (the rest is in the conversation's ConvState).
+void Scanner::keep(Conv &c, const Relabel &r) {
+    if (r.swapped) std::swap(c.client, c.server);
+    if (!r.done) return;
+    c.cand = r.verdict.label.candidates;
+    c.evidence_detail = r.verdict.detail;
 }
 
-// conversation_refresh(): relabel when a host showed a new role since.
 void Scanner::refresh(Conv &c) {
-    if (c.roles_generation == hosts_.generation()) return;
-    if (hosts_.roles(address_text(c.client.addr)) != c.client_roles ||
-        hosts_.roles(address_text(c.server.addr)) != c.server_roles)
-        relabel(c, c.label_frame);
-    else
-        c.roles_generation = hosts_.generation();
+    if (c.roles_generation != hosts_.generation()) keep(c, pipe_.refresh(&c, keys(c)));
 }
 
 void Scanner::finish() {
@@ -623,68 +534,58 @@ void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *dat
     c.packets++;
     c.bytes += wirelen;
     if (!c.inspect) touch(idx, ts);  // expired by the sweep just now: it is live again
-    bool inspect = c.inspected < kInspectPackets || c.nr_pending;
+    const bool inspect = Pipeline::begin_inspection(&c);
     if (!inspect && c.signalling < 0) {
         refresh(c);
         return;
     }
-    if (inspect) ++c.inspected;
-    Detection d = detect(c, p, frame);
-    static const int h225 = protocol_by_key("H.225"), ras = protocol_by_key("RAS"), sip = protocol_by_key("SIP"),
-                     sccp = protocol_by_key("SCCP"), mgcp = protocol_by_key("MGCP");
-    if (c.transport == kUdp && d.protocol == h225) d.protocol = ras;
-    if (d.held) {
+    const StockDetection sd = detect(c, p, frame);
+    if (sd.held) {
         refresh(c);
         return;
     }
-    if (!inspect) {
-        observe_and_refresh(c, p, frame, d.protocol);
-        return;
+    // The stack as the plugin sees it: the protocol (after the vocabulary's
+    // [transport_remap], as the UC fields show it: RAS, not H.225, over UDP)
+    // and what it carries.
+    Detection d;
+    d.protocol = remap_protocol(c.transport, sd.protocol);
+    d.other = sd.other;
+    d.seen.add(d.protocol);
+    d.seen.add(sd.carried);
+    d.tls = sd.tls;
+    d.payload = sd.payload;
+    if (inspect) {
+        PayloadSides s;
+        const bool orient = Pipeline::needs_orientation(c, d);
+        if (orient) s = sides(c, p, d.protocol, frame);
+        HostKeys k = keys(c);
+        keep(c, pipe_.inspect(&c, &k, d, orient ? &s : nullptr, MediaSetup(), frame));
+        static const int sip = protocol_by_key("SIP"), sccp = protocol_by_key("SCCP"), mgcp = protocol_by_key("MGCP");
+        if (c.signalling < 0 && (c.detected == sip || c.detected == sccp || c.detected == mgcp)) c.signalling = c.detected;
     }
-    bool changed = false;
-    if (d.any() && c.detected < 0 && !c.detected_other) {
-        c.detected = d.protocol;
-        c.detected_other = d.other;
-        c.payload_frame = frame;
-        if (d.protocol == sip || d.protocol == sccp || d.protocol == mgcp) c.signalling = d.protocol;
-        orient_by_payload(c, p, d.protocol, frame);
-        changed = true;
-    }
-    for (int seen : {d.protocol, d.carried}) {
-        if (seen >= 0 && !c.seen.has(seen)) {
-            c.seen.add(seen);
-            changed = true;
-        }
-    }
-    if (d.tls && !c.tls_seen) c.tls_seen = changed = true;
-    if (d.payload && !c.payload_seen) c.payload_seen = changed = true;
-    if (changed) relabel(c, frame);
     observe_and_refresh(c, p, frame, d.protocol);
 }
 
-// No handshake: the payload says which side serves, as the plugin's
-// orient_by_payload (plugins/ciscouc/conversation.cpp): a SIP status line
-// comes from the side that received the request unless the receiver's port
-// documents SIP; a TFTP transfer leg is served by the host its requester asked.
-void Scanner::orient_by_payload(Conv &c, const Packet &p, int detected, uint32_t frame) {
-    if (c.direction == Direction::kHandshake || c.direction == Direction::kPayload) return;
+// No handshake: what the first payload says about which side serves (the
+// core's Pipeline decides): a SIP status line, or a TFTP transfer leg whose
+// request came from one of the conversation's ends.
+PayloadSides Scanner::sides(const Conv &c, const Packet &p, int detected, uint32_t frame) const {
     static const int sip = protocol_by_key("SIP"), tftp = protocol_by_key("TFTP");
-    const bool from_client = p.src == c.client.addr && p.sport == c.client.port;
+    PayloadSides s;
+    s.from_client = p.src == c.client.addr && p.sport == c.client.port;
+    s.dst_port = p.dport;
     if (detected == sip) {
         SipMessage m;
-        if (!parse_sip(p.payload, p.payload_len, &m) || m.request) return;
-        if (port_documents(c.transport, p.dport, sip)) return;
-        if (from_client) std::swap(c.client, c.server);
-        c.direction = Direction::kPayload;
+        s.sip_status = parse_sip(p.payload, p.payload_len, &m) && !m.request;
     } else if (detected == tftp && c.transport == kUdp) {
-        for (bool client_asked : {true, false}) {
-            auto su = setups_.find(client_asked ? c.client : c.server);
-            if (su == setups_.end() || su->second.leg != Leg::kTransfer || su->second.frame >= frame) continue;
-            if (!client_asked) std::swap(c.client, c.server);
-            c.direction = Direction::kPayload;
-            return;
-        }
+        auto asked = [&](const Endpoint &e) {
+            auto su = setups_.find(e);
+            return su != setups_.end() && su->second.leg == Leg::kTransfer && su->second.frame < frame;
+        };
+        s.tftp_asked_from_client = asked(c.client);
+        s.tftp_asked_from_server = !s.tftp_asked_from_client && asked(c.server);
     }
+    return s;
 }
 
 // The plugin's order after inspection (dissect_post): the UC fields show the
@@ -696,46 +597,33 @@ void Scanner::observe_and_refresh(Conv &c, const Packet &p, uint32_t frame, int 
     refresh(c);
 }
 
-// ---- Output.
-
-namespace {
-
-std::string endpoint_text(const std::string &addr, const Endpoint &e) {
-    return (e.addr.family == 6 ? "[" + addr + "]" : addr) + ":" + std::to_string(e.port);
-}
-
-}  // namespace
+// ---- Output: the core's tables (core/tables.h), as the plugin writes them.
 
 void Scanner::print_conversations(FILE *out) const {
-    fprintf(out, "================================================================================\n");
-    fprintf(out, "Cisco UC conversations (ciscouc): %zu\n", convs_.size());
-    fprintf(out, "Client\tServer\tTransport\tListener\tPackets\tBytes\tFirst\tLast\tDetected\tFlags\tProduct\tEntry\t"
-                 "Purpose\tOther uses\tEvidence\tEvidence detail\tClient role\tServer role\n");
+    write_conversations_header(out, convs_.size());
     for (const Conv &c : convs_) {
-        // Orient the row so that the listener is on the right (conv_packet in stats.cpp).
-        Endpoint client = c.first_src, server = c.first_dst;
-        if (c.listener_port && c.listener_port == c.first_src.port && c.listener_port != c.first_dst.port)
-            std::swap(client, server);
+        // The listener on the right (the plugin's -z ciscouc,conv turns its row likewise).
+        const bool turn = listener_first(c.listener_port, c.first_src.port, c.first_dst.port);
+        const Endpoint &client = turn ? c.first_dst : c.first_src, &server = turn ? c.first_src : c.first_dst;
         const std::string ca = address_text(client.addr), sa = address_text(server.addr);
-        const char *product = "", *entry = "";
-        std::string purpose;
-        const size_t n = c.cand.size();
-        if (n) {
-            const Entry &e = kEntries[kFlows[c.cand.front().flow].entry];
-            product = e.product;
-            entry = e.id;
-            purpose = std::string(c.cand.front().catch_all ? "(catch-all range) " : "") +
-                      (opt_.original_language ? e.purpose_original : e.purpose);
-        }
-        fprintf(out, "%s\t%s\t%s\t%u\t%" PRIu64 "\t%" PRIu64 "\t%.6f\t%.6f\t%s\t%s\t%s\t%s\t%s\t%zu\t%s\t%s\t%s\t%s\n",
-                endpoint_text(ca, client).c_str(), endpoint_text(sa, server).c_str(),
-                c.transport == kTcp ? "tcp" : "udp", c.listener_port, c.packets, c.bytes, c.first - capture_start_,
-                c.last - capture_start_,
-                c.detected >= 0 ? kProtocols[c.detected].key : c.detected_other ? c.detected_other : "",
-                flag_list(c.flags).c_str(), product, entry, purpose.c_str(), n ? n - 1 : 0, claim_text(c.claim),
-                c.evidence_detail.c_str(), role_names(hosts_.roles(ca)).c_str(), role_names(hosts_.roles(sa)).c_str());
+        ConvRow r;
+        r.client = endpoint_text(ca, client.addr.family == 6, client.port);
+        r.server = endpoint_text(sa, server.addr.family == 6, server.port);
+        r.transport = c.transport;
+        r.listener = c.listener_port;
+        r.packets = c.packets;
+        r.bytes = c.bytes;
+        r.first = c.first - capture_start_;
+        r.last = c.last - capture_start_;
+        r.state = &c;
+        r.cand = c.cand.data();
+        r.cand_count = c.cand.size();
+        r.evidence_detail = c.evidence_detail.c_str();
+        r.client_roles = hosts_.roles(ca);
+        r.server_roles = hosts_.roles(sa);
+        write_conversation(out, r, opt_.original_language);
     }
-    fprintf(out, "================================================================================\n");
+    write_table_end(out);
 }
 
 void Scanner::print_hosts(FILE *out) const {
@@ -751,13 +639,7 @@ void Scanner::print_hosts(FILE *out) const {
             if (it != conversations.end()) ++it->second;
         }
     }
-    fprintf(out, "================================================================================\n");
-    fprintf(out, "Cisco UC hosts (ciscouc): %zu\n", hosts_.hosts().size());
-    fprintf(out, "Address\tRoles\tEvidence\tConversations\n");
-    for (const HostTable::Host &h : hosts_.hosts())
-        fprintf(out, "%s\t%s\t%s\t%u\n", h.address.c_str(), role_names(h.roles).c_str(),
-                HostTable::proofs_text(h).c_str(), conversations[h.address]);
-    fprintf(out, "================================================================================\n");
+    write_hosts(out, hosts_, [&](const std::string &a) { return conversations[a]; });
 }
 
 void Scanner::print_footer(FILE *out, const char *name) const {

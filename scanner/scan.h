@@ -12,20 +12,18 @@
 #include <vector>
 
 #include "catalog.h"
-#include "classify.h"
-#include "evidence.h"
-#include "flags.h"
-#include "rtp.h"
-#include "signatures.h"
 #include "packet.h"
+#include "pipeline.h"
 #include "roles.h"
 
 namespace ciscouc {
 namespace scan {
 
 struct Options {
-    Prefs prefs;
-    ClaimsMode claims = ClaimsMode::kConfirmed;  // the ciscouc.claims preference (plugin default)
+    // The plugin's preferences (ciscouc.edition, only_preferred, claims, the
+    // flag switches; its allow-list when allow is set).
+    Settings settings;
+    AllowList allow;                             // --allow FILE: the site allow-list
     bool original_language = false;              // ciscouc.language: the guide's own purpose text
     // Conversations tracked per capture; packets of further conversations are
     // counted as dropped and reported.
@@ -76,43 +74,22 @@ struct Inspect {
     // its Content-Length is in, as Wireshark's SIP dissector reassembles it.
     std::string sip[2];
     bool have_rtp_dir = false;
-    Endpoint rtp_first;  // the first sender the RTP heuristic saw
-    RtpRun fwd, rev;
-    bool rtp_confirmed = false;
-    uint8_t owned = 0;          // on a media port a stock dissector owns: 0 undecided, 1 RTP, 2 the owner's
-    uint8_t owned_packets = 0;  // packets fed there while undecided
+    Endpoint rtp_first;  // the first sender the RTP vote saw
+    RtpVote rtp;         // RTP runs, and the vote on a media port a stock dissector owns
     uint32_t prev = UINT32_MAX, next = UINT32_MAX;  // idle list (conversation indices)
 };
 
-struct Conv {
-    Transport transport = kTransportNone;
+// A conversation: the core's evidence and label (ConvState, labelled by the
+// core's Pipeline) and what the scanner itself keeps: its endpoints, counts,
+// the rows and text the label shows, and TCP and inspection state.
+struct Conv : ConvState {
     Endpoint first_src, first_dst;   // the first packet's sender and receiver
-    Endpoint client, server;         // as classified (handshake may swap)
-    Direction direction = Direction::kUnknown;
-    bool same_host = false;
+    Endpoint client, server;         // as classified (handshake or payload may swap)
     bool signalled = false;  // UDP: in the conversation an announcement of media made (ConvKey::directed)
     uint64_t packets = 0, bytes = 0;
     double first = 0, last = 0;
-    uint32_t first_frame = 0;
-    // Evidence, as the plugin's ConvState keeps it.
-    int detected = -1;
-    const char *detected_other = nullptr;
-    ProtocolSet seen;
-    bool tls_seen = false, payload_seen = false;
-    uint32_t payload_frame = 0;
-    int media_protocol = -1;
-    uint32_t media_frame = 0;
-    uint16_t inspected = 0;
-    uint16_t listener_port = 0;
-    // The label as the plugin's relabel() leaves it (core/evidence.h weigh).
-    std::vector<Candidate> cand;  // the rows left, in evidence order
-    Claim claim = Claim::kNone;
+    std::vector<Candidate> cand;  // the rows the label shows, in evidence order
     std::string evidence_detail;
-    uint32_t label_frame = 0;                    // the frame of the last relabel
-    RoleSet client_roles = 0, server_roles = 0;  // the hosts' roles when last labelled
-    uint32_t roles_generation = 0;               // hosts_.generation() then
-    uint32_t flags = 0;
-    bool nr_pending = false;
     bool have_seq[2] = {false, false};  // TCP: the first sequence number from first_src [0] and first_dst [1]
     uint32_t base_seq[2] = {0, 0};
     int signalling = -1;  // SIP, SCCP or MGCP: its later packets still announce media and roles
@@ -151,7 +128,9 @@ public:
     const HostTable &hosts() const { return hosts_; }
 
 private:
-    struct Detection {
+    // What the scanner's model of stock Wireshark (stock.h) decides a packet's
+    // payload is, before it becomes the core's Detection.
+    struct StockDetection {
         int protocol = -1;
         const char *other = nullptr;
         int carried = -1;  // a vocabulary protocol inside the first one (SMB in NetBIOS)
@@ -174,14 +153,15 @@ private:
     };
 
     uint32_t conversation(const Packet &p, uint32_t frame, double ts, bool *created);
-    Detection detect(Conv &c, Packet &p, uint32_t frame);
+    StockDetection detect(Conv &c, Packet &p, uint32_t frame);
     bool held(Conv &c, const Packet &p, const Framing &f, const uint8_t **data, size_t *len);
     bool sip_stream(Conv &c, const Packet &p, const uint8_t **data, size_t *len);
     void observe(Conv &c, const Packet &p, uint32_t frame, int protocol);
     void announce(const Address &a, uint16_t port, int protocol, uint32_t frame, Leg leg);
-    void relabel(Conv &c, uint32_t frame);
+    HostKeys keys(const Conv &c) const;
+    void keep(Conv &c, const Relabel &r);
     void refresh(Conv &c);
-    void orient_by_payload(Conv &c, const Packet &p, int detected, uint32_t frame);
+    PayloadSides sides(const Conv &c, const Packet &p, int detected, uint32_t frame) const;
     void observe_and_refresh(Conv &c, const Packet &p, uint32_t frame, int detected);
     void touch(uint32_t idx, double ts);
     void unlink(uint32_t idx);
@@ -194,6 +174,7 @@ private:
     std::unordered_map<ConvKey, uint32_t, ConvKeyHash> index_;
     std::unordered_map<Endpoint, Setup, EndpointHash, EndpointEq> setups_;
     HostTable hosts_;
+    Pipeline pipe_;  // the core's labelling, over hosts_
     Counters n_;
     double capture_start_ = 0;
     bool started_ = false;

@@ -11,17 +11,23 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tomllib
 
-CONV_TITLE = "Cisco UC conversations (ciscouc)"
-HOSTS_TITLE = "Cisco UC hosts (ciscouc)"
-# Column titles as the plugin prints them -> output keys. Unlisted titles become
-# snake_case ("Evidence detail" -> evidence_detail).
-KEY_NAMES = {"Listener": "listener_port"}
+# The tables' titles and columns, defined once in catalog/vocabulary.toml
+# [tables.*] (the core's table writer prints them from the same data).
+with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "catalog", "vocabulary.toml"),
+          "rb") as _f:
+    _TABLES = tomllib.load(_f)["tables"]
+CONV_TITLE = _TABLES["conversations"]["title"]
+HOSTS_TITLE = _TABLES["hosts"]["title"]
+# Column titles as the tables print them -> output keys. Titles of an older or
+# newer plugin that the vocabulary does not list become snake_case
+# ("Evidence detail" -> evidence_detail).
+KEY_NAMES = {title: key for t in _TABLES.values() for title, key in t["columns"]}
 # The conversation columns every output carries, in this order, even when the
 # plugin does not print them yet (empty then).
-CONV_KEYS = ["client", "server", "transport", "listener_port", "packets", "bytes", "first", "last", "detected",
-             "flags", "product", "entry", "purpose", "other_uses", "evidence", "evidence_detail", "client_role",
-             "server_role"]
+CONV_KEYS = [key for _, key in _TABLES["conversations"]["columns"]]
+HOSTS_KEYS = [key for _, key in _TABLES["hosts"]["columns"]]
 LANGUAGE_PREF = {"english": "ciscouc.language:english", "original": "ciscouc.language:original"}
 # tshark's warning when started as root; it says nothing about the capture.
 ROOT_NOTICE = re.compile(r'^\s*Running as user "[^"]*" and group "[^"]*"\. This could be dangerous\.\s*$')

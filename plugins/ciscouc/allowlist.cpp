@@ -47,53 +47,37 @@ void allow_free(void *r) {
     g_free(a->comment);
 }
 
-bool parse_range(const char *text, guint *lo, guint *hi) {
-    if (!text) return false;
-    char *end = nullptr;
-    unsigned long a = strtoul(text, &end, 10);
-    if (end == text || a > 65535) return false;
-    unsigned long b = a;
-    if (*end == '-') {
-        const char *p = end + 1;
-        b = strtoul(p, &end, 10);
-        if (end == p || b > 65535 || b < a) return false;
-    }
-    if (*end != '\0') return false;
-    *lo = static_cast<guint>(a);
-    *hi = static_cast<guint>(b);
-    return true;
-}
-
+// Checked and parsed by the core's rule (AllowList::parse), so the UAT and
+// ciscouc-scan --allow read the same records the same way.
 ciscouc_uat_bool allow_update(void *r, char **err) {
     auto *a = static_cast<AllowRecord *>(r);
-    if (!a->transport || (strcmp(a->transport, "tcp") != 0 && strcmp(a->transport, "udp") != 0)) {
-        *err = g_strdup("Transport must be tcp or udp");
+    AllowRule rule;
+    std::string why = AllowList::parse(a->transport, a->ports, a->protocol, &rule);
+    if (!why.empty()) {
+        *err = g_strdup(why.c_str());
         return FALSE;
     }
-    a->parsed_transport = strcmp(a->transport, "tcp") == 0 ? kTcp : kUdp;
-    if (!parse_range(a->ports, &a->lo, &a->hi)) {
-        *err = g_strdup_printf("Ports '%s' must be N or N-M (0-65535)", a->ports ? a->ports : "");
-        return FALSE;
-    }
-    a->parsed_protocol = a->protocol ? protocol_by_key(a->protocol) : -1;
-    if (a->parsed_protocol < 0) {
-        *err = g_strdup_printf("Unknown protocol '%s' (use a catalog protocol such as SIP, SCCP, MGCP)",
-                               a->protocol ? a->protocol : "");
-        return FALSE;
-    }
+    a->parsed_transport = rule.transport;
+    a->lo = rule.lo;
+    a->hi = rule.hi;
+    a->parsed_protocol = rule.protocol;
     return TRUE;
+}
+
+AllowList allow_list;
+
+void allow_post_update() {
+    allow_list.clear();
+    for (guint i = 0; i < allow_count; ++i) {
+        const AllowRecord &a = allow_records[i];
+        allow_list.add(AllowRule{a.parsed_transport, static_cast<uint16_t>(a.lo), static_cast<uint16_t>(a.hi),
+                                 a.parsed_protocol});
+    }
 }
 
 }  // namespace
 
-bool site_allows(Transport t, guint port, int protocol) {
-    if (protocol < 0) return false;
-    for (guint i = 0; i < allow_count; ++i) {
-        const AllowRecord &a = allow_records[i];
-        if (a.parsed_transport == t && port >= a.lo && port <= a.hi && a.parsed_protocol == protocol) return true;
-    }
-    return false;
-}
+const AllowList *site_allow_list() { return allow_list.size() ? &allow_list : nullptr; }
 
 void register_allowlist(module_t *m) {
     static uat_field_t allow_fields[] = {
@@ -104,7 +88,7 @@ void register_allowlist(module_t *m) {
         UAT_END_FIELDS};
     uat_t *allow = uat_new("ciscouc site allow-list", sizeof(AllowRecord), "ciscouc_allowed_ports", TRUE,
                            &allow_records, &allow_count, UAT_AFFECTS_DISSECTION, nullptr, allow_copy, allow_update,
-                           allow_free, nullptr, nullptr, allow_fields);
+                           allow_free, allow_post_update, nullptr, allow_fields);
     prefs_register_uat_preference(m, "allowed_ports", "Site allow-list",
                                   "Ports where this site runs a UC protocol on purpose (silences unexpected_port)",
                                   allow);

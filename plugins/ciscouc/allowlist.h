@@ -9,8 +9,9 @@ namespace epan {
 
 // Registers the UAT and its preference in module m.
 void register_allowlist(module_t *m);
-// Does the allow-list cover this transport, port and protocol (index)?
-bool site_allows(Transport t, guint port, int protocol);
+// The allow-list as the core reads it (core/pipeline.h AllowList), rebuilt
+// whenever the UAT changes.
+const AllowList *site_allow_list();
 
 }  // namespace epan
 }  // namespace ciscouc

@@ -30,11 +30,8 @@ heur_dtbl_entry_t *rtp_heuristic;  // ciscouc_rtp_udp, to honour its enabled sta
 struct RtpRuns {
     address first_src;  // the direction is the sender: address and port
     guint32 first_src_port;
-    RtpRun fwd, rev;
     bool announced;  // the stream was set up with rtp_add_address
-    guint32 fed_frame;  // the last frame fed (a port's owner and the heuristic may both see one)
-    RtpBeforeOwner owned;  // on a media port a stock dissector owns: rtp_before_owner's decision
-    guint8 owned_packets;  // packets fed there while undecided
+    RtpVote vote;    // the core's runs and RTP-before-owner vote
 };
 wmem_map_t *rtp_runs = nullptr;  // conversation_t * -> RtpRuns
 
@@ -75,22 +72,13 @@ RtpRuns *runs_of(packet_info *pinfo, conversation_t *conv) {
     r = new (wmem_alloc(wmem_file_scope(), sizeof(RtpRuns))) RtpRuns();
     copy_address_wmem(wmem_file_scope(), &r->first_src, &pinfo->src);
     r->first_src_port = pinfo->srcport;
-    r->owned = RtpBeforeOwner::kUndecided;
     wmem_map_insert(rtp_runs, conv, r);
     return r;
 }
 
-RtpRun &run_of(packet_info *pinfo, RtpRuns *r) {
-    bool forward = pinfo->srcport == r->first_src_port && addresses_equal(&pinfo->src, &r->first_src);
-    return forward ? r->fwd : r->rev;
-}
-
-// Feed h to its direction's run, once per frame on the first pass; false when
-// it breaks the run.
-bool feed_once(packet_info *pinfo, RtpRuns *r, const RtpHeader &h) {
-    if (PINFO_FD_VISITED(pinfo) || r->fed_frame == pinfo->num) return true;
-    r->fed_frame = pinfo->num;
-    return run_of(pinfo, r).feed(h);
+// Is this packet from the first sender its conversation's runs saw?
+bool forward(packet_info *pinfo, const RtpRuns *r) {
+    return pinfo->srcport == r->first_src_port && addresses_equal(&pinfo->src, &r->first_src);
 }
 
 bool parse_payload(tvbuff_t *tvb, RtpHeader *h) {
@@ -143,8 +131,8 @@ ciscouc_heur_bool heur_rtp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     conversation_t *conv = find_or_create_conversation(pinfo);
     RtpRuns *r = runs_of(pinfo, conv);
     if (!r) return FALSE;
-    feed_once(pinfo, r, h);
-    if (!run_of(pinfo, r).confirmed()) return FALSE;
+    if (!PINFO_FD_VISITED(pinfo)) r->vote.feed(&h, forward(pinfo, r), pinfo->num);
+    if (!r->vote.run_confirmed(forward(pinfo, r))) return FALSE;
     decode_confirmed(tvb, pinfo, tree, data, conv, r);
     return TRUE;
 }
@@ -174,34 +162,21 @@ ciscouc_heur_bool hand_off(int sig, tvbuff_t *tvb, packet_info *pinfo, proto_tre
     return TRUE;
 }
 
-// RTP only on evidence: a UDP conversation on a port the guides document
-// for RTP, whose packets form a consistent RTP v2 run (same SSRC, advancing
-// sequence and timestamp). Random UDP never becomes RTP.
-bool documented_media_port(guint16 port) {
-    for (uint16_t f : lookup_port(kUdp, port))
-        if (entry_has_protocol(kEntries[kFlows[f].entry], kProtocolRtp)) return true;
-    return false;
-}
-
 RtpBeforeOwner rtp_before_owner(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data) {
     if (!rtp_recognition_on()) return RtpBeforeOwner::kOwner;
     conversation_t *conv = find_or_create_conversation(pinfo);
     RtpRuns *r = runs_of(pinfo, conv);
     if (!r) return RtpBeforeOwner::kOwner;
-    if (!PINFO_FD_VISITED(pinfo) && r->owned == RtpBeforeOwner::kUndecided && r->fed_frame != pinfo->num) {
-        // The owner keeps the conversation from the first packet that is no
-        // RTP v2 or breaks its direction's run; two runs' worth of packets
-        // without a confirmed one (payload-type changes that do not count)
-        // also leave it to the owner.
+    RtpBeforeOwner v;
+    if (PINFO_FD_VISITED(pinfo)) {
+        v = r->vote.settle();
+    } else {
         RtpHeader h;
-        if (!parse_payload(tvb, &h) || !feed_once(pinfo, r, h) || ++r->owned_packets > 2 * RtpRun::kRtpRunNeeded)
-            r->owned = RtpBeforeOwner::kOwner;
+        const bool rtp = parse_payload(tvb, &h);
+        v = r->vote.before_owner(rtp ? &h : nullptr, forward(pinfo, r), pinfo->num);
     }
-    // heur_rtp may have confirmed the run on a packet the owner refused.
-    if (r->owned == RtpBeforeOwner::kUndecided && (r->fwd.confirmed() || r->rev.confirmed()))
-        r->owned = RtpBeforeOwner::kRtp;
-    if (r->owned == RtpBeforeOwner::kRtp) decode_confirmed(tvb, pinfo, tree, data, conv, r);
-    return r->owned;
+    if (v == RtpBeforeOwner::kRtp) decode_confirmed(tvb, pinfo, tree, data, conv, r);
+    return v;
 }
 
 void register_heuristics() {

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "core/roles.h"
+#include "core/tables.h"
 
 namespace ciscouc {
 namespace epan {
@@ -102,13 +103,7 @@ void hosts_reset(void *p) { static_cast<HostsTap *>(p)->conversations.clear(); }
 
 void hosts_draw(void *p) {
     auto *t = static_cast<HostsTap *>(p);
-    printf("================================================================================\n");
-    printf("Cisco UC hosts (ciscouc): %zu\n", hosts.hosts().size());
-    printf("Address\tRoles\tEvidence\tConversations\n");
-    for (const HostTable::Host &h : hosts.hosts())
-        printf("%s\t%s\t%s\t%u\n", h.address.c_str(), role_names(h.roles).c_str(),
-               HostTable::proofs_text(h).c_str(), static_cast<unsigned>(t->conversations[h.address].size()));
-    printf("================================================================================\n");
+    write_hosts(stdout, hosts, [&](const std::string &a) { return static_cast<unsigned>(t->conversations[a].size()); });
 }
 
 ciscouc_stat_init_ret hosts_init(const char *, void *) {
@@ -201,7 +196,7 @@ PayloadSide payload_side(proto_tree *tree) {
     if (uint_of(tree, hf_tftp_opcode, &op) && (op == 1 || op == 2)) return PayloadSide::kTftpRequest;
     return PayloadSide::kNone;
 }
-void add_host_role(const address *a, int role, int protocol, guint32 frame) { hosts.add(key_of(a), role, protocol, frame); }
+HostTable &host_table() { return hosts; }
 
 RoleSet host_roles_by_key(const std::string &key) { return hosts.roles(key); }
 

@@ -27,6 +27,17 @@ int ciscouc_tap = -1;
 int hf_heuristic = -1;
 Settings settings;
 
+ciscouc::Settings Settings::labelling() const {
+    ciscouc::Settings s;
+    s.prefs.edition_group = edition;
+    s.prefs.only_preferred = only_preferred;
+    s.claims = static_cast<ClaimsMode>(claims);
+    for (int b = 0; b < kFlagCount; ++b)
+        if (!flag[b]) s.flags_off |= flag_bit(flag_at(b));
+    s.allow = site_allow_list();
+    return s;
+}
+
 namespace {
 
 int hf_summary = -1, hf_listener_port = -1, hf_direction = -1, hf_detected = -1, hf_use = -1,

@@ -29,6 +29,7 @@
 
 #include "core/classify.h"
 #include "core/flags.h"
+#include "core/pipeline.h"
 #include "core/roles.h"
 
 #include "ws_compat.h"  // every Wireshark version bridge
@@ -54,12 +55,9 @@ struct Settings {
     ciscouc_pref_bool rtp_decode = FALSE;             // hand recognised RTP to Wireshark's RTP dissector
     gint claims = 0;                         // ClaimsMode (core/evidence.h): which uses are shown
     bool flag_on(Flag f) const { return flag[flag_index(f)] != FALSE; }
-    Prefs core() const {
-        Prefs p;
-        p.edition_group = edition;
-        p.only_preferred = only_preferred;
-        return p;
-    }
+    // The core's labelling settings (core/pipeline.h) from these preferences
+    // and the site allow-list.
+    ciscouc::Settings labelling() const;
 };
 extern Settings settings;
 
@@ -116,14 +114,11 @@ inline void transparent_for_reassembly(packet_info *pinfo) {
     pinfo->can_desegment = pinfo->saved_can_desegment;
 }
 
-// Does a guide document RTP on this UDP port (any catalog row)?
-bool documented_media_port(guint16 port);
 // On a documented media port a stock dissector owns: the conversation's RTP
-// run decides before the owner. kRtp: confirmed, this packet was decoded as
-// heur_rtp decodes RTP; kUndecided: the packets so far may still complete a
-// run (the owner decodes, the packet is no evidence); kOwner: not RTP, the
-// owner decodes as usual.
-enum class RtpBeforeOwner : guint8 { kUndecided, kRtp, kOwner };
+// run decides before the owner (the core's RtpVote). kRtp: confirmed, this
+// packet was decoded as heur_rtp decodes RTP; kUndecided: the packets so far
+// may still complete a run (the owner decodes, the packet is no evidence);
+// kOwner: not RTP, the owner decodes as usual.
 RtpBeforeOwner rtp_before_owner(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data);
 
 // ports.cpp: owned and sniffed ports, Decode As.
@@ -154,7 +149,7 @@ void hosts_handoff(dissector_handle_t postdissector);
 // Apply what this packet's fields say about its sender and receiver; true
 // when a host showed a new role. to_server: the packet goes to the listener.
 bool observe_hosts(packet_info *pinfo, proto_tree *tree, bool to_server, bool sccp, bool ras);
-void add_host_role(const address *a, int role, int protocol, guint32 frame);
+HostTable &host_table();  // the capture's host table, which the core's Pipeline labels with
 RoleSet host_roles(const address *a);
 std::string host_key(const address *a);  // the host table's key for an address
 RoleSet host_roles_by_key(const std::string &key);

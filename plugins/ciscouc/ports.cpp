@@ -39,11 +39,9 @@ int dissect_stolen(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *da
     // ciscouc switched off: the port's stock owner decodes, as without the plugin.
     const bool active = ciscouc_enabled();
     const guint8 *bytes = len && active ? tvb_get_ptr(tvb, 0, len) : nullptr;
-    for (size_t i = 0; i < kStealPortCount && bytes; ++i) {
+    for (int i = bytes ? steal_port(t, ports[1], ports[0], bytes, len) : -1; i >= 0;
+         i = steal_port(t, ports[1], ports[0], bytes, len, i)) {
         const StealPort &sp = kStealPorts[i];
-        if (sp.transport != t) continue;
-        bool on = (ports[0] >= sp.lo && ports[0] <= sp.hi) || (ports[1] >= sp.lo && ports[1] <= sp.hi);
-        if (!on || !match_signature(kSignatures[sp.signature], bytes, len)) continue;
         if (sp.sniff) {
             // Evidence only: remember what the payload is, decode as usual.
             add_evidence(pinfo, kSignatures[sp.signature].protocol_index);

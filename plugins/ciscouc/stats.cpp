@@ -3,6 +3,7 @@
 //   tshark -q -z ciscouc,tree   packets and conversations by product, purpose and flag
 // The tree is a stats_tree, so it also appears under Statistics in the GUI.
 #include "conversation.h"
+#include "core/tables.h"
 
 #include <epan/stat_tap_ui.h>
 #include <epan/stats_tree.h>
@@ -18,7 +19,7 @@ namespace ciscouc {
 namespace epan {
 namespace {
 
-struct ConvRow {
+struct TapRow {
     guint64 order = 0;
     std::string client, server;
     std::string client_host, server_host;  // the host table's keys
@@ -30,16 +31,11 @@ struct ConvRow {
 };
 
 struct ConvTable {
-    std::map<const Conversation *, ConvRow> rows;
+    std::map<const Conversation *, TapRow> rows;
     guint64 next = 0;
 };
 
-std::string endpoint(const address *a, guint32 port) {
-    gchar *s = address_to_str(nullptr, a);
-    std::string out = a->type == AT_IPv6 ? "[" + std::string(s) + "]" : std::string(s);
-    wmem_free(nullptr, s);
-    return out + ":" + std::to_string(port);
-}
+std::string endpoint(const address *a, guint32 port) { return endpoint_text(host_key(a), a->type == AT_IPv6, port); }
 
 void conv_reset(void *p) {
     auto *t = static_cast<ConvTable *>(p);
@@ -54,7 +50,7 @@ tap_packet_status conv_packet(void *p, packet_info *pinfo, epan_dissect_t *, con
     double ts = nstime_to_sec(&pinfo->rel_ts);
     auto it = t->rows.find(info->conv);
     if (it == t->rows.end()) {
-        ConvRow r;
+        TapRow r;
         r.order = t->next++;
         r.conv = info->conv;
         r.tcp = info->conv->tcp();
@@ -65,10 +61,10 @@ tap_packet_status conv_packet(void *p, packet_info *pinfo, epan_dissect_t *, con
         r.first = ts;
         it = t->rows.emplace(info->conv, r).first;
     }
-    ConvRow &r = it->second;
+    TapRow &r = it->second;
     guint16 listener = info->conv->listener_port;
     // Orient the row so that the listener is on the right.
-    if (r.packets == 0 && listener && listener == pinfo->srcport && listener != pinfo->destport) {
+    if (r.packets == 0 && listener_first(listener, pinfo->srcport, pinfo->destport)) {
         std::swap(r.client, r.server);
         std::swap(r.client_host, r.server_host);
     }
@@ -81,34 +77,32 @@ tap_packet_status conv_packet(void *p, packet_info *pinfo, epan_dissect_t *, con
 
 void conv_draw(void *p) {
     auto *t = static_cast<ConvTable *>(p);
-    std::vector<const ConvRow *> rows;
+    std::vector<const TapRow *> rows;
     for (const auto &kv : t->rows) rows.push_back(&kv.second);
-    std::sort(rows.begin(), rows.end(), [](const ConvRow *a, const ConvRow *b) { return a->order < b->order; });
-    printf("================================================================================\n");
-    printf("Cisco UC conversations (ciscouc): %zu\n", rows.size());
-    printf("Client\tServer\tTransport\tListener\tPackets\tBytes\tFirst\tLast\tDetected\tFlags\tProduct\tEntry\tPurpose\tOther uses"
-           "\tEvidence\tEvidence detail\tClient role\tServer role\n");
-    for (const ConvRow *r : rows) {
+    std::sort(rows.begin(), rows.end(), [](const TapRow *a, const TapRow *b) { return a->order < b->order; });
+    write_conversations_header(stdout, rows.size());
+    for (const TapRow *r : rows) {
         // A host may have shown its role after the conversation's last packet.
         conversation_refresh(const_cast<Conversation *>(r->conv));
         const Conversation &c = *r->conv;
-        guint n = c.cand_count;
-        const char *product = "", *entry = "";
-        std::string purpose;
-        if (const Entry *e = c.best_entry()) {
-            product = e->product;
-            entry = e->id;
-            purpose = std::string(c.cand[0].catch_all ? "(catch-all range) " : "") +
-                      (settings.language == 1 ? e->purpose_original : e->purpose);
-        }
-        printf("%s\t%s\t%s\t%u\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%.6f\t%.6f\t%s\t%s\t%s\t%s\t%s\t%u\t%s\t%s\t%s\t%s\n",
-               r->client.c_str(), r->server.c_str(), r->tcp ? "tcp" : "udp", r->listener, r->packets, r->bytes,
-               r->first, r->last, c.detected_name(), flag_list(c.flags).c_str(), product,
-               entry, purpose.c_str(), n ? n - 1 : 0, claim_text(c.claim),
-               c.evidence_detail ? c.evidence_detail : "", role_names(host_roles_by_key(r->client_host)).c_str(),
-               role_names(host_roles_by_key(r->server_host)).c_str());
+        ciscouc::ConvRow row;
+        row.client = r->client;
+        row.server = r->server;
+        row.transport = c.transport;
+        row.listener = r->listener;
+        row.packets = r->packets;
+        row.bytes = r->bytes;
+        row.first = r->first;
+        row.last = r->last;
+        row.state = &c;
+        row.cand = c.cand;
+        row.cand_count = c.cand_count;
+        row.evidence_detail = c.evidence_detail ? c.evidence_detail : "";
+        row.client_roles = host_roles_by_key(r->client_host);
+        row.server_roles = host_roles_by_key(r->server_host);
+        write_conversation(stdout, row, settings.language == 1);
     }
-    printf("================================================================================\n");
+    write_table_end(stdout);
 }
 
 ciscouc_stat_init_ret conv_init(const char *, void *) {

@@ -1,0 +1,95 @@
+// ciscouc core: the conversation and hosts tables (see tables.h).
+#include "tables.h"
+
+#include <cinttypes>
+#include <string>
+
+namespace ciscouc {
+
+namespace {
+
+const char kRule[] = "================================================================================\n";
+
+// The cells, tab-separated, then the end of the line.
+template <size_t N>
+void write_cells(FILE *out, const std::string (&cells)[N]) {
+    for (size_t i = 0; i < N; ++i) {
+        if (i) fputc('\t', out);
+        fputs(cells[i].c_str(), out);
+    }
+    fputc('\n', out);
+}
+
+template <typename Column>
+std::string &cell(std::string *cells, Column c) {
+    return cells[static_cast<size_t>(c)];
+}
+
+std::string seconds(double s) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.6f", s);
+    return buf;
+}
+
+}  // namespace
+
+std::string endpoint_text(const std::string &address, bool ipv6, unsigned port) {
+    return (ipv6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+void write_conversations_header(FILE *out, size_t count) {
+    fputs(kRule, out);
+    fprintf(out, "%s: %zu\n", kConvTableTitle, count);
+    std::string titles[kConvColumnCount];
+    for (size_t i = 0; i < kConvColumnCount; ++i) titles[i] = kConvColumnTitles[i];
+    write_cells(out, titles);
+}
+
+void write_conversation(FILE *out, const ConvRow &r, bool original_language) {
+    const ConvState &c = *r.state;
+    std::string v[kConvColumnCount];
+    cell(v, ConvColumn::kColClient) = r.client;
+    cell(v, ConvColumn::kColServer) = r.server;
+    cell(v, ConvColumn::kColTransport) = r.transport == kTcp ? "tcp" : "udp";
+    cell(v, ConvColumn::kColListenerPort) = std::to_string(r.listener);
+    cell(v, ConvColumn::kColPackets) = std::to_string(r.packets);
+    cell(v, ConvColumn::kColBytes) = std::to_string(r.bytes);
+    cell(v, ConvColumn::kColFirst) = seconds(r.first);
+    cell(v, ConvColumn::kColLast) = seconds(r.last);
+    cell(v, ConvColumn::kColDetected) = c.detected_name();
+    cell(v, ConvColumn::kColFlags) = flag_list(c.flags);
+    if (r.cand_count) {
+        const Entry &e = kEntries[kFlows[r.cand[0].flow].entry];
+        cell(v, ConvColumn::kColProduct) = e.product;
+        cell(v, ConvColumn::kColEntry) = e.id;
+        cell(v, ConvColumn::kColPurpose) = std::string(r.cand[0].catch_all ? "(catch-all range) " : "") +
+                                        (original_language ? e.purpose_original : e.purpose);
+    }
+    cell(v, ConvColumn::kColOtherUses) = std::to_string(r.cand_count ? r.cand_count - 1 : 0);
+    cell(v, ConvColumn::kColEvidence) = claim_text(c.claim);
+    cell(v, ConvColumn::kColEvidenceDetail) = r.evidence_detail ? r.evidence_detail : "";
+    cell(v, ConvColumn::kColClientRole) = role_names(r.client_roles);
+    cell(v, ConvColumn::kColServerRole) = role_names(r.server_roles);
+    write_cells(out, v);
+}
+
+void write_table_end(FILE *out) { fputs(kRule, out); }
+
+void write_hosts(FILE *out, const HostTable &hosts, const std::function<unsigned(const std::string &)> &conversations) {
+    fputs(kRule, out);
+    fprintf(out, "%s: %zu\n", kHostTableTitle, hosts.hosts().size());
+    std::string titles[kHostColumnCount];
+    for (size_t i = 0; i < kHostColumnCount; ++i) titles[i] = kHostColumnTitles[i];
+    write_cells(out, titles);
+    for (const HostTable::Host &h : hosts.hosts()) {
+        std::string v[kHostColumnCount];
+        cell(v, HostColumn::kColAddress) = h.address;
+        cell(v, HostColumn::kColRoles) = role_names(h.roles);
+        cell(v, HostColumn::kColEvidence) = HostTable::proofs_text(h);
+        cell(v, HostColumn::kColConversations) = std::to_string(conversations(h.address));
+        write_cells(out, v);
+    }
+    fputs(kRule, out);
+}
+
+}  // namespace ciscouc
