@@ -174,6 +174,28 @@ bool HostTable::add(const std::string &address, int r, int protocol, uint32_t fr
     return true;
 }
 
+int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out[kMaxObservations]) {
+    int n = 0;
+    if (!f.sccp_device.empty() || f.sccp) out[n++] = observe_sccp(f.sccp_device, s.to_server);
+    if (f.sip_request) out[n++] = observe_sip(true, f.sip_method, f.sip_software);
+    else if (f.sip_status) out[n++] = observe_sip(false, "", f.sip_software);
+    if (!f.mgcp_verb.empty()) out[n++] = observe_mgcp(true, f.mgcp_verb);
+    if (n < kMaxObservations && f.ras_choice >= 0) out[n++] = observe_ras(static_cast<uint32_t>(f.ras_choice));
+    if (n < kMaxObservations && f.tftp_read && !f.tftp_file.empty()) out[n++] = observe_tftp_read(f.tftp_file);
+    if (n < kMaxObservations && f.xmpp_stream) out[n++] = observe_xmpp_stream(s.initiator, f.xmpp_server);
+    return n;
+}
+
+bool HostTable::observe(const PayloadFacts &f, const PacketSides &s, const std::string &sender,
+                        const std::string &receiver, uint32_t frame) {
+    Observation o[kMaxObservations];
+    const int n = observe_payload(f, s, o);
+    bool news = false;
+    for (int i = 0; i < n; ++i)
+        if (o[i].any()) news |= apply(o[i], sender, receiver, frame);
+    return news;
+}
+
 bool HostTable::apply(const Observation &o, const std::string &sender, const std::string &receiver, uint32_t frame) {
     bool a = add(sender, o.sender_role, o.protocol, frame);
     bool b = add(receiver, o.receiver_role, o.protocol, frame);

@@ -71,6 +71,42 @@ Observation observe_tftp_read(std::string_view filename);
 // Presence server; on a server stream (jabber:server) both are servers.
 Observation observe_xmpp_stream(bool initiator, bool server_stream);
 
+// What one packet's UC payload says, as the role rules read it: filled by
+// the plugin from Wireshark's dissector fields (hosts.cpp), by ciscouc-scan
+// from its own payload parsers (scanner/payload.h). Views point into the
+// adapter's packet memory for the call only. A new role rule reads these
+// facts in observe_payload(); a new kind of fact is added here and filled by
+// both adapters.
+struct PayloadFacts {
+    // SCCP: an SCCP message; the device name of a StationRegister.
+    bool sccp = false;
+    std::string_view sccp_device;
+    // SIP: a request (method) or a status line; the sender's User-Agent
+    // (requests) or Server (responses) header.
+    bool sip_request = false, sip_status = false;
+    std::string_view sip_method, sip_software;
+    // MGCP: a command's verb (responses carry none).
+    std::string_view mgcp_verb;
+    // H.225.0 RAS: the RasMessage CHOICE index, or -1.
+    int ras_choice = -1;
+    // TFTP: a read request's file name.
+    bool tftp_read = false;
+    std::string_view tftp_file;
+    // XMPP: a stream header; a server stream (jabber:server).
+    bool xmpp_stream = false, xmpp_server = false;
+};
+
+// Where the packet goes within its conversation.
+struct PacketSides {
+    bool to_server = false;  // to the conversation's listener
+    bool initiator = false;  // from the end that opened the conversation (its client)
+};
+
+// Every observation the role rules make of one packet's facts (at most
+// kMaxObservations), in the order the rules run.
+constexpr int kMaxObservations = 3;
+int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out[kMaxObservations]);
+
 // Roles per host, for one capture. Addresses are strings (the epan layer's
 // address_to_str, a scanner's inet_ntop): the table never parses them.
 class HostTable {
@@ -91,6 +127,10 @@ public:
     bool add(const std::string &address, int role, int protocol, uint32_t frame);
     // Both sides of an observation. Returns true on news.
     bool apply(const Observation &o, const std::string &sender, const std::string &receiver, uint32_t frame);
+    // Everything one packet's facts show about its sender and receiver
+    // (observe_payload). Returns true on news.
+    bool observe(const PayloadFacts &f, const PacketSides &s, const std::string &sender, const std::string &receiver,
+                 uint32_t frame);
 
     RoleSet roles(const std::string &address) const;
     const Host *find(const std::string &address) const;

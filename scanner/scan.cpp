@@ -439,12 +439,15 @@ Scanner::StockDetection Scanner::detect(Conv &c, Packet &p, uint32_t frame) {
     return d;
 }
 
+// What the packet's payload says: the facts the core's role rules read
+// (core/roles.h PayloadFacts), from the scanner's own parsers, and the media
+// and transfer legs signalling announces.
 void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
     static const int sip = protocol_by_key("SIP"), sccp = protocol_by_key("SCCP"), mgcp = protocol_by_key("MGCP"),
                      ras = protocol_by_key("RAS"), tftp = protocol_by_key("TFTP"), xmpp = protocol_by_key("XMPP");
     if (!p.payload_len || protocol < 0) return;
-    const std::string sender = address_text(p.src), receiver = address_text(p.dst);
-    Observation o;
+    PayloadFacts f;
+    PacketSides sides;
     if (protocol == sip) {
         const uint8_t *msg = p.payload;
         size_t msg_len = p.payload_len;
@@ -455,38 +458,38 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
         // the cut (an exception past the captured bytes), and its header
         // fields do not reach the plugin, so the message shows no host role
         // (as observed on the shared captures' 512-byte snap lengths).
-        if (!(p.cut && c.transport == kUdp)) o = observe_sip(m.request, m.method, m.software);
+        if (!(p.cut && c.transport == kUdp)) {
+            f.sip_request = m.request;
+            f.sip_status = !m.request;
+            f.sip_method = m.method;
+            f.sip_software = m.software;
+        }
         for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sip, frame, m.media.item[i].t38 ? Leg::kT38 : Leg::kRtp);
     } else if (protocol == sccp) {
         SccpMessages m;
         if (!parse_sccp(p.payload, p.payload_len, &m)) return;
-        bool to_server = c.listener_port && p.dport == c.listener_port;
-        o = observe_sccp(m.device_name, to_server);
+        sides.to_server = c.listener_port && p.dport == c.listener_port;
+        f.sccp = true;
+        f.sccp_device = m.device_name;
         for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sccp, frame, Leg::kRtp);
     } else if (protocol == mgcp) {
         MgcpMessage m;
         if (!parse_mgcp(p.payload, p.payload_len, &m)) return;
-        o = observe_mgcp(m.request, m.verb);
+        if (m.request) f.mgcp_verb = m.verb;
         for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, mgcp, frame, m.media.item[i].t38 ? Leg::kT38 : Leg::kRtp);
     } else if (protocol == ras) {
-        int choice = ras_choice(p.payload, p.payload_len);
-        if (choice < 0) return;
-        o = observe_ras(static_cast<uint32_t>(choice));
+        f.ras_choice = ras_choice(p.payload, p.payload_len);
     } else if (protocol == tftp) {
-        std::string_view file;
         if (p.payload_len >= 2 && p.payload[0] == 0 && (p.payload[1] == 1 || p.payload[1] == 2))
             announce(p.src, p.sport, tftp, frame, Leg::kTransfer);  // the server answers from a new port (RFC 1350 section 4)
-        if (!parse_tftp_read(p.payload, p.payload_len, &file)) return;
-        o = observe_tftp_read(file);
+        f.tftp_read = parse_tftp_read(p.payload, p.payload_len, &f.tftp_file);
     } else if (protocol == xmpp) {
-        bool server_stream = false;
-        if (!parse_xmpp_stream(p.payload, p.payload_len, &server_stream)) return;
-        bool initiator = p.src == c.client.addr && p.sport == c.client.port;
-        o = observe_xmpp_stream(initiator, server_stream);
+        f.xmpp_stream = parse_xmpp_stream(p.payload, p.payload_len, &f.xmpp_server);
+        sides.initiator = p.src == c.client.addr && p.sport == c.client.port;
     } else {
         return;
     }
-    if (o.any()) hosts_.apply(o, sender, receiver, frame);
+    hosts_.observe(f, sides, address_text(p.src), address_text(p.dst), frame);
 }
 
 HostKeys Scanner::keys(const Conv &c) const { return HostKeys{address_text(c.client.addr), address_text(c.server.addr)}; }

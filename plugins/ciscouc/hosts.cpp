@@ -152,35 +152,34 @@ void hosts_handoff(dissector_handle_t postdissector) {
 
 bool observe_hosts(packet_info *pinfo, proto_tree *tree, bool to_server, bool sccp, bool ras) {
     if (!tree) return false;
-    Observation o[3];
-    int n = 0;
-    if (const char *device = string_of(tree, hf_skinny_device)) o[n++] = observe_sccp(device, to_server);
-    else if (sccp) o[n++] = observe_sccp("", to_server);
+    // The facts the core's role rules read (core/roles.h PayloadFacts), from
+    // the UC dissectors' fields.
+    PayloadFacts f;
+    f.sccp = sccp;
+    if (const char *device = string_of(tree, hf_skinny_device)) f.sccp_device = device;
     if (const char *method = string_of(tree, hf_sip_method)) {
-        const char *ua = string_of(tree, hf_sip_ua);
-        o[n++] = observe_sip(true, method, ua ? ua : "");
+        f.sip_request = true;
+        f.sip_method = method;
+        if (const char *ua = string_of(tree, hf_sip_ua)) f.sip_software = ua;
     } else if (first(tree, hf_sip_status)) {
-        const char *server = string_of(tree, hf_sip_server);
-        o[n++] = observe_sip(false, "", server ? server : "");
+        f.sip_status = true;
+        if (const char *server = string_of(tree, hf_sip_server)) f.sip_software = server;
     }
-    if (const char *verb = string_of(tree, hf_mgcp_verb)) o[n++] = observe_mgcp(true, verb);
+    if (const char *verb = string_of(tree, hf_mgcp_verb)) f.mgcp_verb = verb;
     guint32 v = 0;
-    if (n < 3 && ras && uint_of(tree, hf_ras, &v)) o[n++] = observe_ras(v);
-    if (n < 3 && uint_of(tree, hf_tftp_opcode, &v) && v == 1) {  // RRQ (RFC 1350)
-        if (const char *file = string_of(tree, hf_tftp_source)) o[n++] = observe_tftp_read(file);
-    }
-    if (n < 3 && first(tree, hf_xmpp_stream)) o[n++] = observe_xmpp_stream(to_server, any_value(tree, hf_xmpp_xmlns, "jabber:server"));
-    bool news = false;
-    std::string src, dst;
-    for (int i = 0; i < n; ++i) {
-        if (!o[i].any()) continue;
-        if (src.empty()) {
-            src = key_of(&pinfo->src);
-            dst = key_of(&pinfo->dst);
+    if (ras && uint_of(tree, hf_ras, &v)) f.ras_choice = static_cast<int>(v);
+    if (uint_of(tree, hf_tftp_opcode, &v) && v == 1) {  // RRQ (RFC 1350)
+        if (const char *file = string_of(tree, hf_tftp_source)) {
+            f.tftp_read = true;
+            f.tftp_file = file;
         }
-        news |= hosts.apply(o[i], src, dst, pinfo->num);
     }
-    return news;
+    f.xmpp_stream = first(tree, hf_xmpp_stream) != nullptr;
+    f.xmpp_server = f.xmpp_stream && any_value(tree, hf_xmpp_xmlns, "jabber:server");
+    PacketSides sides;
+    sides.to_server = to_server;
+    sides.initiator = to_server;
+    return hosts.observe(f, sides, key_of(&pinfo->src), key_of(&pinfo->dst), pinfo->num);
 }
 
 bool rtp_setup_of(proto_tree *tree, const char **method, guint32 *frame) {
