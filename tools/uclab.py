@@ -205,11 +205,11 @@ def _ip_payload(linktype: int, frame: bytes) -> bytes | None:
     return frame if etype in (0x0800, 0x86DD) else None
 
 
-def first_packets(path: str) -> dict[tuple, bytes]:
-    """The first IP packet of every TCP/UDP conversation of a classic pcap
-    file (pcap-savefile(5)), by (transport, {endpoint, endpoint}); {} for
+def first_packets(path: str) -> dict[tuple, tuple[int, bytes]]:
+    """The first IP packet of every TCP/UDP flow direction of a classic pcap
+    file (pcap-savefile(5)): flow_key -> (its frame index, the packet); {} for
     other formats (then packets are built from the conversation table)."""
-    out: dict[tuple, bytes] = {}
+    out: dict[tuple, tuple[int, bytes]] = {}
     try:
         with open(path, "rb") as f:
             head = f.read(24)
@@ -218,7 +218,9 @@ def first_packets(path: str) -> dict[tuple, bytes]:
                 return out
             endian = "<" if head[0] in (0xD4, 0x4D) else ">"
             linktype = struct.unpack(endian + "I", head[20:24])[0] & 0x0FFFFFFF
+            n = 0
             while True:
+                n += 1
                 rec = f.read(16)
                 if len(rec) < 16:
                     break
@@ -227,11 +229,21 @@ def first_packets(path: str) -> dict[tuple, bytes]:
                 ip = _ip_payload(linktype, frame)
                 k = flow_key(ip) if ip else None
                 if k and k[0] in ("tcp", "udp"):
-                    conv = (k[0], frozenset(((k[1], k[2]), (k[3], k[4]))))
-                    out.setdefault(conv, ip)
+                    out.setdefault(k, (n, ip))
     except OSError:
         return {}
     return out
+
+
+def first_packet(firsts: dict, transport: str, client: str, cport: int, server: str, sport: int,
+                 either: bool = False) -> bytes | None:
+    """The conversation's first packet from client to server; with either,
+    its first packet in whichever direction came first (a TFTP transfer leg
+    starts with the server's DATA)."""
+    fwd = firsts.get((transport, client, cport, server, sport))
+    back = firsts.get((transport, server, sport, client, cport))
+    found = [x for x in (fwd, back) if x] if either else [x for x in (fwd or back,) if x]
+    return min(found)[1] if found else None
 
 
 class _Host:

@@ -62,7 +62,7 @@ CAPIRCA_FORMATS = {
     "srx": ("srx", "from-zone inside to-zone outside", ".srx"),
     "arista": ("arista", "CISCOUC_PLAN extended", ".eacl"),
     "brocade": ("brocade", "CISCOUC_PLAN extended", ".bacl"),
-    "iptables": ("iptables", "FORWARD DROP", ".ipt"),
+    "iptables": ("iptables", "FORWARD DROP", ""),
     "pf": ("packetfilter", "CISCOUC_PLAN", ".pf"),
 }
 FORMATS = ["table", "csv", "json", "nft", "capirca", *CAPIRCA_FORMATS]
@@ -766,7 +766,8 @@ def probes(plan: Plan) -> list[dict]:
             firsts[c["capture"]] = uclab.first_packets(c["capture"])
         client, cport = ucstats.split_endpoint(c["client"])
         server, sport = ucstats.split_endpoint(c["server"])
-        ip = firsts[c["capture"]].get((c["transport"], frozenset(((client, int(cport)), (server, int(sport))))))
+        ip = uclab.first_packet(firsts[c["capture"]], c["transport"], client, int(cport), server, int(sport),
+                                either=c["via"] == "related")
         ip = ip or uclab.synth(c["transport"], client, int(cport), server, int(sport))
         if ip:
             out.append({"packet": ip, "rule": c["rule"], "what": f"{c['client']} -> {c['server']} {c['transport']} "
@@ -867,7 +868,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     def log(msg: str) -> None:
-        print(f"plan: {msg}", file=sys.stderr)
+        for line in msg.splitlines():
+            print(f"plan: {line}", file=sys.stderr)
 
     try:
         ctx = Context()
