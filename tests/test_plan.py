@@ -321,13 +321,14 @@ def test_golden_vendor_output(plans, request, fmt):
 def test_readme_example_is_real_output():
     with open(os.path.join(ROOT, "README.md")) as f:
         readme = f.read()
-    m = re.search(r"```\n\$ (tools/plan [^\n]*)\n(.*?)```", readme, re.S)
+    m = re.search(r"\n( *)```\n\1\$ (tools/plan [^\n]*)\n(.*?)\n\1```", readme, re.S)
     assert m, "README has no tools/plan example"
-    args = m.group(1).split()[1:]
+    indent, args = m.group(1), m.group(2).split()[1:]
+    shown = "".join(l[len(indent):] if l.startswith(indent) else l for l in (m.group(3) + "\n").splitlines(True))
     p = subprocess.run([PLAN, *args], capture_output=True, text=True, cwd=ROOT,
                        env=dict(os.environ, CISCOUC_BUILD=BUILD))
     assert p.returncode == 0, p.stderr
-    assert p.stdout == m.group(2), "README's tools/plan example differs from the command's output"
+    assert p.stdout == shown, "README's tools/plan example differs from the command's output"
 
 
 def test_command_errors_name_the_file_without_traceback(tmp_path):
