@@ -65,11 +65,7 @@ MAGIC = {
 }
 GZIP_MAGIC = b"\x1f\x8b"
 BASE_COLUMNS = ["capture", "status", *ucstats.CONV_KEYS]
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The -o preferences ciscouc-scan implements, and its option for each
-# (scanner/main.cpp usage).
-SCAN_PREFS = {"ciscouc.edition": "--edition", "ciscouc.only_preferred": "--only-preferred",
-              "ciscouc.claims": "--claims", "ciscouc.language": "--language"}
+
 
 
 def capture_format(path: str) -> str | None:
@@ -145,57 +141,12 @@ class Progress:
             self.stream.write("\n")
 
 
-def default_scanner() -> str | None:
-    """The native scanner's binary when it is built, else None."""
-    for b in (os.environ.get("CISCOUC_BUILD"), os.path.join(ROOT, "build")):
-        if b and os.access(os.path.join(b, "scanner", "ciscouc-scan"), os.X_OK):
-            return os.path.join(b, "scanner", "ciscouc-scan")
-    return None
-
-
-def scan_args(prefs: list[str]) -> list[str]:
-    """ciscouc-scan options for the -o preferences; ValueError for one it does not implement."""
-    args = []
-    for p in prefs:
-        name, _, value = p.partition(":")
-        option = SCAN_PREFS.get(name.strip())
-        if option is None:
-            raise ValueError(f"-o {p}: the scan engine implements {', '.join(SCAN_PREFS)} only "
-                             f"(use --engine tshark)")
-        if option == "--only-preferred":
-            if value.strip().upper() in ("TRUE", "1", "YES"):
-                args.append(option)
-        else:
-            args += [option, value.strip()]
-    return args
-
-
-def scan_stats(path: str, scanner: str, args: list[str]) -> dict:
-    """ucstats.stats' counterpart with ciscouc-scan: the same result, the same parser."""
-    out = {"status": "failed", "message": "", "conversations": [], "hosts": None}
-    p = ucstats.guarded_run(path, out, "ciscouc-scan", lambda: subprocess.run(
-        [scanner, "--hosts", *args, path], capture_output=True, text=True, errors="replace", timeout=3600))
-    if p is None:
-        return out
-    rows = ucstats.conversations(p.stdout)
-    err = " ".join(l.strip() for l in p.stderr.splitlines() if l.strip())
-    out["hosts"] = ucstats.hosts(p.stdout)
-    out["conversations"] = rows or []
-    if p.returncode == 0 and rows is not None:
-        out["status"] = "ok" if rows else "no conversations"
-    elif p.returncode == 2:  # cut short: the conversations read so far
-        out["status"], out["message"] = "truncated", err
-    else:
-        out["message"] = err or f"ciscouc-scan exited with status {p.returncode}"
-    return out
-
-
 def annotate_one(path: str, prefs: list[str], plugin_dir: str | None, html_dir: str | None = None,
                  page: str | None = None, language: str = "english",
                  scan: tuple[str, list[str]] | None = None) -> tuple[str, dict]:
     """One capture's rows (scan: the scanner binary and its options, else tshark)."""
     if scan:
-        return path, scan_stats(path, *scan)
+        return path, ucstats.scan_stats(path, *scan)
     result = ucstats.stats(path, prefs, plugin_dir)
     if html_dir and result["status"] != "failed":
         import ucreport  # the report is only needed with --html
@@ -248,7 +199,7 @@ def main(argv=None) -> int:
     def log(msg: str) -> None:
         print(f"annotate: {msg}", file=sys.stderr)
 
-    scanner = args.scanner or default_scanner()
+    scanner = args.scanner or ucstats.default_scanner()
     engine = args.engine or ("scan" if scanner and not args.plugin_dir and not args.html else "tshark")
     scan = None
     if engine == "scan":
@@ -261,7 +212,7 @@ def main(argv=None) -> int:
                 f"cmake --build build, or use --engine tshark)")
             return 2
         try:
-            scan = (scanner, scan_args(prefs))
+            scan = (scanner, ucstats.scan_args(prefs))
         except ValueError as e:
             log(str(e))
             return 2

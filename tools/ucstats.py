@@ -1,6 +1,8 @@
 """Run tshark with the ciscouc plugin on one capture and read its statistics.
 
-Shared by tools/annotate.py (batch rows) and tools/report (one HTML page).
+Shared by tools/annotate.py (batch rows), tools/report (one HTML page) and
+tools/plan (the firewall plan); scan_stats() is the same result read from the
+native scanner (ciscouc-scan).
 The `-z ciscouc,conv` and `-z ciscouc,hosts` blocks are read by the column
 names of their header line, never by position, so columns a newer plugin adds
 flow through to every output. A plugin without the hosts statistic is run
@@ -31,6 +33,11 @@ HOSTS_KEYS = [key for _, key in _TABLES["hosts"]["columns"]]
 LANGUAGE_PREF = {"english": "ciscouc.language:english", "original": "ciscouc.language:original"}
 # tshark's warning when started as root; it says nothing about the capture.
 ROOT_NOTICE = re.compile(r'^\s*Running as user "[^"]*" and group "[^"]*"\. This could be dangerous\.\s*$')
+# The -o preferences ciscouc-scan implements, and its option for each
+# (scanner/main.cpp usage).
+SCAN_PREFS = {"ciscouc.edition": "--edition", "ciscouc.only_preferred": "--only-preferred",
+              "ciscouc.claims": "--claims", "ciscouc.language": "--language"}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _hosts_supported = True  # cleared when tshark rejects -z ciscouc,hosts
 
 
@@ -227,3 +234,48 @@ def conversation_flags(convs: list[dict], frames: list[dict]) -> None:
 
 def flag_names(convs: list[dict]) -> list[str]:
     return [n for c in convs for n in c["flags"].split(",") if n]
+
+
+def default_scanner() -> str | None:
+    """The native scanner's binary when it is built, else None."""
+    for b in (os.environ.get("CISCOUC_BUILD"), os.path.join(ROOT, "build")):
+        if b and os.access(os.path.join(b, "scanner", "ciscouc-scan"), os.X_OK):
+            return os.path.join(b, "scanner", "ciscouc-scan")
+    return None
+
+
+def scan_args(prefs: list[str]) -> list[str]:
+    """ciscouc-scan options for the -o preferences; ValueError for one it does not implement."""
+    args = []
+    for p in prefs:
+        name, _, value = p.partition(":")
+        option = SCAN_PREFS.get(name.strip())
+        if option is None:
+            raise ValueError(f"-o {p}: the scan engine implements {', '.join(SCAN_PREFS)} only "
+                             f"(use --engine tshark)")
+        if option == "--only-preferred":
+            if value.strip().upper() in ("TRUE", "1", "YES"):
+                args.append(option)
+        else:
+            args += [option, value.strip()]
+    return args
+
+
+def scan_stats(path: str, scanner: str, args: list[str]) -> dict:
+    """ucstats.stats' counterpart with ciscouc-scan: the same result, the same parser."""
+    out = {"status": "failed", "message": "", "conversations": [], "hosts": None}
+    p = guarded_run(path, out, "ciscouc-scan", lambda: subprocess.run(
+        [scanner, "--hosts", *args, path], capture_output=True, text=True, errors="replace", timeout=3600))
+    if p is None:
+        return out
+    rows = conversations(p.stdout)
+    err = " ".join(l.strip() for l in p.stderr.splitlines() if l.strip())
+    out["hosts"] = hosts(p.stdout)
+    out["conversations"] = rows or []
+    if p.returncode == 0 and rows is not None:
+        out["status"] = "ok" if rows else "no conversations"
+    elif p.returncode == 2:  # cut short: the conversations read so far
+        out["status"], out["message"] = "truncated", err
+    else:
+        out["message"] = err or f"ciscouc-scan exited with status {p.returncode}"
+    return out
