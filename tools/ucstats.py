@@ -22,6 +22,8 @@ KEY_NAMES = {"Listener": "listener_port"}
 CONV_KEYS = ["client", "server", "transport", "listener_port", "packets", "bytes", "first", "last", "detected",
              "flags", "product", "entry", "purpose", "other_uses", "evidence", "evidence_detail", "client_role",
              "server_role"]
+# The hosts table's columns (-z ciscouc,hosts, ciscouc-scan --hosts), as read by hosts().
+HOST_KEYS = ["address", "roles", "evidence", "conversations"]
 LANGUAGE_PREF = {"english": "ciscouc.language:english", "original": "ciscouc.language:original"}
 # tshark's warning when started as root; it says nothing about the capture.
 ROOT_NOTICE = re.compile(r'^\s*Running as user "[^"]*" and group "[^"]*"\. This could be dangerous\.\s*$')
@@ -101,7 +103,7 @@ def conversations(stdout: str) -> list[dict] | None:
 def hosts(stdout: str) -> list[dict] | None:
     """The hosts rows (None: this plugin prints no hosts table)."""
     block = parse_blocks(stdout).get(HOSTS_TITLE)
-    return None if block is None else block[1]
+    return None if block is None else [{**{k: "" for k in HOST_KEYS}, **r} for r in block[1]]
 
 
 def guarded_run(path: str, out: dict, program: str, run) -> subprocess.CompletedProcess | None:
