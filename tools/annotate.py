@@ -78,7 +78,7 @@ MAGIC = {
 }
 GZIP_MAGIC = b"\x1f\x8b"
 BASE_COLUMNS = ["capture", "status", "sha256", *ucstats.CONV_KEYS]
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # tools/annotate is a link to this file
 # The -o preferences ciscouc-scan implements, and its option for each
 # (scanner/main.cpp usage).
 SCAN_PREFS = {"ciscouc.edition": "--edition", "ciscouc.only_preferred": "--only-preferred",
@@ -324,7 +324,7 @@ def dask_results(address: str, paths: list[str], job: dict, known: dict, timeout
         futures = {client.submit(here.scan_capture, c, job, known.get(c), None, workers=ws, allow_other_workers=False,
                                  pure=False): c for c, ws in seen.items()}
         log(f"{len(futures)} capture(s) sent to {len(listing)} Dask worker(s) at {address}", verbose=True)
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=client.loop):
             try:
                 yield fut.result()
             except Exception as e:  # KilledWorker (lost too often), a task that raised
