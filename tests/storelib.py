@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import ucstats
@@ -50,6 +51,14 @@ def make_sites(folder: str, bad: bool = True) -> str:
             f.write(data[:-30])
     readable(folder)
     return folder
+
+
+def sites():
+    """The two-site folder of make_sites, for a module (a fixture in each suite)."""
+    d = tempfile.mkdtemp(prefix="ciscouc-sites-")
+    make_sites(d)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def readable(folder: str) -> None:

@@ -88,12 +88,7 @@ def store_url(request, tmp_path):
     return request.getfixturevalue("pg_server").new_database()
 
 
-@pytest.fixture(scope="module")
-def sites():
-    d = tempfile.mkdtemp(prefix="ciscouc-sites-")
-    storelib.make_sites(d)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
+sites = pytest.fixture(scope="module")(storelib.sites)
 
 
 def captures_in(folder: str) -> list[str]:
