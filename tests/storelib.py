@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -138,7 +137,3 @@ def kill_group(p: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     p.wait(timeout=30)
-
-
-def python() -> str:
-    return sys.executable
