@@ -25,7 +25,6 @@ import json
 import os
 import re
 import sqlite3
-import urllib.parse
 
 import ucstats
 
