@@ -584,7 +584,7 @@ def test_annotate_scan_engine_matches_columns(scanner, tmp_path):
     import csv
     import json
     rows = [json.loads(l) for l in out.read_text().splitlines()]
-    columns = ["capture", "status", *ucstats.CONV_KEYS]
+    columns = ["capture", "status", "sha256", *ucstats.CONV_KEYS]  # sha256: the file's content hash
     assert rows and all(list(r) == columns for r in rows)
     with open(csv_out, newline="") as f:
         assert next(csv.reader(f)) == columns

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
-"""Annotate many captures: one CSV and one JSON Lines row per conversation.
+"""Annotate many captures: one CSV and one JSON Lines row per conversation, or a results store.
 
-  annotate.py [--csv OUT.csv] [--jsonl OUT.jsonl] [--html DIR] [--jobs N]
-              [--engine scan|tshark] [--language english|original]
-              [-o PREF:VALUE ...] [--verbose] PATH...
+  annotate [--csv OUT.csv] [--jsonl OUT.jsonl] [--html DIR] [--jobs N]
+           [--engine scan|tshark] [--language english|original]
+           [-o PREF:VALUE ...] [--verbose] PATH...
+  annotate --db URL [--replace] [--dask tcp://SCHEDULER:8786] PATH...
+  annotate --db URL --import FILE.jsonl
 
 PATH is a capture file or a folder. Folders are searched recursively for
 captures by their first bytes (pcap in either byte order, nanosecond pcap,
@@ -27,16 +29,26 @@ Every capture gets rows: a capture without conversations gets one row with
 status `no conversations`. A capture tshark cannot read, or reads only in part
 (truncated), is reported on stderr with a clear message; the conversations it
 did read are kept, marked with its status, and the run goes on. The exit
-status is 1 when any capture failed, 0 otherwise. The columns follow the
-plugin's table header: columns a newer plugin prints (evidence, roles) are
-carried through. With --html DIR, DIR gets one report page per capture
-(see tools/report).
+status is 1 when any capture failed, 0 otherwise (2: a usage error, a store
+that cannot be opened, a scheduler that cannot be reached). The columns follow
+the plugin's table header: columns a newer plugin prints (evidence, roles) are
+carried through; sha256 is the capture file's content hash. With --html DIR,
+DIR gets one report page per capture (see tools/report).
+
+--db URL writes every capture (content hash, path, status, counts), its
+conversations, hosts and flags to a results store (docs/store.md): a SQLite
+file (results.sqlite, the default with --import) or postgresql://... . One
+transaction per capture: a batch killed at any point keeps whole captures,
+and a rerun skips every capture already stored (same content), unless
+--replace. --import FILE.jsonl stores annotate's JSON Lines (or a sensor's).
+--dask ADDRESS sends one task per capture to a Dask distributed scheduler; the
+workers (PYTHONPATH=<ciscouc>/tools dask worker ADDRESS) list and scan the
+captures they can read, and the results reach the store from here.
 
 On a terminal, a progress line (files done/total, packets per second) is kept
 up to date on stderr; it is left out when stderr is not a terminal.
 
-Across hosts, run one job per file with GNU parallel and merge the JSON Lines
-(docs/batch.md has the tested recipe):
+Across hosts: --dask, or GNU parallel (docs/batch.md has both recipes):
   find /data -type f | parallel --sshloginfile hosts \\
       tools/annotate.py --quiet --jsonl {#}.jsonl {}
 """
@@ -53,6 +65,7 @@ import sys
 import time
 
 import ucstats
+import ucstore
 
 CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz")
 # First four bytes of the capture formats tshark reads most (libpcap's
@@ -64,7 +77,7 @@ MAGIC = {
     b"\x0a\x0d\x0d\x0a": "pcapng",
 }
 GZIP_MAGIC = b"\x1f\x8b"
-BASE_COLUMNS = ["capture", "status", *ucstats.CONV_KEYS]
+BASE_COLUMNS = ["capture", "status", "sha256", *ucstats.CONV_KEYS]
 
 
 
@@ -172,12 +185,144 @@ def page_names(captures: list[str]) -> dict[str, str]:
     return names
 
 
+class AnnotateError(Exception):
+    """A problem that stops the batch, in words for the user."""
+
+
+def this_worker() -> str:
+    """The Dask worker running this task ("" outside Dask)."""
+    d = sys.modules.get("distributed")
+    if d is not None:
+        try:
+            return d.get_worker().address
+        except Exception:  # not in a worker (get_worker raises ValueError)
+            pass
+    return ""
+
+
+def scan_capture(path: str, job: dict, known: str | None = None, page: str | None = None) -> dict:
+    """One capture where it is read (this process, or a Dask worker): its content hash,
+    size, status and rows (annotate_one's result). known: the hash stored for this path;
+    the same content again is not scanned (status "skipped"). job: prefs, plugin_dir,
+    html_dir, language, scan (the scanner, None for this host's own, and its options;
+    absent for tshark)."""
+    where = this_worker()
+    base = {"path": path, "worker": where, "sha256": "", "size": None, "status": "failed", "message": "",
+            "conversations": [], "hosts": None}
+    try:
+        sha, size = ucstore.file_digest(path)
+    except OSError as e:
+        return {**base, "message": f"cannot read: {e.strerror}"}
+    base.update(sha256=sha, size=size)
+    if known == sha:
+        return {**base, "status": "skipped"}
+    scan = job.get("scan")
+    if scan is not None and not scan[0]:
+        scanner = ucstats.default_scanner()
+        if scanner is None:
+            return {**base, "message": "ciscouc-scan is not built on this host (cmake --build build, or --scanner)"}
+        scan = (scanner, scan[1])
+    _, r = annotate_one(path, job["prefs"], job["plugin_dir"], job["html_dir"], page, job["language"], scan)
+    return {**base, **r}
+
+
+def local_results(captures: list[str], job: dict, known: dict, pages: dict, jobs: int):
+    """scan_capture's results as they complete, N captures at a time on this machine."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(scan_capture, c, job, known.get(c), pages[c]) for c in captures]
+        try:
+            for fut in concurrent.futures.as_completed(futures):
+                yield fut.result()
+        finally:
+            for f in futures:
+                f.cancel()
+
+
+def dask_results(address: str, paths: list[str], job: dict, known: dict, timeout: float, log):
+    """scan_capture's results from a Dask cluster, one task per capture. The workers list
+    the paths (each sees its own files or a shared mount); a capture goes to the workers
+    that listed it, and a worker lost mid-task has its captures run again on another."""
+    try:
+        import dask
+        from distributed import Client, as_completed
+    except ImportError:
+        raise AnnotateError("--dask needs Dask distributed (Debian: apt-get install python3-distributed)") from None
+    import annotate as here  # tasks refer to this module by name: the workers import it (PYTHONPATH)
+    with dask.config.set({"distributed.comm.timeouts.connect": f"{timeout}s"}):
+        try:
+            client = Client(address, timeout=f"{timeout}s", set_as_default=False)
+        except Exception as e:  # OSError, TimeoutError, ValueError (a malformed address)
+            raise AnnotateError(f"cannot reach the Dask scheduler at {address}: {ucstore.one_line(e)}") from None
+    try:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except Exception:
+            raise AnnotateError(f"no Dask worker joined the scheduler at {address} within {timeout:g} s "
+                                f"(start one: dask worker {address})") from None
+        try:
+            listing = client.run(here.find_captures, [os.path.abspath(p) for p in paths])
+        except Exception as e:
+            raise AnnotateError(f"the Dask workers of {address} could not list the captures: {task_error(e)}") from None
+        seen: dict[str, list[str]] = {}
+        for worker, (found, _) in sorted(listing.items()):
+            for c in found:
+                seen.setdefault(c, []).append(worker)
+        for p in paths:
+            a = os.path.abspath(p)
+            if not any(c == a or c.startswith(a.rstrip(os.sep) + os.sep) for c in seen):
+                yield {"path": p, "worker": "", "sha256": "", "status": "failed", "conversations": [], "hosts": None,
+                       "message": f"no such file or folder on any Dask worker of {address} ({', '.join(sorted(listing))})"}
+        futures = {client.submit(here.scan_capture, c, job, known.get(c), None, workers=ws, allow_other_workers=False,
+                                 pure=False): c for c, ws in seen.items()}
+        log(f"{len(futures)} capture(s) sent to {len(listing)} Dask worker(s) at {address}", verbose=True)
+        for fut in as_completed(futures, loop=client.loop):
+            try:
+                yield fut.result()
+            except Exception as e:  # KilledWorker (lost too often), a task that raised
+                yield {"path": futures[fut], "worker": "", "sha256": "", "status": "failed", "conversations": [],
+                       "hosts": None, "message": f"the Dask task failed: {task_error(e)}"}
+    finally:
+        client.close()
+
+
+def task_error(e: Exception) -> str:
+    text = ucstore.one_line(e)
+    if "No module named" in text:
+        text += " (start the workers with PYTHONPATH=<ciscouc>/tools; docs/batch.md)"
+    return text
+
+
+def import_jsonl(store: ucstore.Store, files: list[str], replace: bool, log) -> int:
+    """Stores annotate's JSON Lines files; the exit status."""
+    status = 0
+    for f in files:
+        try:
+            caps = ucstore.read_jsonl(f)
+        except ucstore.StoreError as e:
+            log(str(e))
+            status = 1
+            continue
+        done = {"stored": 0, "replaced": 0, "present": 0}
+        for cap in caps:
+            done[store.put(cap, replace)] += 1  # a StoreError stops the import
+        log(f"{f}: {len(caps)} capture(s): {done['stored'] + done['replaced']} stored in {store.name}, "
+            f"{done['present']} already there")
+    return status
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+    ap = argparse.ArgumentParser(prog="annotate", description=__doc__.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    ap.add_argument("paths", nargs="+", metavar="PATH")
-    ap.add_argument("--csv", help="CSV output file (default: annotations.csv)")
-    ap.add_argument("--jsonl", help="JSON Lines output file (default: annotations.jsonl)")
+    ap.add_argument("paths", nargs="*", metavar="PATH")
+    ap.add_argument("--csv", help="CSV output file (default without --db: annotations.csv)")
+    ap.add_argument("--jsonl", help="JSON Lines output file (default without --db: annotations.jsonl)")
+    ap.add_argument("--db", metavar="URL", help="results store: a SQLite file (results.sqlite) or postgresql://...")
+    ap.add_argument("--replace", action="store_true", help="store again captures the store already holds")
+    ap.add_argument("--import", dest="imports", action="append", default=[], metavar="FILE.jsonl",
+                    help="store annotate's JSON Lines file (default store: results.sqlite)")
+    ap.add_argument("--dask", metavar="tcp://SCHEDULER:8786", help="run one task per capture on this Dask cluster")
+    ap.add_argument("--dask-timeout", type=float, default=30, metavar="SECONDS",
+                    help="how long to wait for the scheduler and a first worker (default 30)")
     ap.add_argument("--html", metavar="DIR", help="also write one HTML report per capture into DIR")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--language", choices=sorted(ucstats.LANGUAGE_PREF), default="english",
@@ -187,68 +332,120 @@ def main(argv=None) -> int:
     ap.add_argument("--engine", choices=["scan", "tshark"],
                     help="scan: the native ciscouc-scan (default when built and no --plugin-dir or --html); "
                          "tshark: tshark and the plugin")
-    ap.add_argument("--scanner", help="the ciscouc-scan binary (default: $CISCOUC_BUILD/scanner or build/scanner)")
+    ap.add_argument("--scanner", help="the ciscouc-scan binary (default: $CISCOUC_BUILD/scanner or build/scanner; "
+                                      "with --dask, each worker's own)")
     ap.add_argument("--plugin-dir", help="load the plugin from this folder (holding 4.0/epan/) instead of the installed one")
     ap.add_argument("--quiet", action="store_true", help="no progress line")
     ap.add_argument("--verbose", action="store_true", help="one line per capture, and why files were skipped")
     args = ap.parse_args(argv)
-    if not args.csv and not args.jsonl:
+    if not args.paths and not args.imports:
+        ap.error("give a PATH (or --import FILE.jsonl)")
+    if not args.csv and not args.jsonl and not args.db and not args.imports:
         args.csv, args.jsonl = "annotations.csv", "annotations.jsonl"
     prefs = [ucstats.LANGUAGE_PREF[args.language], *args.prefs] if args.language != "english" else args.prefs
 
-    def log(msg: str) -> None:
-        print(f"annotate: {msg}", file=sys.stderr)
+    def log(msg: str, verbose: bool = False) -> None:
+        if args.verbose or not verbose:
+            print(f"annotate: {msg}", file=sys.stderr)
 
+    if args.dask and args.html:
+        log("--html writes the pages where annotate runs: not with --dask")
+        return 2
     scanner = args.scanner or ucstats.default_scanner()
-    engine = args.engine or ("scan" if scanner and not args.plugin_dir and not args.html else "tshark")
+    engine = args.engine or ("scan" if (scanner or args.dask) and not args.plugin_dir and not args.html else "tshark")
     scan = None
     if engine == "scan":
         if args.html:
             log("--html needs --engine tshark (a report page lists the frames of each flag, which only tshark "
                 "and the plugin give)")
             return 2
-        if not scanner or not os.access(scanner, os.X_OK):
+        if not args.dask and (not scanner or not os.access(scanner, os.X_OK)):
             log(f"--engine scan: ciscouc-scan is not built ({scanner or 'build/scanner/ciscouc-scan'} missing; "
                 f"cmake --build build, or use --engine tshark)")
             return 2
         try:
-            scan = (scanner, ucstats.scan_args(prefs))
+            # With --dask, None: each worker runs its own build's scanner.
+            scan = (args.scanner if args.dask else scanner, ucstats.scan_args(prefs))
         except ValueError as e:
             log(str(e))
             return 2
 
-    captures, problems = find_captures(args.paths, log if args.verbose else None)
-    for p, why in problems:
-        log(f"{p}: {why}")
-    if args.html:
-        os.makedirs(args.html, exist_ok=True)
-    pages = page_names(captures)
-    failed = len(problems)
-    results: dict[str, dict] = {}
-    progress = Progress(len(captures), enabled=False if args.quiet else None)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(annotate_one, c, prefs, args.plugin_dir, args.html, pages[c], args.language, scan)
-                   for c in captures]
-        for n, fut in enumerate(concurrent.futures.as_completed(futures), 1):
-            path, r = fut.result()
-            results[path] = r
+    store = None
+    if args.db or args.imports:
+        try:
+            store = ucstore.open_store(args.db or "results.sqlite")
+        except ucstore.StoreError as e:
+            log(str(e))
+            return 2
+    try:
+        return run(args, prefs, engine, scan, store, log)
+    except ucstore.StoreError as e:
+        log(f"{e}; stopped (the captures stored before are whole; run again to go on)")
+        return 1
+    except AnnotateError as e:
+        log(str(e))
+        return 2
+    finally:
+        if store:
+            store.close()
+
+
+def run(args, prefs: list[str], engine: str, scan, store, log) -> int:
+    status = import_jsonl(store, args.imports, args.replace, log) if args.imports else 0
+    if not args.paths:
+        return status
+    job = {"prefs": prefs, "plugin_dir": args.plugin_dir, "html_dir": args.html, "language": args.language,
+           "scan": scan}
+    known = store.stored_paths() if store and not args.replace else {}
+    if args.dask:
+        captures: list[str] = []
+        failed = 0
+        results = dask_results(args.dask, args.paths, job, known, args.dask_timeout, log)
+    else:
+        captures, problems = find_captures(args.paths, log if args.verbose else None)
+        for p, why in problems:
+            log(f"{p}: {why}")
+        if args.html:
+            os.makedirs(args.html, exist_ok=True)
+        failed = len(problems)
+        results = local_results(captures, job, known, page_names(captures), args.jobs)
+    done: dict[str, dict] = {}
+    kept = {"stored": 0, "replaced": 0, "present": 0, "skipped": 0}
+    progress = Progress(len(captures), enabled=False if args.quiet or args.dask else None)
+    try:
+        for n, r in enumerate(results, 1):
+            path = r["path"]
+            where = f" on Dask worker {r['worker']}" if r.get("worker") else ""
+            if r["status"] == "skipped":
+                kept["skipped"] += 1
+                log(f"[{n}] {path}: already in the store, not scanned again", verbose=True)
+                progress.update(0)
+                continue
+            if args.dask and r["sha256"]:
+                captures.append(path)
+            done[path] = r
             packets = sum(int(c["packets"] or 0) for c in r["conversations"] if c["packets"].isdigit())
             if r["status"] in ("failed", "truncated"):
                 failed += 1
                 if progress.enabled:
                     progress.stream.write("\r")
-                log(f"{path}: {r['status']}: {r['message']}")
+                log(f"{path}: {r['status']}{where}: {r['message']}")
             elif r["message"]:
                 log(f"{path}: {r['message']}")
+            if store and r["sha256"]:
+                kept[store.put({**r, "engine": engine}, args.replace)] += 1
             if args.verbose:
-                log(f"[{n}/{len(captures)}] {path}: {len(r['conversations'])} conversation(s), {r['status']}")
+                log(f"[{n}/{len(captures) if not args.dask else '?'}] {path}: {len(r['conversations'])} "
+                    f"conversation(s), {r['status']}{where}")
             progress.update(packets)
+    finally:
+        results.close()
     progress.finish()
     # Rows in the order the captures were found, so runs compare line by line.
     rows, columns = [], list(BASE_COLUMNS)
-    for c in captures:
-        r = results[c]
-        if r["status"] == "failed":
+    for c in (captures if not args.dask else sorted(captures)):
+        r = done.get(c)
+        if r is None or r["status"] == "failed":  # already stored (not scanned again), or failed
             continue
         convs = r["conversations"] or [{}]
         for conv in convs:
@@ -256,7 +453,7 @@ def main(argv=None) -> int:
             for k in conv:
                 if k not in columns:
                     columns.append(k)
-            rows.append({"capture": c, "status": r["status"], **conv})
+            rows.append({"capture": c, "status": r["status"], "sha256": r["sha256"], **conv})
     if args.csv:
         with open(args.csv, "w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=columns, restval="")
@@ -266,11 +463,17 @@ def main(argv=None) -> int:
         with open(args.jsonl, "w", encoding="utf-8") as f:
             for r in rows:
                 f.write(json.dumps({k: r.get(k, "") for k in columns}, ensure_ascii=False) + "\n")
-    outs = " and ".join(x for x in (args.csv, args.jsonl) if x)
-    conv_rows = sum(len(results[c]["conversations"]) for c in captures)
-    log(f"{len(captures)} capture(s), {conv_rows} conversation(s) written to {outs}"
-        f"{'; reports in ' + args.html if args.html else ''}; {failed} failed")
-    return 1 if failed else 0
+    conv_rows = sum(len(r["conversations"]) for r in done.values())
+    outs = [x for x in (args.csv, args.jsonl) if x]
+    if store:
+        there = kept["present"] + kept["skipped"]
+        log(f"{len(done) + kept['skipped']} capture(s): {kept['stored'] + kept['replaced']} stored in {store.name}, "
+            f"{there} already there, {failed} failed; {conv_rows} conversation(s) scanned"
+            f"{'; rows written to ' + ' and '.join(outs) if outs else ''}")
+    else:
+        log(f"{len(captures)} capture(s), {conv_rows} conversation(s) written to {' and '.join(outs)}"
+            f"{'; reports in ' + args.html if args.html else ''}; {failed} failed")
+    return 1 if failed or status else 0
 
 
 if __name__ == "__main__":

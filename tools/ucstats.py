@@ -29,7 +29,7 @@ KEY_NAMES = {title: key for t in _TABLES.values() for title, key in t["columns"]
 # The conversation columns every output carries, in this order, even when the
 # plugin does not print them yet (empty then).
 CONV_KEYS = [key for _, key in _TABLES["conversations"]["columns"]]
-HOSTS_KEYS = [key for _, key in _TABLES["hosts"]["columns"]]
+HOST_KEYS = [key for _, key in _TABLES["hosts"]["columns"]]
 LANGUAGE_PREF = {"english": "ciscouc.language:english", "original": "ciscouc.language:original"}
 # tshark's warning when started as root; it says nothing about the capture.
 ROOT_NOTICE = re.compile(r'^\s*Running as user "[^"]*" and group "[^"]*"\. This could be dangerous\.\s*$')
@@ -114,7 +114,7 @@ def conversations(stdout: str) -> list[dict] | None:
 def hosts(stdout: str) -> list[dict] | None:
     """The hosts rows (None: this plugin prints no hosts table)."""
     block = parse_blocks(stdout).get(HOSTS_TITLE)
-    return None if block is None else block[1]
+    return None if block is None else [{**{k: "" for k in HOST_KEYS}, **r} for r in block[1]]
 
 
 def guarded_run(path: str, out: dict, program: str, run) -> subprocess.CompletedProcess | None:
