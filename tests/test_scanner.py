@@ -566,6 +566,53 @@ def test_dtls_heuristic_takes_records_that_fill_the_datagram(tshark_evidence, sc
     assert detected == {40201: "dtls", 40202: "dtls", 40203: ""}, detected
 
 
+def test_allow_list_and_flag_switches_agree_with_the_plugins(tshark_evidence, scanner, tmp_path):
+    """The site allow-list and the per-flag switches are core Settings both
+    engines take: the plugin's UAT file and ciscouc.flag_NAME preference,
+    ciscouc-scan's --allow FILE (the same file) and --flag NAME=off."""
+    path = os.path.join(TEACHING, "misbehaviour.pcap")
+    conf = os.path.join(tshark_evidence.home, ".config", "wireshark")
+    os.makedirs(conf, exist_ok=True)
+    for d in (os.path.join(tshark_evidence.home, ".config"), conf):
+        os.chmod(d, 0o777)
+    uat = os.path.join(conf, "ciscouc_allowed_ports")
+    allow = str(tmp_path / "allow")
+    record = '# this site runs SCCP on 3000 on purpose\n"tcp","3000","SCCP","lab"\n'
+    for f in (uat, allow):
+        with open(f, "w") as fh:
+            fh.write(record)
+        os.chmod(f, 0o666)
+
+    def flags(rows):
+        return {(r["server"], r["transport"]): r["flags"] for r in rows}
+
+    try:
+        # The UAT file stays in place: the second case adds the flag switch to the allow-list.
+        for plugin_args, base_args, scan_args, gone in (
+                ([], [], ["--allow", allow], ("10.10.0.11:3000", "tcp", "unexpected_port")),
+                (["-o", "ciscouc.flag_insecure:FALSE"], ["--allow", allow], ["--allow", allow, "--flag", "insecure=off"],
+                 ("10.10.0.11:2000", "tcp", "insecure"))):
+            plugin = flags(parse_conv(tshark_evidence.run(["-q", "-2", "-r", path, "-z", "ciscouc,conv", *plugin_args]).stdout))
+            p = subprocess.run([SCANNER, *scan_args, path], capture_output=True, text=True, timeout=60)
+            assert p.returncode == 0, p.stderr
+            scan = flags(parse_conv(p.stdout))
+            assert plugin == scan
+            assert gone[2] not in scan[gone[:2]]
+            base = flags(parse_conv(subprocess.run([SCANNER, *base_args, path], capture_output=True, text=True,
+                                                   timeout=60).stdout))
+            assert gone[2] in base[gone[:2]]  # the switch, not the capture, silenced it
+            assert {k: v for k, v in base.items() if k != gone[:2]} == {k: v for k, v in scan.items() if k != gone[:2]}
+    finally:
+        os.remove(uat)
+    # Bad input: the file and line, and the reason; an unknown flag names the known ones.
+    with open(allow, "w") as fh:
+        fh.write('"tcp","3000","SCCP","lab"\n"tcp","70000","SIP",""\n')
+    p = subprocess.run([SCANNER, "--allow", allow, path], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 64 and f"{allow}:2: Ports '70000' must be N or N-M" in p.stderr, p.stderr
+    p = subprocess.run([SCANNER, "--flag", "insecur=off", path], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 64 and "unexpected_port" in p.stderr and "insecure" in p.stderr, p.stderr
+
+
 def test_conversation_cap_is_counted(scanner, tmp_path):
     frames = [_udp_frame("10.0.0.1", "10.0.0.2", 40000 + i, 53, b"\x00" * 12) for i in range(50)]
     f = _write(str(tmp_path / "many.pcap"), frames)
