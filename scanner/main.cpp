@@ -25,6 +25,7 @@
 
 #include "capture_file.h"
 #include "scan.h"
+#include "stock.h"
 
 using ciscouc::scan::CaptureFileReader;
 using ciscouc::scan::Options;
@@ -49,7 +50,10 @@ void usage(FILE *f) {
             "  --allow FILE         the site allow-list (the plugin's ciscouc_allowed_ports file: \"tcp\",\"5070\",\"SIP\",\"why\")\n"
             "  --flag NAME=off      switch a flag off (ciscouc.flag_NAME), NAME one of the -z ciscouc,conv flags\n"
             "  --max-conversations N  conversations tracked per file (default 1000000)\n"
-            "  --idle SECONDS       end a conversation's inspection after this much idle capture time (120)\n");
+            "  --idle SECONDS       end a conversation's inspection after this much idle capture time (120)\n"
+            "  --wireshark-model    print the model of stock Wireshark the scanner was built with (port\n"
+            "                       owners and heuristics, generated from tshark -G decodes and\n"
+            "                       -G heuristic-decodes) and exit\n");
 }
 
 int edition_by_key(const char *key) {
@@ -285,6 +289,9 @@ int main(int argc, char **argv) {
             }
             if (a == "--idle") opt.idle_seconds = v;
             else opt.max_conversations = static_cast<size_t>(v);
+        } else if (a == "--wireshark-model") {
+            ciscouc::scan::print_model(stdout);
+            return 0;
         } else if (a == "-h" || a == "--help") {
             usage(stdout);
             return 0;

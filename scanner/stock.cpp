@@ -1,60 +1,16 @@
 // ciscouc-scan's model of stock Wireshark (see stock.h).
 #include "stock.h"
 
+#include <algorithm>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "signatures.h"
+#include "wireshark_tables.h"
 
 namespace ciscouc {
 namespace scan {
-
-namespace {
-
-uint32_t be32(const uint8_t *d) {
-    return static_cast<uint32_t>(d[0]) << 24 | static_cast<uint32_t>(d[1]) << 16 | static_cast<uint32_t>(d[2]) << 8 | d[3];
-}
-
-// Kerberos over TCP (packet-kerberos.c get_krb_pdu_len; RFC 4120 section
-// 7.2.2): a 4-byte record mark, its low 31 bits the record's length.
-uint64_t kerberos_pdu(const uint8_t *d, size_t) { return (be32(d) & 0x7fffffffu) + 4ull; }
-
-// LDAP (packet-ldap.c dissect_ldap_tcp, get_normal_ldap_pdu_len): a BER
-// SEQUENCE (0x30) whose definite length is 2 or more, read from a 7-byte
-// header (the smallest LDAP message); anything else is not framed so.
-uint64_t ldap_pdu(const uint8_t *d, size_t) {
-    if (d[0] != 0x30) return 0;
-    uint64_t len = 0;
-    size_t hdr = 2;
-    if (d[1] < 0x80) {
-        len = d[1];
-    } else {
-        size_t n = d[1] & 0x7f;
-        if (n == 0 || n > 4) return 0;  // indefinite, or longer than BER lengths LDAP uses
-        for (size_t i = 0; i < n; ++i) len = len << 8 | d[2 + i];
-        hdr += n;
-    }
-    return len < 2 ? 0 : hdr + len;
-}
-
-// PostgreSQL (packet-pgsql.c pgsql_length, 5-byte header): a type byte and
-// a 4-byte length counting itself; the startup message has no type byte
-// (its first byte is 0).
-uint64_t pgsql_pdu(const uint8_t *d, size_t) { return d[0] ? be32(d + 1) + 1ull : be32(d); }
-
-// Bitcoin (packet-bitcoin.c get_bitcoin_pdu_length): a 24-byte header of
-// magic, command and checksum around the payload's little-endian length at 16.
-uint64_t bitcoin_pdu(const uint8_t *d, size_t) {
-    return 24ull + (static_cast<uint32_t>(d[16]) | static_cast<uint32_t>(d[17]) << 8 |
-                    static_cast<uint32_t>(d[18]) << 16 | static_cast<uint32_t>(d[19]) << 24);
-}
-
-}  // namespace
-
-const Framing kXmlFraming = {0, nullptr};
-const Framing kKerberosFraming = {4, kerberos_pdu};
-const Framing kLdapFraming = {7, ldap_pdu};
-const Framing kPgsqlFraming = {5, pgsql_pdu};
-const Framing kBitcoinFraming = {24, bitcoin_pdu};
 
 bool accepts(Accept a, const uint8_t *d, size_t len) {
     auto printable = [](uint8_t c) { return c >= 0x20 && c <= 0x7e; };  // g_ascii_isprint
@@ -77,6 +33,47 @@ bool accepts(Accept a, const uint8_t *d, size_t len) {
         }
         return body <= len - off && off < len && (d[off] & 0xdf) == 0x02;
     }
+    case Accept::kTapa: {
+        if (len < 4) return false;
+        const unsigned length = static_cast<unsigned>(d[2]) << 8 | d[3];
+        // test_tapa_discover: TAPA_TYPE_REQUEST (1) to TAPA_TYPE_REPLY_NEW (4), a
+        // length of 12-1472, a request's type TAPA_REQUEST_SERIAL (1) to
+        // TAPA_REQUEST_MODEL (6).
+        if (d[0] >= 1 && d[0] <= 4 && length >= 12 && length <= 1472 &&
+            (d[0] != 1 || (len > 4 && d[4] >= 1 && d[4] <= 6)))
+            return true;
+        // test_tapa_tunnel: not IPv4 (version nibble below 4), zero at 2-3, tunnel type 0 or 1.
+        return (d[0] & 0xf0) < 0x40 && length == 0 && d[1] <= 1;
+    }
+    case Accept::kSigComp: {
+        size_t i = len >= 2 && d[0] == 0xff && d[1] == 0xff ? 2 : 0;
+        return i < len && (d[i] & 0xf8) == 0xf8;
+    }
+    case Accept::kDnp3: {
+        // check_dnp3_header: 0x05, then 0x64, then (a whole 10-byte header)
+        // its CRC at 8, little-endian: DNP3's CRC-16 (reflected polynomial
+        // 0xA6BC, complemented) of bytes 0-7.
+        if (len < 1 || d[0] != 0x05 || (len > 1 && d[1] != 0x64)) return false;
+        if (len < 10) return true;
+        unsigned crc = 0;
+        for (size_t i = 0; i < 8; ++i) {
+            crc ^= d[i];
+            for (int b = 0; b < 8; ++b) crc = crc & 1 ? (crc >> 1) ^ 0xA6BCu : crc >> 1;
+        }
+        return (~crc & 0xffffu) == (static_cast<unsigned>(d[9]) << 8 | d[8]);
+    }
+    case Accept::kRx:
+        return len >= 28 && d[20] != 0 && (d[20] < 10 || d[20] == 13);
+    case Accept::kEdonkeyUdp:
+        // EDONKEY_PROTO_EDONKEY, _EMULE_EXT, _EMULE_COMP, _KADEMLIA,
+        // _KADEMLIA_COMP, _ADU_KADEMLIA, _ADU_KADEMLIA_COMP (packet-edonkey.h).
+        return len >= 2 && (d[0] == 0xe3 || d[0] == 0xc5 || d[0] == 0xd4 || d[0] == 0xe4 || d[0] == 0xe5 ||
+                            d[0] == 0xa4 || d[0] == 0xa5);
+    case Accept::kIpa:
+        // RSL, HSL_DEBUG, OSMO_EXT, IPA_MGCP, AIP_SCCP, ABISIP_IPACCESS, ABISIP_OML.
+        return len >= 4 && (d[2] < 0x20 || d[2] == 0xdd || d[2] == 0xee || d[2] >= 0xfc);
+    case Accept::kNothing:
+        return false;
     default:
         return true;
     }
@@ -84,154 +81,92 @@ bool accepts(Accept a, const uint8_t *d, size_t len) {
 
 namespace {
 
-// Wireshark 4.0's default port registrations for the protocols a UC capture
-// shows, and the others the shared real captures carry (`tshark -G decodes`,
-// tables tcp.port and udp.port: CUPS, C12.22, L2TP, MSN Messenger, Megaco,
-// DOF, Diameter, STANAG 5066 SIS, BACnet/IP's BVLC), and the ports
-// ciscouc itself stands in front of (X11, Foundation Fieldbus, HiQnet,
-// actrace: their stock owners take the payload when no UC signature does).
-// The Skinny, MGCP and UDP SIP dissectors reject what is not theirs
-// (dissect_skinny_tcp, dissect_mgcp, dissect_sip return 0).
-const PortDissector kPortDissectors[] = {
-    {kTcp, 20, 21, "ftp"},
-    {kTcp, 22, 22, "ssh"},
-    {kTcp, 23, 23, "telnet"},
-    {kTcp, 25, 25, "smtp"},
-    {kTcp, 49, 49, "tacplus"},
-    {kUdp, 49, 49, "tacacs"},
-    {kTcp, 53, 53, "dns"},
-    {kUdp, 53, 53, "dns"},
-    {kUdp, 67, 68, "dhcp"},
-    {kUdp, 69, 69, "tftp"},
-    {kTcp, 80, 80, "http"},
-    {kTcp, 88, 88, "kerberos", Accept::kAny, nullptr, &kKerberosFraming},
-    {kUdp, 88, 88, "kerberos"},
-    {kTcp, 110, 110, "pop"},
-    {kTcp, 111, 111, "rpc"},
-    {kUdp, 111, 111, "rpc"},
-    {kTcp, 123, 123, "ntp"},
-    {kUdp, 123, 123, "ntp"},
-    {kUdp, 137, 137, "nbns"},
-    {kUdp, 138, 138, "nbdgm"},
-    {kTcp, 139, 139, "nbss"},
-    {kTcp, 143, 143, "imap"},
-    {kTcp, 161, 162, "snmp"},
-    {kUdp, 161, 162, "snmp", Accept::kSnmpUdp},
-    {kUdp, 177, 177, "xdmcp"},
-    {kTcp, 179, 179, "bgp"},
-    {kUdp, 319, 320, "ptp"},
-    {kTcp, 389, 389, "ldap", Accept::kAny, nullptr, &kLdapFraming},
-    {kUdp, 389, 389, "cldap"},
-    {kTcp, 427, 427, "srvloc"},
-    {kUdp, 427, 427, "srvloc"},
-    {kTcp, 443, 443, "tls", Accept::kNotText},
-    {kTcp, 445, 445, "nbss"},
-    {kTcp, 465, 465, "tls", Accept::kNotText},
-    {kUdp, 500, 500, "isakmp"},
-    {kTcp, 502, 502, "mbtcp"},
-    {kUdp, 514, 514, "syslog"},
-    {kUdp, 520, 520, "rip"},
-    {kUdp, 546, 547, "dhcpv6"},
-    {kTcp, 554, 554, "rtsp"},
-    {kTcp, 587, 587, "smtp"},
-    {kTcp, 631, 631, "http"},
-    {kUdp, 631, 631, "cups"},
-    {kTcp, 636, 636, "tls", Accept::kNotText},
-    {kTcp, 646, 646, "ldp"},
-    {kUdp, 646, 646, "ldp"},
-    {kUdp, 853, 853, "dtls"},
-    {kTcp, 993, 993, "tls", Accept::kNotText},
-    {kTcp, 995, 995, "tls", Accept::kNotText},
-    {kTcp, 1080, 1080, "socks"},
-    {kTcp, 1089, 1091, "ff"},
-    {kTcp, 1153, 1153, "c1222"},
-    {kUdp, 1153, 1153, "c1222"},
-    {kTcp, 1194, 1194, "openvpn"},
-    {kUdp, 1194, 1194, "openvpn"},
-    {kTcp, 1433, 1433, "tds"},
-    {kTcp, 1521, 1521, "tns", Accept::kTnsType},
-    {kUdp, 1645, 1646, "radius"},
-    {kUdp, 1700, 1700, "radius"},
-    {kUdp, 1701, 1701, "l2tp"},
-    {kUdp, 1718, 1719, "h225"},
-    {kUdp, 1812, 1813, "radius"},
-    {kTcp, 1863, 1863, "msnms"},
-    {kTcp, 1883, 1883, "mqtt"},
-    {kTcp, 1900, 1900, "http"},
-    {kUdp, 1900, 1900, "ssdp"},
-    {kUdp, 1985, 1985, "hsrp"},
-    {kTcp, 2000, 2000, "skinny", Accept::kSignature, "SCCP"},
-    {kUdp, 2029, 2029, "hsrp"},
-    {kUdp, 2055, 2055, "cflow"},
-    {kUdp, 2221, 2221, "dtls"},
-    {kTcp, 2427, 2427, "mgcp", Accept::kSignature, "MGCP"},
-    {kUdp, 2427, 2427, "mgcp", Accept::kSignature, "MGCP"},
-    {kUdp, 2428, 2428, "actrace"},
-    {kTcp, 2433, 2433, "tds"},
-    {kTcp, 2443, 2443, "tls", Accept::kNotText},
-    {kTcp, 2727, 2727, "mgcp", Accept::kSignature, "MGCP"},
-    {kUdp, 2727, 2727, "mgcp", Accept::kSignature, "MGCP"},
-    {kTcp, 2944, 2944, "megaco"},
-    {kUdp, 2944, 2944, "megaco"},
-    {kTcp, 3128, 3128, "http"},
-    {kTcp, 3268, 3268, "ldap", Accept::kAny, nullptr, &kLdapFraming},
-    {kTcp, 3306, 3306, "mysql"},
-    {kTcp, 3389, 3389, "tpkt"},
-    {kUdp, 3478, 3478, "stun"},
-    {kTcp, 3567, 3567, "dof"},
-    {kUdp, 3567, 3567, "dof"},
-    {kUdp, 3784, 3784, "bfd"},
-    {kUdp, 3799, 3799, "radius"},
-    {kTcp, 3804, 3804, "hiqnet"},
-    {kUdp, 3804, 3804, "hiqnet"},
-    {kTcp, 3868, 3868, "diameter"},
-    {kUdp, 4000, 4000, "icq"},
-    {kTcp, 4739, 4739, "cflow"},
-    {kUdp, 4739, 4739, "cflow"},
-    {kUdp, 4784, 4784, "bfd"},
-    {kTcp, 5060, 5060, "sip"},
-    {kUdp, 5060, 5060, "sip", Accept::kSignature, "SIP"},
-    {kTcp, 5061, 5061, "tls", Accept::kNotText},
-    {kTcp, 5066, 5066, "s5066sis"},
-    {kTcp, 5222, 5222, "xmpp", Accept::kAny, nullptr, &kXmlFraming},
-    {kTcp, 5353, 5353, "dns"},
-    {kUdp, 5353, 5353, "mdns"},
-    {kUdp, 5355, 5355, "llmnr"},
-    {kTcp, 5432, 5432, "pgsql", Accept::kAny, nullptr, &kPgsqlFraming},
-    {kTcp, 5500, 5501, "vnc"},
-    {kTcp, 5683, 5683, "coap"},
-    {kUdp, 5683, 5683, "coap"},
-    {kUdp, 5684, 5684, "dtls"},
-    {kUdp, 5868, 5868, "dtls"},
-    {kTcp, 5900, 5901, "vnc"},
-    {kTcp, 6000, 6063, "x11"},
-    {kUdp, 6343, 6343, "sflow"},
-    {kTcp, 6667, 6667, "irc"},
-    {kUdp, 6784, 6784, "bfd"},
-    {kUdp, 6970, 6970, "rdt"},
-    {kUdp, 7784, 7784, "bfd"},
-    {kTcp, 8080, 8080, "http"},
-    {kTcp, 8088, 8088, "http"},
-    {kUdp, 9996, 9996, "cflow"},
-    // Inside the RTP ranges the guides document (16384-32767): here the RTP
-    // run decides first (rtp_before_owner).
-    {kUdp, 24576, 24577, "mint"},
-    {kUdp, 26000, 26000, "quake"},
-    {kUdp, 27910, 27910, "quake2"},
-    {kUdp, 27950, 27953, "quake3"},
-    {kUdp, 27960, 27963, "quake3"},
-    {kTcp, 44818, 44818, "enip"},
-    {kUdp, 44818, 44818, "enip"},
-    {kUdp, 47808, 47808, "bvlc"},
-    {kTcp, 57000, 57000, "irc"},
+// What a stock dissector registered on a port does with a payload that is
+// not its own, by its filter name (the port owners themselves are generated,
+// wireshark_tables.h). A name not listed takes whatever is on its ports.
+struct Behaviour {
+    uint8_t transports;  // Transport bits
+    const char *wireshark;
+    Accept accept;
+    const char *signature_protocol;  // for kSignature: vocabulary key of the signatures
+    const Framing *framing;          // TCP: how it holds segments for more bytes
 };
+const Behaviour kBehaviours[] = {
+    // dissect_ssl (packet-tls.c) returns 0 on a payload opening with four
+    // printable characters.
+    {kTcp, "tls", Accept::kNotText, nullptr, nullptr},
+    // dissect_tns (packet-tns.c) returns 0 unless byte 4 is a packet type.
+    {kTcp, "tns", Accept::kTnsType, nullptr, nullptr},
+    // dissect_snmp (packet-snmp.c) returns 0 on UDP unless the datagram is
+    // a BER SEQUENCE opening with the version's INTEGER.
+    {kUdp, "snmp", Accept::kSnmpUdp, nullptr, nullptr},
+    // dissect_skinny_tcp (packet-skinny.c), dissect_mgcp (packet-mgcp.c) and
+    // dissect_sip over UDP (packet-sip.c dissect_sip_common) return 0 on what
+    // is not theirs; SIP over TCP (dissect_sip_tcp) calls anything on its
+    // port a continuation.
+    {kTcp, "skinny", Accept::kSignature, "SCCP", nullptr},
+    {kTcp | kUdp, "mgcp", Accept::kSignature, "MGCP", nullptr},
+    {kUdp, "sip", Accept::kSignature, "SIP", nullptr},
+    // The payload checks of stock.h's Accept, each in the function it names.
+    {kUdp, "tapa", Accept::kTapa, nullptr, nullptr},
+    {kTcp | kUdp, "sigcomp", Accept::kSigComp, nullptr, nullptr},
+    {kTcp | kUdp, "dnp3", Accept::kDnp3, nullptr, nullptr},
+    {kUdp, "rx", Accept::kRx, nullptr, nullptr},
+    {kUdp, "edonkey", Accept::kEdonkeyUdp, nullptr, nullptr},
+    {kTcp, "gsm_ipa", Accept::kIpa, nullptr, nullptr},
+    // dissect_tpncp and dissect_tpncp_tcp (packet-tpncp.c) return 0 until
+    // the TPNCP database is loaded, which the preference tpncp.load_db (off
+    // by default) asks for.
+    {kTcp | kUdp, "tpncp", Accept::kNothing, nullptr, nullptr},
+    // Framing (framing.h): dissect_kerberos_tcp, dissect_ldap_tcp,
+    // dissect_pgsql, dissect_ndps_tcp (tcp_dissect_pdus) and dissect_xmpp
+    // hold segments.
+    {kTcp, "kerberos", Accept::kAny, nullptr, &kKerberosFraming},
+    {kTcp, "ldap", Accept::kAny, nullptr, &kLdapFraming},
+    {kTcp, "pgsql", Accept::kAny, nullptr, &kPgsqlFraming},
+    {kTcp, "ndps", Accept::kAny, nullptr, &kNdpsFraming},
+    {kTcp, "xmpp", Accept::kAny, nullptr, &kXmlFraming},
+};
+
+const Behaviour *behaviour(Transport t, const char *wireshark) {
+    for (const Behaviour &b : kBehaviours)
+        if ((b.transports & t) && std::strcmp(b.wireshark, wireshark) == 0) return &b;
+    return nullptr;
+}
+
+// The generated owners with their behaviours, built once.
+const std::vector<PortDissector> &port_dissectors() {
+    static const std::vector<PortDissector> table = [] {
+        std::vector<PortDissector> v;
+        v.reserve(kPortOwnerCount);
+        for (size_t i = 0; i < kPortOwnerCount; ++i) {
+            const PortOwner &o = kPortOwners[i];
+            PortDissector d{o.t, o.lo, o.hi, o.wireshark};
+            if (const Behaviour *b = behaviour(o.t, o.wireshark)) {
+                d.accept = b->accept;
+                d.signature_protocol = b->signature_protocol;
+                d.framing = b->framing;
+            }
+            v.push_back(d);
+        }
+        return v;
+    }();
+    return table;
+}
 
 }  // namespace
 
 const PortDissector *port_dissector(Transport t, uint16_t port) {
-    for (const PortDissector &d : kPortDissectors)
-        if (d.t == t && port >= d.lo && port <= d.hi) return &d;
-    return nullptr;
+    const std::vector<PortDissector> &v = port_dissectors();
+    // Sorted by transport, then port (codegen/wireshark.py): the last range
+    // starting at or below the port.
+    auto it = std::upper_bound(v.begin(), v.end(), std::make_pair(t, port), [](const std::pair<Transport, uint16_t> &k,
+                                                                              const PortDissector &d) {
+        return k.first != d.t ? k.first < d.t : k.second < d.lo;
+    });
+    if (it == v.begin()) return nullptr;
+    --it;
+    return it->t == t && port >= it->lo && port <= it->hi ? &*it : nullptr;
 }
 
 bool signature_matches(Transport t, const char *protocol, bool evidence_too, const uint8_t *data, size_t len) {
@@ -246,19 +181,10 @@ bool signature_matches(Transport t, const char *protocol, bool evidence_too, con
 
 namespace {
 
-// The heuristics a UDP or TCP payload meets when no port took it: ciscouc's
-// own (SCCP, MGCP, H.225, H.245, RAS, XMPP: heur-ciscouc.cpp), and those of
-// Wireshark's that UC captures meet, enabled by default: SIP (sip_udp,
-// sip_tcp), HTTP and TLS over TCP (the request/status line, a handshake
-// record: the core's http-request, http-response and tls-handshake
-// signatures; then any TLS record header), DCE/RPC (a version 5 connection-oriented or version 4
-// connectionless header, DCE 1.1 RPC chapter 12), BitTorrent DHT (a
-// bencoded dictionary, BEP 5) and Bitcoin over TCP (a network's magic).
-template <const char *Key, bool EvidenceToo>
-bool by_signature(Transport t, const uint8_t *data, size_t len) {
-    return signature_matches(t, Key, EvidenceToo, data, len);
-}
-
+// Wireshark's heuristics the scanner implements (kMatchers below says which
+// function of Wireshark each follows). DCE/RPC: a version 5
+// connection-oriented or version 4 connectionless header (DCE 1.1 RPC
+// chapter 12).
 bool dcerpc_header(Transport t, const uint8_t *d, size_t len) {
     if (t == kTcp) return len >= 16 && d[0] == 5 && d[1] <= 1 && d[2] <= 19 && (d[4] & 0xee) == 0;
     return len >= 80 && d[0] == 4 && d[1] <= 10;
@@ -338,27 +264,110 @@ bool bt_dht(Transport t, const uint8_t *d, size_t len) {
     return t == kUdp && len >= 6 && d[0] == 'd' && d[1] >= '1' && d[1] <= '9' && d[len - 1] == 'e';
 }
 
-const char kSCCPk[] = "SCCP", kMGCPk[] = "MGCP", kH225k[] = "H.225", kH245k[] = "H.245", kRASk[] = "RAS", kXMPPk[] = "XMPP",
-           kSIPk[] = "SIP", kHTTPk[] = "HTTP", kTLSk[] = "TLS";
-const Heuristic kHeuristics[] = {
-    {"skinny", by_signature<kSCCPk, false>}, {"mgcp", by_signature<kMGCPk, false>},
-    {"q931", by_signature<kH225k, false>},   {"h245", by_signature<kH245k, false>},
-    {"h225", by_signature<kRASk, false>},
-    {"xmpp", by_signature<kXMPPk, false>},   {"sip", by_signature<kSIPk, false>},
-    {"sip", sip_request_line},
-    {"http", by_signature<kHTTPk, true>},    {"tls", by_signature<kTLSk, false>},
-    {"tls", tls_record},                     {"dtls", dtls_record},
-    {"quic", quic_long_header},
-    {"dcerpc", dcerpc_header},               {"bt-dht", bt_dht},
-    {"bitcoin", bitcoin_magic, &kBitcoinFraming},
+bool sip_heuristic(Transport t, const uint8_t *d, size_t len) {
+    return signature_matches(t, "SIP", false, d, len) || sip_request_line(t, d, len);
+}
+
+// Wireshark's HTTP heuristic over TCP (packet-http.c dissect_http_heur_tcp):
+// a request or status line, the core's http-request and http-response
+// signatures.
+bool http_heuristic(Transport t, const uint8_t *d, size_t len) { return signature_matches(t, "HTTP", true, d, len); }
+
+bool tls_heuristic(Transport t, const uint8_t *d, size_t len) {
+    return signature_matches(t, "TLS", false, d, len) || tls_record(t, d, len);
+}
+
+// The matchers the scanner implements for Wireshark's heuristics, by the
+// heuristic's filter name (`tshark -G heuristic-decodes`); whether each
+// exists in this Wireshark, and in what order they are tried, is generated.
+struct Matcher {
+    const char *wireshark;
+    bool (*match)(Transport t, const uint8_t *data, size_t len);  // nullptr: rtcp_packet, which needs the port
+    const Framing *framing;
 };
+const Matcher kMatchers[] = {
+    {"sip", sip_heuristic, nullptr},        // packet-sip.c dissect_sip_heur, dissect_sip_tcp_heur
+    {"http", http_heuristic, nullptr},      // packet-http.c dissect_http_heur_tcp
+    {"tls", tls_heuristic, nullptr},        // packet-tls.c dissect_ssl_heur
+    {"dtls", dtls_record, nullptr},         // packet-dtls.c dissect_dtls_heur
+    {"quic", quic_long_header, nullptr},    // packet-quic.c dissect_quic_heur
+    {"dcerpc", dcerpc_header, nullptr},     // packet-dcerpc.c dissect_dcerpc_cn_heur, dissect_dcerpc_dg_heur
+    {"bt-dht", bt_dht, nullptr},            // packet-bt-dht.c dissect_bt_dht_heur
+    {"bitcoin", bitcoin_magic, &kBitcoinFraming},  // packet-bitcoin.c dissect_bitcoin_heur
+    // packet-rtcp.c dissect_rtcp_heur: Scanner::detect calls rtcp_packet after
+    // the others (its matches open with version 2, which none of theirs do).
+    {"rtcp", nullptr, nullptr},
+};
+
+const Matcher *matcher(const char *wireshark) {
+    for (const Matcher &m : kMatchers)
+        if (std::strcmp(m.wireshark, wireshark) == 0) return &m;
+    return nullptr;
+}
+
+// The heuristics of each transport, in the order they are tried: ciscouc's
+// own first (a plugin registers after the built-in dissectors, and
+// heur_dissector_add in epan/packet.c prepends: last registered, first
+// tried), then Wireshark's enabled ones the scanner has a matcher for. The
+// RTP run (rtp_run) is Scanner::detect's own, after them.
+struct HeuristicLists {
+    std::vector<Heuristic> by_transport[2];  // tcp, udp
+    // What the plugin's stack shows for what each ciscouc heuristic hands to:
+    // the filter name its signature's dissector belongs to ("q931.tpkt": q931).
+    char own_names[kHeuristicCount][32] = {};
+
+    HeuristicLists() {
+        for (size_t i = kHeuristicCount; i-- > 0;) {
+            const HeuristicInfo &h = kHeuristics[i];
+            if (h.rtp_run) continue;
+            for (size_t k = 0; k < kSignatureCount; ++k) {
+                const Signature &s = kSignatures[k];
+                if (s.protocol_index != h.protocol || !(s.transports & h.transport) || s.evidence_only) continue;
+                std::memcpy(own_names[i], s.dissector, std::min(std::strcspn(s.dissector, "."), sizeof own_names[i] - 1));
+                Heuristic x{own_names[i], nullptr};
+                x.protocol = h.protocol;
+                by_transport[h.transport == kTcp ? 0 : 1].push_back(x);
+                break;
+            }
+        }
+        for (size_t i = 0; i < kWiresharkHeuristicCount; ++i) {
+            const WiresharkHeuristic &w = kWiresharkHeuristics[i];
+            const Matcher *m = w.enabled ? matcher(w.wireshark) : nullptr;
+            if (m && m->match) by_transport[w.t == kTcp ? 0 : 1].push_back(Heuristic{m->wireshark, m->match, m->framing});
+        }
+    }
+};
+
+const HeuristicLists &heuristic_lists() {
+    static const HeuristicLists lists;
+    return lists;
+}
+
+const char *transport_name(Transport t) { return t == kTcp ? "tcp" : "udp"; }
 
 }  // namespace
 
 const Heuristic *heuristic(Transport t, const uint8_t *data, size_t len) {
-    for (const Heuristic &h : kHeuristics)
-        if (h.match(t, data, len)) return &h;
+    for (const Heuristic &h : heuristic_lists().by_transport[t == kTcp ? 0 : 1]) {
+        bool hit = h.protocol >= 0 ? match_protocol(t, h.protocol, data, len) >= 0 : h.match(t, data, len);
+        if (hit) return &h;
+    }
     return nullptr;
+}
+
+void print_model(std::FILE *out) {
+    for (const PortDissector &d : port_dissectors())
+        for (uint32_t p = d.lo; p <= d.hi; ++p) std::fprintf(out, "%s.port\t%u\t%s\n", transport_name(d.t), p, d.wireshark);
+    for (size_t i = 0; i < kWiresharkHeuristicCount; ++i) {
+        const WiresharkHeuristic &w = kWiresharkHeuristics[i];
+        std::fprintf(out, "%s\t%s\t%c\t%s\n", transport_name(w.t), w.wireshark, w.enabled ? 'T' : 'F',
+                     matcher(w.wireshark) ? "scanned" : "skipped");
+    }
+    for (const Behaviour &b : kBehaviours)
+        for (Transport t : {kTcp, kUdp}) {
+            if (!(b.transports & t)) continue;
+            std::fprintf(out, "behaviour\t%s\t%s\t%s\n", transport_name(t), b.wireshark, b.framing ? "framing" : "accept");
+        }
 }
 
 }  // namespace scan

@@ -1,38 +1,29 @@
 // ciscouc-scan's model of stock Wireshark: which dissector takes a TCP or
 // UDP payload when no signalling set the conversation up and no UC signature
-// stood in front of the port (the port table, what each port's owner accepts,
-// the heuristics), and how stock TCP dissectors hold segments until a PDU is
-// complete (framing). The plugin learns all of this from Wireshark's protocol
-// stack; the scanner decides it here, in the order Wireshark's TCP and UDP
-// dissectors try them (epan/dissectors/packet-tcp.c decode_tcp_ports,
+// stood in front of the port (the port owners, what each owner accepts, the
+// heuristics), and which stock TCP dissectors hold segments until a PDU is
+// complete (framing.h). The plugin learns all of this from Wireshark's
+// protocol stack; the scanner decides it here, in the order Wireshark's TCP
+// and UDP dissectors try them (epan/dissectors/packet-tcp.c decode_tcp_ports,
 // packet-udp.c decode_udp_ports).
+//
+// Which dissector owns which port and which heuristics Wireshark has, in
+// which order, is generated at build time from the Wireshark the project
+// builds against (wireshark_tables.h, codegen/wireshark.py). Kept by hand in
+// stock.cpp, keyed by the dissector's filter name: what an owner does with a
+// payload that is not its own (its behaviour), and the heuristic matchers the
+// scanner implements.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 
 #include "catalog.h"
+#include "framing.h"
 
 namespace ciscouc {
 namespace scan {
-
-// How a stock TCP dissector asks TCP to hold a segment until more bytes
-// arrive ("TCP segment of a reassembled PDU"): the frames it holds show no
-// layer above tcp, so the plugin sees no payload in them (core/evidence.h:
-// no payload, no claim), and a PDU the capture never completes is never
-// dissected. Most use tcp_dissect_pdus (epan/dissectors/packet-tcp.c): a
-// fixed header of `header` bytes, then the PDU's length read from it. XMPP
-// (packet-xmpp.c dissect_xmpp) holds until the reassembled bytes' last
-// non-blank byte is '>' (header 0 here).
-struct Framing {
-    uint8_t header;
-    // The PDU's length from its first `header` bytes; 0: the dissector does
-    // not frame this payload (it takes the segment as it is).
-    uint64_t (*pdu_length)(const uint8_t *d, size_t len);
-};
-
-// The framings stock dissectors use (stock.cpp).
-extern const Framing kXmlFraming, kKerberosFraming, kLdapFraming, kPgsqlFraming, kBitcoinFraming;
 
 // A payload the stock dissector registered on a port accepts.
 enum class Accept : uint8_t {
@@ -44,6 +35,19 @@ enum class Accept : uint8_t {
     kTnsType,    // TNS: a known packet type (1-19) at byte 4 (dissect_tns in packet-tns.c)
     kSnmpUdp,    // SNMP over UDP (dissect_snmp in packet-snmp.c): a BER SEQUENCE no longer
                  // than the datagram, opening with an INTEGER (the version)
+    kTapa,       // TAPA (dissect_tapa_static in packet-tapa.c): test_tapa_discover's type,
+                 // length and request type, or test_tapa_tunnel's version and tunnel type
+    kSigComp,    // SigComp (dissect_sigcomp, dissect_sigcomp_tcp in packet-sigcomp.c): the
+                 // first byte (after a 0xFFFF delimiter on TCP) opens with five 1 bits
+    kDnp3,       // DNP 3.0 (dissect_dnp3_tcp, dissect_dnp3_udp in packet-dnp.c,
+                 // check_dnp3_header): the start bytes 0x05 0x64 and the header's CRC
+    kRx,         // AFS RX (dissect_rx in packet-rx.c): 28 bytes or more, a known packet
+                 // type (1-9, 13) at byte 20
+    kEdonkeyUdp, // eDonkey over UDP (dissect_edonkey_udp in packet-edonkey.c): 2 bytes or
+                 // more, opening with a protocol of edonkey_protocols
+    kIpa,        // ip.access (dissect_ipa in packet-gsm_ipa.c): 4 bytes or more, byte 2 a
+                 // stream id of ipa_protocol_vals or an RSL one (below ABISIP_RSL_MAX)
+    kNothing,    // rejects every payload with Wireshark's default preferences
 };
 
 
@@ -68,13 +72,25 @@ struct Heuristic {
     const char *wireshark;  // what the plugin's stack shows
     bool (*match)(Transport t, const uint8_t *data, size_t len);
     const Framing *framing = nullptr;  // TCP: how the dissector it hands to holds segments
+    int16_t protocol = -1;  // ciscouc's own: the protocol (index) whose signatures it tries, not match
 };
-// The first heuristic (ciscouc's, then Wireshark's that UC captures meet)
-// that takes the payload, or nullptr.
+// The first heuristic that takes the payload, or nullptr: ciscouc's own (the
+// plugin's, core kHeuristics), then Wireshark's enabled ones the scanner has
+// a matcher for, in Wireshark's order (its others are skipped: print_model
+// lists them).
 const Heuristic *heuristic(Transport t, const uint8_t *data, size_t len);
 
 // Wireshark's RTCP heuristic (packet-rtcp.c dissect_rtcp_heur).
 bool rtcp_packet(Transport t, const uint8_t *d, size_t len, uint16_t dport);
+
+// The model as text (ciscouc-scan --wireshark-model), for tests to hold
+// against tshark: one "tcp.port<TAB>PORT<TAB>OWNER" line per registered
+// port, as `tshark -G decodes` prints them; one "tcp<TAB>NAME<TAB>T|F<TAB>
+// scanned|skipped" line per entry of Wireshark's tcp and udp heuristic
+// lists, in its order, as `tshark -G heuristic-decodes` prints them, with
+// whether the scanner has a matcher; one "behaviour<TAB>tcp|udp<TAB>NAME
+// <TAB>WHAT" line per behaviour rule.
+void print_model(std::FILE *out);
 
 }  // namespace scan
 }  // namespace ciscouc

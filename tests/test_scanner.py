@@ -441,8 +441,8 @@ def _tcp_stream(client: str, server: str, sport: int, dport: int, segments: list
 
 
 def test_segments_held_for_reassembly_and_rejected_payloads(tshark_evidence, scanner, tmp_path):
-    """What the stock dissectors do that the scanner emulates (scan.cpp
-    Framing, Accept): segments held for a PDU the capture never completes show
+    """What the stock dissectors do that the scanner emulates (stock.cpp
+    kBehaviours: framing.h, Accept): segments held for a PDU the capture never completes show
     no payload; a PDU completed later shows at the completing frame; TLS, TNS
     and UDP SNMP reject what is not theirs; SIP's heuristic takes any method."""
     import struct
@@ -475,6 +475,78 @@ def test_segments_held_for_reassembly_and_rejected_payloads(tshark_evidence, sca
     assert rows[40008]["detected"] == "SIP", rows[40008]
     for port in (40007, 40009, 40010):  # rejected: a payload, no protocol
         assert rows[port]["detected"] == "", rows[port]
+
+
+def test_wireshark_model_is_this_wiresharks(scanner):
+    """The scanner's port owners and heuristic list are generated from this
+    Wireshark at build time (codegen/wireshark.py): every tcp.port and
+    udp.port registration of `tshark -G decodes` is a port owner of the
+    scanner and nothing else is; its heuristic list is `tshark -G
+    heuristic-decodes`'s tcp and udp lists in the same order. The heuristics
+    the scanner has no matcher for are skipped, and listed here."""
+    model = subprocess.run([scanner, "--wireshark-model"], capture_output=True, text=True, check=True).stdout
+    rows = [line.split("\t") for line in model.splitlines()]
+    # As the build runs it: no user preferences or personal plugins, the
+    # plugins Wireshark installs loaded (not the tests' plugin folder).
+    home = tempfile.mkdtemp(prefix="ciscouc-model-")
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home, "LC_ALL": "C.UTF-8"}
+
+    def stock(what: str) -> str:
+        return subprocess.run([conftest.TSHARK, "-G", what], env=env, capture_output=True, text=True,
+                              check=True).stdout
+    decodes = stock("decodes")
+    stock_ports = {line for line in decodes.splitlines() if line.split("\t")[0] in ("tcp.port", "udp.port")}
+    scanner_ports = {"\t".join(r) for r in rows if r[0] in ("tcp.port", "udp.port")}
+    assert len(stock_ports) > 500, f"tshark -G decodes lists only {len(stock_ports)} tcp/udp port registrations"
+    assert scanner_ports == stock_ports, (f"not in the scanner: {sorted(stock_ports - scanner_ports)[:20]}; "
+                                          f"not Wireshark's: {sorted(scanner_ports - stock_ports)[:20]}")
+    heur = stock("heuristic-decodes")
+    shutil.rmtree(home, ignore_errors=True)
+    stock_heur = [tuple(c[:3]) for c in (line.split("\t") for line in heur.splitlines()) if c[0] in ("tcp", "udp")]
+    scanner_heur = [tuple(r[:3]) for r in rows if r[0] in ("tcp", "udp")]
+    assert scanner_heur == stock_heur
+    scanned = {(r[0], r[1]) for r in rows if r[0] in ("tcp", "udp") and r[3] == "scanned"}
+    # ciscouc's own UC signatures stand in front of these (SIP, HTTP and TLS
+    # are what UC captures meet): each has a matcher, and each is Wireshark's.
+    assert {("tcp", "sip"), ("udp", "sip"), ("tcp", "http"), ("tcp", "tls")} <= scanned, scanned
+    skipped = sorted({f"{r[0]}/{r[1]}" for r in rows if r[0] in ("tcp", "udp") and r[2] == "T" and r[3] == "skipped"})
+    print(f"\nWireshark heuristics enabled by default the scanner has no matcher for ({len(skipped)}): "
+          + ", ".join(skipped))
+    # Every behaviour rule names a dissector that owns a port of its transport.
+    owners = {(line.split("\t")[0][:3], line.split("\t")[2]) for line in stock_ports}
+    behaviours = [(r[1], r[2]) for r in rows if r[0] == "behaviour"]
+    assert behaviours and not [b for b in behaviours if b not in owners], \
+        f"behaviour rules for no port owner: {[b for b in behaviours if b not in owners]}"
+
+
+def test_port_owners_reject_what_is_not_theirs(tshark_evidence, scanner, tmp_path):
+    """The behaviour rules of scanner/stock.cpp (kBehaviours) against
+    Wireshark: generated port owners that return 0 on a payload that is not
+    theirs (TAPA, SigComp, DNP3, RX, eDonkey, ip.access, TPNCP) leave it
+    undecoded or to the heuristics; what is theirs they take; NDPS holds a
+    segment shorter than its header."""
+    import struct
+    dnp3 = bytes.fromhex("056405c001000004e921")  # a link status request, its header CRC right
+    frames = [
+        _udp_frame("10.0.0.1", "10.0.0.9", 40301, 5000, b"hello world, no TAPA"),       # tapa: rejected
+        _udp_frame("10.0.0.1", "10.0.0.9", 40302, 5000, b"\x02\x00\x00\x10" + b"\x00" * 12),  # tapa: a reply
+        _udp_frame("10.0.0.1", "10.0.0.9", 40303, 5555, b"OPTIONS sip:a@10.0.0.9 SIP/2.0\r\n\r\n"),  # sigcomp: no, SIP
+        _udp_frame("10.0.0.1", "10.0.0.9", 40304, 20000, dnp3[:8] + b"\x00\x00"),       # dnp3: a bad CRC
+        _udp_frame("10.0.0.1", "10.0.0.9", 40306, 7000, b"\x00" * 40),                  # rx: type 0
+        _udp_frame("10.0.0.1", "10.0.0.9", 40307, 4672, b"\x01\x02\x03\x04"),           # edonkey: no protocol
+        _udp_frame("10.0.0.1", "10.0.0.9", 40308, 2424, b"\x00\x10\x00\x00" + b"\x00" * 16),  # tpncp: no database
+    ]
+    frames += _udp_frame("10.0.0.1", "10.0.0.9", 40305, 20000, dnp3),  # dnp3: taken
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40309, 5000, [(True, b"\x04\xd2\x42" + b"\x00" * 30)])  # gsm_ipa: no
+    frames += _tcp_stream("10.0.0.1", "10.0.0.9", 40310, 1026, [(True, b"\x80")])  # ndps: held
+    path = _write(str(tmp_path / "owners.pcap"), list(frames))
+    r = compare_capture(tshark_evidence, [], path, "owners.pcap")
+    assert not r["unexplained"], "\n".join(r["unexplained"])
+    assert r["agree"] == r["total"] == 10
+    rows = {int(x["client"].rsplit(":", 1)[1]): x for x in parse_conv(run_scanner(path)[1])}
+    detected = {port: row["detected"] for port, row in rows.items()}
+    assert detected == {40301: "", 40302: "tapa", 40303: "SIP", 40304: "", 40305: "dnp3", 40306: "", 40307: "",
+                        40308: "", 40309: "", 40310: ""}, detected
 
 
 def test_sdp_of_a_sip_message_split_over_tcp_segments(tshark_evidence, scanner, tmp_path):
