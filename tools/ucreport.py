@@ -151,30 +151,38 @@ def is_uc(c: dict, roles: dict[str, list[str]]) -> bool:
         or bool(roles.get(host_of(c["server"])))
 
 
-def subnet_of(addr: str) -> str:
-    """The host's /24 (IPv4) or /64 (IPv6) network, as text; else the address."""
+def subnet_of(addr: str, level: int = 0) -> str:
+    """The host's network, as text: level 0 a /24 (IPv6: /64), 1 a /16 (/48),
+    2 a /8 (/32), 3 any address; not an IP address: the address itself."""
     try:
         ip = ipaddress.ip_address(addr)
     except ValueError:
         return addr
-    return str(ipaddress.ip_network(f"{addr}/{24 if ip.version == 4 else 64}", strict=False))
+    bits = (24, 16, 8, 0)[level] if ip.version == 4 else (64, 48, 32, 0)[level]
+    return str(ipaddress.ip_network(f"{addr}/{bits}", strict=False))
 
 
 # A role group with more hosts than this in one subnet is drawn as one node.
 COLLAPSE = 4
 NO_ROLE = "no Cisco UC role"
+# A role's hosts in more /24s than this are grouped by /16 (then /8).
+MAX_SUBNETS = 8
 
 
 def groups_of(hosts: list[str], roles: dict[str, list[str]]) -> dict[str, dict]:
     """Host -> its map unit: {"node": node key, "role": role label, "subnet": ...}.
     Hosts are grouped by role (all their roles), then by subnet; when a role has
     more than COLLAPSE hosts, each of its subnets is one node ("Phone × 200")."""
-    members: dict[tuple, list[str]] = {}
-    per_role: dict[str, int] = {}
+    by_role: dict[str, list[str]] = {}
     for h in hosts:
-        role = ", ".join(roles.get(h, [])) or NO_ROLE
-        members.setdefault((role, subnet_of(h)), []).append(h)
-        per_role[role] = per_role.get(role, 0) + 1
+        by_role.setdefault(", ".join(roles.get(h, [])) or NO_ROLE, []).append(h)
+    members: dict[tuple, list[str]] = {}
+    per_role = {role: len(hs) for role, hs in by_role.items()}
+    for role, hs in by_role.items():
+        # Hosts spread over many subnets are grouped by wider ones (/16, /8).
+        level = next(lv for lv in range(4) if lv == 3 or len({subnet_of(h, lv) for h in hs}) <= MAX_SUBNETS)
+        for h in hs:
+            members.setdefault((role, subnet_of(h, level)), []).append(h)
     out = {}
     for (role, subnet), hs in members.items():
         collapsed = per_role[role] > COLLAPSE
@@ -305,7 +313,7 @@ def dot_source(data: dict, catalog: dict, other: bool = False, prefix: str = "")
                 kind = "host" if n["key"][0] == "host" else "group"
                 lines.append(f"    {ids[n['key']]} [id={dot_string(prefix + kind + '-' + ids[n['key']])}, "
                              f'class="{kind}", label={dot_string(label)}, tooltip={dot_string(tip)}'
-                             + (', peripheries=2' if kind == "group" else "") + "];")
+                             + (", peripheries=2" if len(n["hosts"]) > 1 else "") + "];")
             if nested:
                 lines.append("    }")
         lines.append("  }")
@@ -370,8 +378,10 @@ def render_svg(dot: str, svg_id: str = "map") -> str:
                  svg, count=1)
     # dot titles each node and edge by its DOT name (h0, h0->h1); a browser
     # shows the innermost title on hover, so each takes its readable tooltip.
-    svg = re.sub(r'<title>[^<]*</title>(\s*<g id="[^"]*">\s*<a xlink:title="([^"]*)")', r'<title>\2</title>\1', svg)
+    svg = re.sub(r'<title>[^<]*</title>(\s*<g id="[^"]*">\s*<a [^>]*?xlink:title="([^"]*)")', r'<title>\2</title>\1',
+                 svg)
     svg = re.sub(r'<title>(uc|h\d+|h\d+&#45;&gt;h\d+|cluster_r\d+(?:s\d+)?)</title>', '<title></title>', svg)
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
     return svg
 
 
