@@ -140,9 +140,8 @@ def test_teaching_capture_report(dot, chromium, tshark, workdir, capture):
     check_page(dom, log)
     rows, has_hosts = conv_table(tshark, capture)
     assert rows
-    # The UC part of the map (shown first): hosts are nodes, or, where a role
-    # has more than 4 hosts (misbehaviour's hosts without a role), one node per
-    # subnet whose tooltip lists them. One edge per purpose between two nodes,
+    # The UC part of the map (shown first): hosts are nodes (a role of more
+    # than 8 hosts would be one node per subnet: none here). One edge per purpose between two nodes,
     # sender -> listener (media both ways between the same ports is two edges),
     # the count on it: every UC conversation is on exactly one edge.
     uc = [r for r in rows if is_uc(r, rows)]
@@ -154,13 +153,12 @@ def test_teaching_capture_report(dot, chromium, tshark, workdir, capture):
     assert all(h in text for h in hosts), sorted(hosts)
     labels = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", g)).split()) for g in svg_edges(uc_map)]
     assert sum(int(m.group(1)) if (m := re.search(r"× (\d+)", l)) else 1 for l in labels) == len(uc)
-    if not groups:
-        assert len(nodes) == len(hosts), (len(nodes), sorted(hosts))
-        purposes = {(directed(r), r["Transport"], r["Entry"] or r["Detected"] or r["Listener"]) for r in uc}
-        assert len(edge_classes(uc_map)) == len(purposes)
-        flagged_purposes = {(directed(r), r["Transport"], r["Entry"] or r["Detected"] or r["Listener"])
-                            for r in rows if r["Flags"]}
-        assert edge_classes(uc_map).count("flagged") == len(flagged_purposes)
+    assert not groups and len(nodes) == len(hosts), (len(nodes), sorted(hosts))
+    purposes = {(directed(r), r["Transport"], r["Entry"] or r["Detected"] or r["Listener"]) for r in uc}
+    assert len(edge_classes(uc_map)) == len(purposes)
+    flagged_purposes = {(directed(r), r["Transport"], r["Entry"] or r["Detected"] or r["Listener"])
+                        for r in rows if r["Flags"]}
+    assert edge_classes(uc_map).count("flagged") == len(flagged_purposes)
     # The rest is behind the switch: the full map has every host.
     other = len(rows) - len(uc)
     assert ('id="show-other"' in dom) == bool(other) and ('id="map-all"' in dom) == bool(other)

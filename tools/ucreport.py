@@ -162,8 +162,8 @@ def subnet_of(addr: str, level: int = 0) -> str:
     return str(ipaddress.ip_network(f"{addr}/{bits}", strict=False))
 
 
-# A role group with more hosts than this in one subnet is drawn as one node.
-COLLAPSE = 4
+# A role with more hosts than this is drawn as one node per subnet.
+COLLAPSE = 8
 NO_ROLE = "no Cisco UC role"
 # A role's hosts in more /24s than this are grouped by /16 (then /8).
 MAX_SUBNETS = 8
@@ -274,7 +274,8 @@ def node_label(n: dict) -> tuple[str, str]:
         return label, h + (f" ({role})" if role else " (no Cisco UC role shown)")
     k = len(n["hosts"])
     if k == 1:
-        return f"{role}\n{n['hosts'][0]}", f"{n['hosts'][0]} ({role}), drawn with its group"
+        h = n["hosts"][0]
+        return (f"{role}\n{h}" if role else h), f"{h} ({role or 'no Cisco UC role shown'}), drawn as its group"
     shown = ", ".join(n["hosts"][:12]) + (f", … ({k - 12} more)" if k > 12 else "")
     label = f"{role or 'hosts'} × {k}\n{n['subnet']}"
     return label, f"{k} hosts in {n['subnet']} ({role or 'no Cisco UC role shown'}): {shown}"
