@@ -481,14 +481,18 @@ CONV_COLUMNS = [("n", "#", True), ("client", "Client", False), ("server", "Serve
 
 
 def port_link(c: dict, ports_dir: str | None, out_dir: str) -> str | None:
+    """The port reference row of the conversation's entry: ports/PRODUCT.html#ENTRY
+    where the reference is rendered as HTML (tools/ucports.py, beside batch
+    pages), else the Markdown page with a text fragment (Chromium, Safari)."""
     if not ports_dir or not c["entry"] or not c["product"]:
         return None
-    page = os.path.join(ports_dir, c["product"] + ".md")
-    if not os.path.exists(page):
-        return None
-    rel = os.path.relpath(page, out_dir)
-    # A text fragment scrolls to the row naming the entry (Chromium, Safari).
-    return urllib.parse.quote(rel.replace(os.sep, "/")) + "#:~:text=" + urllib.parse.quote(c["entry"])
+    for ext in (".html", ".md"):
+        page = os.path.join(ports_dir, c["product"] + ext)
+        if os.path.exists(page):
+            rel = urllib.parse.quote(os.path.relpath(page, out_dir).replace(os.sep, "/"))
+            return rel + ("#" + urllib.parse.quote(c["entry"]) if ext == ".html"
+                          else "#:~:text=" + urllib.parse.quote(c["entry"]))
+    return None
 
 
 FIRST_FRAMES = 5  # frames named in a flag group's row (all are in its list)
@@ -584,8 +588,8 @@ def render_html(data: dict, catalog: dict, svg: str, ports_dir: str | None, out_
         out.append("</tbody></table>")
     # Conversations.
     out.append('<h2 id="conversations">Conversations</h2>'
-               '<p class="muted">Click a column title to sort. The catalog entry links to the port reference '
-               '(build/docs/ports/).</p>'
+               '<p class="muted">Click a column title to sort. The catalog entry links to its row in the port '
+               'reference.</p>'
                '<table class="sortable" id="conv-table"><thead><tr>' +
                "".join(f'<th id="sort-{k}"{" data-kind=" + chr(34) + "num" + chr(34) if num else ""}>{e(t)}</th>'
                        for k, t, num in CONV_COLUMNS) + "</tr></thead><tbody>")
