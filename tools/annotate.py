@@ -536,7 +536,7 @@ def run(args, prefs: list[str], engine: str, scan, store, log) -> int:
     if store:
         there = kept["present"] + kept["skipped"]
         log(f"{len(done) + kept['skipped']} capture(s): {kept['stored'] + kept['replaced']} stored in {store.name}, "
-            f"{there} already there; {by_status}; {conv_rows} conversation(s) scanned"
+            f"{there} already there{'; ' + by_status if counts else ''}; {conv_rows} conversation(s) scanned"
             f"{'; rows written to ' + ' and '.join(outs) if outs else ''}")
     else:
         log(f"{len(captures)} path(s): {by_status}; {conv_rows} conversation(s) written to {' and '.join(outs)}"

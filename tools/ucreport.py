@@ -436,7 +436,8 @@ SCRIPT = """
   var sw = document.getElementById('show-other');
   function showMap(){
     var all = sw && sw.checked;
-    document.getElementById('map-box').hidden = !!all;
+    var uc = document.getElementById('map-box'); if (!uc) return;
+    uc.hidden = !!all;
     var box = document.getElementById('map-all-box'); if (box) box.hidden = !all;
     var shown = document.getElementById(all ? 'map-all' : 'map');
     if (shown){ var r = shown.getBoundingClientRect();
