@@ -38,6 +38,8 @@ ROOT_NOTICE = re.compile(r'^\s*Running as user "[^"]*" and group "[^"]*"\. This 
 SCAN_PREFS = {"ciscouc.edition": "--edition", "ciscouc.only_preferred": "--only-preferred",
               "ciscouc.claims": "--claims", "ciscouc.language": "--language"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# ciscouc-scan's footer on stderr (scanner/scan.cpp Scanner::print_footer).
+SCAN_FOOTER = re.compile(r"^ciscouc-scan: .*: \d+ frames, \d+ in \d+ TCP/UDP conversations")
 _hosts_supported = True  # cleared when tshark rejects -z ciscouc,hosts
 
 
@@ -309,7 +311,8 @@ def scan_stats(path: str, scanner: str, args: list[str]) -> dict:
     if p is None:
         return out
     rows = conversations(p.stdout)
-    err = " ".join(l.strip() for l in p.stderr.splitlines() if l.strip())
+    # Its diagnostics, without the footer (frames read, what was not read).
+    err = " ".join(l.strip() for l in p.stderr.splitlines() if l.strip() and not SCAN_FOOTER.match(l))
     out["hosts"] = hosts(p.stdout)
     out["conversations"] = rows or []
     if p.returncode == 0 and rows is not None:
