@@ -361,8 +361,8 @@ def test_scan_engine_refuses_what_it_cannot_do(workdir):
         pytest.fail(f"ciscouc-scan is not built: {SCANNER} is missing (cmake --build build)")
     cap = os.path.join(ROOT, "captures", "sccp-phone-call.pcap")
     out = os.path.join(workdir, "refused.csv")
-    p = run_annotate(["--engine", "scan", "--scanner", SCANNER, "-o", "ciscouc.try_uc_first:FALSE", "--csv", out, cap])
-    assert p.returncode == 2 and "-o ciscouc.try_uc_first:FALSE: the scan engine implements" in p.stderr
+    p = run_annotate(["--engine", "scan", "--scanner", SCANNER, "--pref", "ciscouc.try_uc_first:FALSE", "--csv", out, cap])
+    assert p.returncode == 2 and "--pref ciscouc.try_uc_first:FALSE: the scan engine implements" in p.stderr
     assert "--engine tshark" in p.stderr
     p = run_annotate(["--engine", "scan", "--scanner", SCANNER, "--html", os.path.join(workdir, "pages-scan"),
                       "--csv", out, cap])

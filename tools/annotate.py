@@ -3,7 +3,7 @@
 
   annotate [--csv OUT.csv] [--jsonl OUT.jsonl] [--html DIR] [--jobs N]
            [--engine scan|tshark] [--language english|original]
-           [-o PREF:VALUE ...] [--verbose] PATH...
+           [--pref NAME:VALUE ...] [--verbose] PATH...
   annotate --db URL [--replace] [--dask tcp://SCHEDULER:8786] PATH...
   annotate --db URL --import FILE.jsonl
 
@@ -21,8 +21,9 @@ and no --plugin-dir is given) `ciscouc-scan --hosts FILE`; with --engine tshark
 it. Both print the same tables, read by the same parser, so the columns are
 the same. The scanner reads pcap and pcapng (also pcapng whose interfaces mix
 link types), NetXray/Sniffer and NetMon files (README "Native scanner") and implements the preferences ciscouc.edition,
-ciscouc.only_preferred, ciscouc.claims and ciscouc.language; another -o is
-refused with --engine scan. --html needs tshark (a page lists each flag's
+ciscouc.only_preferred, ciscouc.claims and ciscouc.language; another --pref
+is refused with --engine scan (-o NAME:VALUE, the old form, still works, with a
+deprecation message). --html needs tshark (a page lists each flag's
 frames): without --engine it picks tshark, with --engine scan it is refused.
 
 Every path given or found gets rows, each with a status and a message:
@@ -382,8 +383,10 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--language", choices=sorted(ucstats.LANGUAGE_PREF), default="english",
                     help="language of purposes: english, or original (the guide's own: Korean, Japanese)")
-    ap.add_argument("-o", dest="prefs", action="append", default=[], metavar="PREF:VALUE",
+    ap.add_argument("--pref", dest="prefs", action="append", default=[], metavar="NAME:VALUE",
                     help="a Wireshark preference, e.g. ciscouc.edition:cucm-current")
+    ap.add_argument("-o", dest="old_prefs", action="append", default=[], metavar="NAME:VALUE",
+                    help="deprecated: the same as --pref")
     ap.add_argument("--engine", choices=["scan", "tshark"],
                     help="scan: the native ciscouc-scan (default when built and no --plugin-dir or --html); "
                          "tshark: tshark and the plugin")
@@ -395,6 +398,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if not args.paths and not args.imports:
         ap.error("give a PATH (or --import FILE.jsonl)")
+    for p in args.old_prefs:
+        print(f"annotate: -o {p} is deprecated (-o names the output in the other tools): use --pref {p}",
+              file=sys.stderr)
+    args.prefs = args.old_prefs + args.prefs
     if not args.csv and not args.jsonl and not args.db and not args.imports:
         args.csv, args.jsonl = "annotations.csv", "annotations.jsonl"
     prefs = [ucstats.LANGUAGE_PREF[args.language], *args.prefs] if args.language != "english" else args.prefs

@@ -293,7 +293,7 @@ def scan_args(prefs: list[str]) -> list[str]:
         name, _, value = p.partition(":")
         option = SCAN_PREFS.get(name.strip())
         if option is None:
-            raise ValueError(f"-o {p}: the scan engine implements {', '.join(SCAN_PREFS)} only "
+            raise ValueError(f"--pref {p}: the scan engine implements {', '.join(SCAN_PREFS)} only "
                              f"(use --engine tshark)")
         if option == "--only-preferred":
             if value.strip().upper() in ("TRUE", "1", "YES"):
