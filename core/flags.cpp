@@ -37,6 +37,21 @@ std::string proto_name(const FlagInput &in) {
     return in.detected_other ? in.detected_other : "";
 }
 
+// Wireshark cuts an expert info's text, and a tree item's label, at
+// ITEM_LABEL_LENGTH - 1 bytes (240, epan/proto.h): a reason quoting a long
+// purpose keeps its row citation by shortening the purpose to fit.
+constexpr size_t kReasonMax = 239;
+
+// s cut to at most n bytes at a UTF-8 character boundary, "…" added when cut.
+std::string clip_utf8(const std::string &s, size_t n) {
+    if (s.size() <= n) return s;
+    const std::string ellipsis = "\xe2\x80\xa6";
+    if (n < ellipsis.size()) return "";
+    size_t end = n - ellipsis.size();
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+    return s.substr(0, end) + ellipsis;
+}
+
 bool listener_is_unified_cm_role(const Flow &f) { return std::string(f.to).rfind("Unified CM", 0) == 0; }
 
 // A rule returns true when its flag holds, with the reason in *why.
@@ -229,9 +244,11 @@ bool not_recommended(const RuleContext &cx, FlagResult *r, std::string *why) {
     r->not_recommended_pending = bad_cucm && !which;
     if (!which) return false;
     const Entry &e = kEntries[kFlows[which->flow].entry];
-    *why = "Cisco does not recommend this use: " + std::string(e.purpose) + " (" + describe(*which) + ")" +
-           (which == bad_cucm && plain ? "; the listener is a Unified CM (it listens for UC signalling in this capture)"
-                                       : "");
+    const std::string head = "Cisco does not recommend this use: ";
+    const std::string tail = " (" + describe(*which) + ")" +
+        (which == bad_cucm && plain ? "; the listener is a Unified CM (it listens for UC signalling in this capture)" : "");
+    const size_t room = kReasonMax > head.size() + tail.size() ? kReasonMax - head.size() - tail.size() : 0;
+    *why = head + clip_utf8(e.purpose, room) + tail;
     return true;
 }
 

@@ -9,7 +9,8 @@
 // Reads what libpcap reads (pcap, pcapng; gzip-compressed through gzip -dc),
 // and NetXray/Sniffer and Microsoft NetMon files (capture_file.h).
 // Prints, per file, the table `tshark -q -2 -z ciscouc,conv` prints (and with
-// --hosts the hosts table after it), then a footer of what was not read.
+// --hosts the hosts table after it) on standard output, then a footer of what
+// was not read on standard error (diagnostics never mix with the table).
 // Exit status: 0 every file read; 1 a file could not be opened or read at all;
 // 2 a file was cut short (its conversations so far are printed).
 #include <pcap/pcap.h>
@@ -118,7 +119,8 @@ void report(Scanner &s, bool hosts, const char *name) {
     s.finish();
     s.print_conversations(stdout);
     if (hosts) s.print_hosts(stdout);
-    s.print_footer(stdout, name);
+    fflush(stdout);
+    s.print_footer(stderr, name);
 }
 
 // A NetXray/Sniffer or NetMon file (libpcap refused it), or with `pcapng` a

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,10 +54,10 @@ def test_batch_annotation(workdir, tshark):
                        capture_output=True, text=True, env=env, timeout=300)
     assert p.returncode == 1, p.stderr
     err = p.stderr
-    assert "empty.pcap: failed: empty file" in err
+    assert "empty.pcap: empty: empty file" in err
     assert "truncated.pcap: truncated:" in err and "cut short" in err
-    assert "missing.pcap: no such file or folder" in err
-    assert "[4/4]" in err  # with --verbose, a line for each of the four captures found
+    assert "missing.pcap: missing: no such file or folder" in err
+    assert "[5/5]" in err  # with --verbose, a line for each of the four captures found and the missing path
     assert "notes.txt: skipped, not a capture" in err
     assert "Running as user" not in err
     with open(out_csv, newline="") as f:
@@ -75,7 +76,9 @@ def test_batch_annotation(workdir, tshark):
     # The truncated capture keeps what was read before the cut.
     trunc = by_capture["truncated.pcap"]
     assert trunc and all(r["status"] == "truncated" for r in trunc)
-    assert "empty.pcap" not in by_capture
+    # Every path has rows: the empty file and the missing path one each (tests/test_inputs.py has every case).
+    assert [r["status"] for r in by_capture["empty.pcap"]] == ["empty"]
+    assert [r["status"] for r in by_capture["missing.pcap"]] == ["missing"]
     assert {json.dumps(r, sort_keys=True) for r in rows} == {json.dumps(r, sort_keys=True) for r in jrows}
 
 
@@ -217,16 +220,51 @@ def test_html_pages_for_many_captures(workdir, tshark_evidence):
     tshark = tshark_evidence  # annotate runs the plugin's defaults
     if not shutil.which("dot"):
         pytest.skip("annotate --html skipped: Graphviz's dot is not installed (apt-get install graphviz)")
+    src = os.path.join(workdir, "pages-src")
+    for sub in ("site1", "site2"):
+        os.makedirs(os.path.join(src, sub), exist_ok=True)
+        shutil.copyfile(os.path.join(ROOT, "captures", "misbehaviour.pcap"), os.path.join(src, sub, "misbehaviour.pcap"))
+    shutil.copyfile(os.path.join(ROOT, "captures", "sccp-phone-call.pcap"), os.path.join(src, "site1", "sccp.pcap"))
+    open(os.path.join(src, "site2", "empty.pcap"), "wb").close()
+    for d, _, files in os.walk(src):
+        os.chmod(d, 0o755)
+        for x in files:
+            os.chmod(os.path.join(d, x), 0o644)
     pages = os.path.join(workdir, "pages")
-    caps = [os.path.join(ROOT, "captures", n) for n in ("misbehaviour.pcap", "sccp-phone-call.pcap")]
     env = dict(os.environ, CISCOUC_TSHARK_HOME=tshark.home)
     p = run_annotate(["--plugin-dir", tshark.plugins, "--csv", os.path.join(workdir, "pages.csv"),
-                      "--html", pages, *caps], env)
-    assert p.returncode == 0, p.stderr
-    assert sorted(os.listdir(pages)) == ["misbehaviour.pcap.html", "sccp-phone-call.pcap.html"]
-    with open(os.path.join(pages, "misbehaviour.pcap.html"), encoding="utf-8") as f:
+                      "--html", pages, src], env)
+    assert p.returncode == 1, p.stderr  # the empty file
+    # Pages named by their path under the folder given: two misbehaviour.pcap keep their folders.
+    found = sorted(os.path.relpath(os.path.join(d, f), pages) for d, _, fs in os.walk(pages) for f in fs
+                   if not d.startswith(os.path.join(pages, "ports")))
+    assert found == ["index.html", "site1/misbehaviour.pcap.html", "site1/sccp.pcap.html",
+                     "site2/misbehaviour.pcap.html"]
+    with open(os.path.join(pages, "site1", "misbehaviour.pcap.html"), encoding="utf-8") as f:
         page = f.read()
-    assert page.count('class="edge flagged"') == 7 and "<svg" in page
+    uc_map = page[page.index('<svg id="map"'):page.index("</svg>")]
+    assert uc_map.count('class="edge flagged"') == 7
+    # The index lists every capture, the empty one too, with status, counts, flags and link.
+    with open(os.path.join(pages, "index.html"), encoding="utf-8") as f:
+        index = f.read()
+    rows = re.findall(r"<tr class=\"status-[^\"]*\">(.*?)</tr>", index)
+    assert len(rows) == 4
+    mis = [r for r in rows if "site1/misbehaviour.pcap" in r][0]
+    assert '<a href="site1/misbehaviour.pcap.html">' in mis and "<td>ok</td><td>9</td>" in mis
+    assert "insecure × 1" in mis and "unexpected_port × 3" in mis
+    empty = [r for r in rows if "empty.pcap" in r][0]
+    assert "<td>empty</td>" in empty and "<a " not in empty and "empty file (0 bytes)" in empty
+    # Catalog links go to the row of the port reference rendered beside the pages,
+    # relative, so they work offline and after the folder moves.
+    moved = os.path.join(workdir, "pages-moved")
+    shutil.rmtree(moved, ignore_errors=True)
+    shutil.move(pages, moved)
+    links = re.findall(r'<a href="(\.\./ports/[a-z]+\.html)#([^"]+)">', page)
+    assert links
+    for target, entry in links:
+        path = os.path.normpath(os.path.join(moved, "site1", target))
+        with open(path, encoding="utf-8") as f:
+            assert f'<tr id="{entry}">' in f.read(), (target, entry)
 
 
 # ---------------------------------------------------------------- scale-out with GNU parallel
@@ -323,8 +361,8 @@ def test_scan_engine_refuses_what_it_cannot_do(workdir):
         pytest.fail(f"ciscouc-scan is not built: {SCANNER} is missing (cmake --build build)")
     cap = os.path.join(ROOT, "captures", "sccp-phone-call.pcap")
     out = os.path.join(workdir, "refused.csv")
-    p = run_annotate(["--engine", "scan", "--scanner", SCANNER, "-o", "ciscouc.try_uc_first:FALSE", "--csv", out, cap])
-    assert p.returncode == 2 and "-o ciscouc.try_uc_first:FALSE: the scan engine implements" in p.stderr
+    p = run_annotate(["--engine", "scan", "--scanner", SCANNER, "--pref", "ciscouc.try_uc_first:FALSE", "--csv", out, cap])
+    assert p.returncode == 2 and "--pref ciscouc.try_uc_first:FALSE: the scan engine implements" in p.stderr
     assert "--engine tshark" in p.stderr
     p = run_annotate(["--engine", "scan", "--scanner", SCANNER, "--html", os.path.join(workdir, "pages-scan"),
                       "--csv", out, cap])

@@ -104,7 +104,7 @@ def test_dask_stores_what_one_machine_stores(cluster, sites, reference, tmp_path
     url = str(tmp_path / "dask.sqlite")
     p = annotate("--db", url, "--dask", cluster.address, sites)
     assert p.returncode == 1, p.stderr  # the empty capture
-    assert "empty.pcap: failed on Dask worker tcp://127.0.0.1:" in p.stderr
+    assert "empty.pcap: empty on Dask worker tcp://127.0.0.1:" in p.stderr
     assert storelib.snapshot(url) == reference
     s = storelib.ucstore.open_store(url)
     try:
@@ -168,8 +168,8 @@ def test_a_capture_unreadable_on_a_worker(cluster, open_tmp, tmp_path):
     assert p.returncode == 1
     err = p.stderr.splitlines()
     locked = [l for l in err if "locked.pcap" in l]
-    assert len(locked) == 1 and locked[0].startswith(f"annotate: {folder}/locked.pcap: failed on Dask worker tcp://")
+    assert len(locked) == 1 and locked[0].startswith(f"annotate: {folder}/locked.pcap: unreadable on Dask worker tcp://")
     assert locked[0].endswith("cannot read: Permission denied")
-    assert any(l.startswith(f"annotate: {open_tmp}/nowhere: failed: no such file or folder on any Dask worker")
+    assert any(l.startswith(f"annotate: {open_tmp}/nowhere: missing: no such file or folder on any Dask worker")
                for l in err), err
     assert storelib.whole_captures(url) == [os.path.join(folder, "good.pcap")]

@@ -57,7 +57,7 @@ def test_fleet_page_in_chromium(chromium, sites, fleet_store):  # noqa: F811
     # Every capture with its status: those annotate wrote rows for, and the empty one.
     caps = {r[1]: r[2] for r in dom_table(dom, "captures")}
     expected = {r["capture"]: r["status"] for r in rows}
-    assert caps == {**expected, os.path.join(sites, "site-b", "empty.pcap"): "failed"}
+    assert caps == {**expected, os.path.join(sites, "site-b", "empty.pcap"): "empty"}
     # Flags by kind, and by folder (site), as counted from the rows.
     kinds = collections.Counter(f for r in rows for f in flag_list(r))
     assert {r[0]: int(r[1]) for r in dom_table(dom, "flags")} == kinds

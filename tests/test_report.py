@@ -116,6 +116,14 @@ def directed(r: dict) -> tuple[str, str]:
     return host(r["Client"]), host(r["Server"])
 
 
+def is_uc(r: dict, rows: list[dict]) -> bool:
+    """What the map shows before the switch: flagged, or documented with the
+    evidence confirmed or a Cisco UC role at either end (tools/ucreport.is_uc)."""
+    roles = {host(x["Client"]) for x in rows if x["Client role"]} | {host(x["Server"]) for x in rows if x["Server role"]}
+    return bool(r["Flags"]) or bool(r["Entry"]) and (r["Evidence"] == "confirmed" or host(r["Client"]) in roles
+                                                     or host(r["Server"]) in roles)
+
+
 def check_page(dom: str, log: str) -> None:
     assert 'data-ready="1"' in dom, "the page's script did not run to its end"
     errors = re.search(r'<pre id="script-errors">(.*?)</pre>', dom, re.S)
@@ -132,19 +140,35 @@ def test_teaching_capture_report(dot, chromium, tshark, workdir, capture):
     check_page(dom, log)
     rows, has_hosts = conv_table(tshark, capture)
     assert rows
-    # One node per host, one edge per documented purpose between two hosts.
-    hosts = {host(r["Client"]) for r in rows} | {host(r["Server"]) for r in rows}
-    nodes = svg_nodes(dom)
-    assert len(nodes) == len(hosts), (len(nodes), sorted(hosts))
-    labels = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", n)) for n in nodes)
-    assert all(h in labels.split() for h in hosts), labels
-    # Edges are directed, sender -> listener: media both ways between the same
-    # two ports (16384 <-> 16384) is two edges, one per direction.
-    purposes = {(directed(r), r["Transport"], r["Listener"], r["Entry"] or r["Detected"]) for r in rows}
-    assert len(edge_classes(dom)) == len(purposes)
-    flagged_purposes = {(directed(r), r["Transport"], r["Listener"], r["Entry"] or r["Detected"])
+    # The UC part of the map (shown first): hosts are nodes (a role of more
+    # than 8 hosts would be one node per subnet: none here). One edge per purpose between two nodes,
+    # sender -> listener (media both ways between the same ports is two edges),
+    # the count on it: every UC conversation is on exactly one edge.
+    uc = [r for r in rows if is_uc(r, rows)]
+    hosts = {host(r["Client"]) for r in uc} | {host(r["Server"]) for r in uc}
+    uc_map = dom[dom.index('<svg id="map"'):dom.index("</svg>", dom.index('<svg id="map"'))]
+    nodes = svg_nodes(uc_map)
+    groups = re.findall(r'<g id="group-h\d+" class="node group">.*?</g>', uc_map, re.S)
+    text = html.unescape(re.sub(r"<[^>]+>|[,():]", " ", uc_map)).split()
+    assert all(h in text for h in hosts), sorted(hosts)
+    labels = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", g)).split()) for g in svg_edges(uc_map)]
+    assert sum(int(m.group(1)) if (m := re.search(r"× (\d+)", l)) else 1 for l in labels) == len(uc)
+    assert not groups and len(nodes) == len(hosts), (len(nodes), sorted(hosts))
+    purposes = {(directed(r), r["Transport"], r["Entry"] or r["Detected"] or r["Listener"]) for r in uc}
+    assert len(edge_classes(uc_map)) == len(purposes)
+    flagged_purposes = {(directed(r), r["Transport"], r["Entry"] or r["Detected"] or r["Listener"])
                         for r in rows if r["Flags"]}
-    assert edge_classes(dom).count("flagged") == len(flagged_purposes)
+    assert edge_classes(uc_map).count("flagged") == len(flagged_purposes)
+    # The rest is behind the switch: the full map has every host.
+    other = len(rows) - len(uc)
+    assert ('id="show-other"' in dom) == bool(other) and ('id="map-all"' in dom) == bool(other)
+    if other:
+        all_map = dom[dom.index('<svg id="map-all"'):]
+        every = {host(r["Client"]) for r in rows} | {host(r["Server"]) for r in rows}
+        text = html.unescape(re.sub(r"<[^>]+>|[,():]", " ", all_map)).split()
+        assert all(h in text for h in every)
+        assert len(re.findall(r'<g id="all-other-\d+" class="edge other">', all_map)) >= 1
+    assert not re.search(r"<title>h\d|h\d+&#45;&gt;h\d", dom)  # no internal ids in tooltips
     # Every conversation is a table row; the hosts table is there when the plugin prints one.
     assert len(re.findall(r'<tr id="conv-\d+"', dom)) == len(rows)
     assert ('id="host-table"' in dom) == has_hosts
@@ -171,7 +195,10 @@ def test_misbehaviour_flags_and_map(dot, chromium, tshark, workdir):
                                 "-e", "frame.number"]).stdout.split():
             expected.add((flag, int(line)))
     table = dom[dom.index('id="flag-table"'):dom.index("</table>", dom.index('id="flag-table"'))]
-    shown = {(f, int(n)) for f, n in re.findall(r'<td class="flag">([a-z_]+)</td>.*?>frame (\d+)</td>', table, re.S)}
+    shown = set()
+    for group in re.findall(r'<tr class="flagged flag-group">.*?</tr>', table, re.S):
+        flag = re.search(r'<td class="flag">([a-z_]+)</td>', group).group(1)
+        shown |= {(flag, int(n)) for n in re.findall(r'<span class="frame"[^>]*>frame (\d+)</span>', group)}
     assert shown == expected and len(expected) == 7
     assert "localhost-only" in table and "5049/tcp" in table  # the internal_only reason
     # The flagged edges stand out: red, thick, named by their flag.
@@ -268,3 +295,96 @@ def test_hosts_table_and_evidence_from_a_newer_plugin(dot, chromium, workdir):
     possible = [g for g in edges if "possible" in g]
     assert len(possible) == 1 and 'stroke-dasharray' in possible[0]
     assert "SCCP payload, frame 4" in dom and "Phone → Unified CM" in dom
+
+
+@pytest.fixture(scope="module")
+def site_page(dot, chromium, tshark, workdir):
+    """A generated site of 300 hosts (captures/site.py): 200 SCCP phones, 30 SIP
+    phones, gateways, two Unified CM, and 60 hosts of ordinary traffic."""
+    from captures import site
+    capture = site.site(300).write(os.path.join(workdir, "site300.pcap"))
+    out = os.path.join(workdir, "report-site300.html")
+    run_report(tshark, capture, out)
+    rows, _ = conv_table(tshark, capture)
+    return out, rows
+
+
+def browse_at(chromium: str, url: str, width: int, height: int) -> str:
+    profile = tempfile.mkdtemp(prefix="ciscouc-chromium-")
+    try:
+        cmd = [chromium, "--headless", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
+               f"--user-data-dir={profile}", f"--window-size={width},{height}", "--dump-dom", url]
+        if os.geteuid() == 0:
+            cmd.insert(1, "--no-sandbox")
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p.stdout
+
+
+def natural_px(svg_tag: str) -> tuple[float, float]:
+    """The map's own size (dot's points at 96 px per inch), before any scaling."""
+    w = float(re.search(r'width="([\d.]+)pt"', svg_tag).group(1))
+    h = float(re.search(r'data-height="([\d.]+)pt"', svg_tag).group(1))
+    return w * 4 / 3, h * 4 / 3
+
+
+def test_map_of_300_hosts_fits_one_screen(site_page, chromium):
+    out, rows = site_page
+    hosts = {host(r["Client"]) for r in rows} | {host(r["Server"]) for r in rows}
+    assert len(hosts) == 300
+    dom = browse_at(chromium, "file://" + out, 1400, 1000)
+    assert 'data-ready="1"' in dom and re.search(r'<pre id="script-errors"></pre>', dom)
+    # The page opens on the UC part, at its natural size (not shrunk to fit),
+    # within one 1,400 x 1,000 screen; the other traffic is behind the switch.
+    w, h = (int(x) for x in re.search(r'data-map-size="(\d+)x(\d+)"', dom).groups())
+    nw, nh = natural_px(re.search(r'<svg id="map"[^>]*>', dom).group(0))
+    assert w <= 1400 - 60 and h <= 1000 and abs(w - nw) < 2, (w, h, nw, nh)
+    assert re.search(r'<div id="map-all-box" class="map-box" hidden="">', dom)
+    uc_map = dom[dom.index('<svg id="map"'):dom.index("</svg>", dom.index('<svg id="map"'))]
+    # Roles grouped: 200 SCCP phones in 10.20.0.0/24 are one node, with a count.
+    groups = re.findall(r'<g id="group-h\d+" class="node group">.*?</g>', uc_map, re.S)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", g)) for g in groups)
+    assert "Phone × 200 10.20.0.0/24" in " ".join(text.split())
+    # One edge per node pair and purpose, the count on it; every UC
+    # conversation is on exactly one edge.
+    labels = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", g)).split()) for g in svg_edges(uc_map)]
+    counts = [int(m.group(1)) if (m := re.search(r"× (\d+)", l)) else 1 for l in labels]
+    uc = [r for r in rows if is_uc(r, rows)]
+    assert sum(counts) == len(uc) and len(labels) < 15, labels
+    assert any("2000/tcp SCCP × 100 Skinny Client Control Protocol (SCCP)" in l for l in labels), labels
+    # No non-UC host on the UC map: the 60 hosts of ordinary traffic.
+    assert "192.168." not in uc_map
+    # Tooltips name hosts and groups, never dot's node names.
+    assert not re.search(r"<title>h\d|h\d+&#45;&gt;h\d", dom)
+    assert re.search(r"<title>200 hosts in 10\.20\.0\.0/24 \(Phone\): 10\.20\.0\.10, ", uc_map)
+
+
+def test_switch_shows_the_other_traffic(site_page, chromium):
+    out, rows = site_page
+    dom = browse_at(chromium, "file://" + out + "#other", 1400, 1000)
+    assert re.search(r'<div id="map-box" class="map-box" hidden="">', dom)
+    all_map = dom[dom.index('<svg id="map-all"'):]
+    other = [g for g in re.findall(r'<g id="all-other-\d+" class="edge other">.*?</g>\s*</g>', all_map, re.S)]
+    n = sum(int(re.search(r"other traffic × (\d+)", html.unescape(g)).group(1)) for g in other)
+    assert n == sum(1 for r in rows if not is_uc(r, rows)) and 0 < len(other) <= 4
+    assert "192.168.0.0/24" in all_map and 'data-map-size="' in dom
+
+
+def test_flags_grouped(site_page, chromium):
+    out, rows = site_page
+    dom = browse_at(chromium, "file://" + out, 1400, 1000)
+    table = dom[dom.index('id="flag-table"'):dom.index("</table>", dom.index('id="flag-table"'))]
+    groups = re.findall(r'<tr class="flagged flag-group">.*?</tr>', table, re.S)
+    flagged = sum(len([f for f in r["Flags"].split(",") if f]) for r in rows)
+    counts = [int(re.search(r'<td class="count" data-key="(\d+)">', g).group(1)) for g in groups]
+    # 234 flagged conversations (cleartext SCCP of 204 phones, SIP of 30) in
+    # three rows; each lists its conversations, in a <details> the reader opens.
+    assert flagged == 234 and sum(counts) == flagged and len(groups) <= 6, counts
+    for g, n in zip(groups, counts):
+        assert "<details>" in g and len(re.findall(r'<li><a href="#conv-\d+">', g)) == n
+        assert "→" in re.findall(r"<td>(.*?)</td>", g)[-1] or True
+    big = [g for g, n in zip(groups, counts) if n >= 100][0]
+    assert re.search(r"<td>Phone → Unified CM[^<]*</td>", big)
+    assert re.search(r'<td class="frame" data-key="\d+">frame \d+, frame \d+, frame \d+, frame \d+, frame \d+ …</td>', big)

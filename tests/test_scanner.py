@@ -21,6 +21,7 @@ import concurrent.futures
 import fnmatch
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -291,7 +292,10 @@ def test_output_layout_and_hosts(scanner):
     assert any("Unified CM" in h["roles"] for h in hosts)
     # Unified CM as a listener of its signalling is a host role (label_shows_unified_cm).
     assert "Unified CM" in sccp[0]["server_role"]
-    assert "ciscouc-scan: " in p.stdout.splitlines()[-1]
+    # The footer is a diagnostic: on stderr, never in the table on stdout.
+    assert p.stdout.splitlines()[-1].startswith("=====") and "ciscouc-scan: " not in p.stdout
+    assert re.search(r"^ciscouc-scan: .*sccp-phone-call\.pcap: \d+ frames, \d+ in \d+ TCP/UDP conversations",
+                     p.stderr, re.M)
 
 
 @pytest.mark.parametrize("name", ["sccp-phone-call.pcap", "mgcp-gateway.pcap", "h323-gateway.pcap", "imp-xmpp.pcap",
@@ -339,7 +343,7 @@ def test_link_layers_fragments_and_footer(scanner, tmp_path):
     f = _write(str(tmp_path / "frag.pcap"), [udp[:14] + bytes(frag)], 1)
     p = subprocess.run([scanner, f], capture_output=True, text=True, check=True)
     assert parse_conv(p.stdout) == []
-    assert "fragments after the first" in p.stdout
+    assert "fragments after the first" in p.stderr and "fragments" not in p.stdout
 
 
 def test_bad_input_is_reported(scanner, tmp_path):
@@ -612,7 +616,7 @@ def test_pcapng_with_interfaces_of_several_link_types(tshark_evidence, scanner, 
     path.write_bytes(data)
     p = subprocess.run([scanner, str(path)], capture_output=True, text=True)
     assert p.returncode == 0 and "cut short" not in p.stderr, p.stderr
-    assert len(parse_conv(p.stdout)) == 2 and "3 frames" in p.stdout, p.stdout
+    assert len(parse_conv(p.stdout)) == 2 and "3 frames" in p.stderr, p.stderr
     r = compare_capture(tshark_evidence, [], str(path), path.name)
     assert not r["unexplained"] and r["agree"] == r["total"] == 2, r
     # Cut inside its last block: the frames before it, and the block named.
@@ -690,20 +694,21 @@ def test_conversation_cap_is_counted(scanner, tmp_path):
     f = _write(str(tmp_path / "many.pcap"), frames)
     p = subprocess.run([scanner, "--max-conversations", "10", f], capture_output=True, text=True, check=True)
     assert len(parse_conv(p.stdout)) == 10
-    assert "dropped 40 packets of conversations beyond the cap of 10" in p.stdout
+    assert "dropped 40 packets of conversations beyond the cap of 10" in p.stderr
 
 
 def test_annotate_scan_engine_matches_columns(scanner, tmp_path):
     out = tmp_path / "a.jsonl"
     csv_out = tmp_path / "a.csv"
-    p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tools", "annotate.py"), "--engine", "scan",
+    p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tools", "annotate"), "--engine", "scan",
                         "--scanner", scanner, "--jobs", "2", "--quiet", "--jsonl", str(out), "--csv", str(csv_out),
                         TEACHING], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     import csv
     import json
     rows = [json.loads(l) for l in out.read_text().splitlines()]
-    columns = ["capture", "status", "sha256", *ucstats.CONV_KEYS]  # sha256: the file's content hash
+    # message: why a capture is not ok (empty here); sha256: the file's content hash
+    columns = ["capture", "status", "message", "sha256", *ucstats.CONV_KEYS]
     assert rows and all(list(r) == columns for r in rows)
     with open(csv_out, newline="") as f:
         assert next(csv.reader(f)) == columns

@@ -101,8 +101,8 @@ def test_store_holds_what_annotate_read(store_url, sites, tmp_path):
     jsonl = str(tmp_path / "rows.jsonl")
     p = annotate("--db", store_url, "--jsonl", jsonl, sites)
     assert p.returncode == 1, p.stderr  # the empty and the truncated capture
-    assert "empty.pcap: failed: empty file" in p.stderr and "truncated.pcap: truncated" in p.stderr
-    assert "10 capture(s): 10 stored in" in p.stderr and "0 already there, 2 failed" in p.stderr
+    assert "empty.pcap: empty: empty file" in p.stderr and "truncated.pcap: truncated" in p.stderr
+    assert "10 capture(s): 10 stored in" in p.stderr and "0 already there; 8 ok, 1 truncated, 1 empty;" in p.stderr
     rows = storelib.read_jsonl(jsonl)
     by_capture = collections.defaultdict(list)
     for r in rows:
@@ -115,7 +115,7 @@ def test_store_holds_what_annotate_read(store_url, sites, tmp_path):
                                            "FROM captures")}
         assert sorted(stored) == captures_in(sites)
         empty = stored[os.path.join(sites, "site-b", "empty.pcap")]
-        assert empty[3] == "failed" and "empty file" in empty[4] and empty[5] == 0
+        assert empty[3] == "empty" and "empty file" in empty[4] and empty[5] == 0
         cols = ", ".join(ucstore.q(k) for k in ucstats.CONV_KEYS)
         for path, jrows in by_capture.items():
             sha, _, site, status, _, nconv, nflags = stored[path]
@@ -172,9 +172,9 @@ def test_import_jsonl_gives_the_same_store(store_url, sites, tmp_path):
     direct = str(tmp_path / "direct.sqlite")
     annotate("--db", direct, "--jsonl", jsonl, sites)
     p = annotate("--db", store_url, "--import", jsonl)
-    assert p.returncode == 0 and f"{jsonl}: 9 capture(s): 9 stored in" in p.stderr, p.stderr
+    assert p.returncode == 0 and f"{jsonl}: 10 capture(s): 10 stored in" in p.stderr, p.stderr
     imported, scanned = storelib.snapshot(store_url), storelib.snapshot(direct)
-    # JSON Lines hold no failed capture; the rest is the same, but hosts come from the role
+    # JSON Lines hold every capture (the empty one has a row); hosts come from the role
     # columns (no evidence text): the same addresses and roles.
     assert imported["conversations"] == scanned["conversations"] and imported["flags"] == scanned["flags"]
     assert imported["host_roles"] == scanned["host_roles"]
@@ -182,9 +182,9 @@ def test_import_jsonl_gives_the_same_store(store_url, sites, tmp_path):
     # size and no message).
     def pick(r):
         return r[:3] + (r[4], r[6]) + r[8:]
-    assert [pick(r) for r in imported["captures"]] == [pick(r) for r in scanned["captures"] if r[4] != "failed"]
+    assert [pick(r) for r in imported["captures"]] == [pick(r) for r in scanned["captures"]]
     p = annotate("--db", store_url, "--import", jsonl)
-    assert "9 capture(s): 0 stored in" in p.stderr and "9 already there" in p.stderr
+    assert "10 capture(s): 0 stored in" in p.stderr and "10 already there" in p.stderr
     # A line that is not a row: named, and nothing of that file is stored.
     bad = tmp_path / "bad.jsonl"
     with open(jsonl) as f:

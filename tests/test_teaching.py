@@ -417,17 +417,27 @@ def test_readme_hosts_evidence_and_map(tshark_evidence, name):
     hosts = {h["Address"]: h["Roles"] for h in z_table(tshark_evidence, name, "ciscouc,hosts")}
     assert {r[0]: r[1] for r in md_table(section, "| address | roles |")} == hosts
     conv = z_table(tshark_evidence, name, "ciscouc,conv")
-    stated = [tuple(r[:4]) for r in md_table(section, "| client | server | transport | evidence |")]
-    assert stated == [(r["Client"], r["Server"], r["Transport"], r["Evidence"] or "none") for r in conv]
-    # The report's map: a node per host, an edge per purpose from sender to
-    # listener (tests/test_report.py checks the drawn map the same way).
+    stated = [tuple(r[:6]) for r in md_table(section, "| client | server | transport | evidence |")]
+    assert [s[:4] for s in stated] == [(r["Client"], r["Server"], r["Transport"], r["Evidence"] or "none")
+                                       for r in conv]
+    # The row ("-": none) and, where the plugin gives one, the evidence detail as printed.
+    for s, r in zip(stated, conv):
+        assert s[4].strip("-") == r["Entry"], (s, r["Entry"])
+        assert not r["Evidence detail"] or s[5] == r["Evidence detail"], (s, r["Evidence detail"])
+    # The report's map as it opens (the UC part: flagged, or documented with
+    # confirmed evidence or a Cisco UC role at either end): a node per host, an
+    # edge per purpose from sender to listener (tests/test_report.py checks the
+    # drawn map the same way).
+    roles = {addr(r["Client"]) for r in conv if r["Client role"]} | {addr(r["Server"]) for r in conv if r["Server role"]}
+    conv = [r for r in conv if r["Flags"] or r["Entry"] and (r["Evidence"] == "confirmed" or addr(r["Client"]) in roles
+                                                             or addr(r["Server"]) in roles)]
     nodes = {addr(r["Client"]) for r in conv} | {addr(r["Server"]) for r in conv}
 
     def directed(r):
         client_port, server_port = r["Client"].rsplit(":", 1)[1], r["Server"].rsplit(":", 1)[1]
         ends = (addr(r["Client"]), addr(r["Server"]))
         return ends[::-1] if r["Listener"] not in ("", "0") and r["Listener"] == client_port != server_port else ends
-    edges = {(directed(r), r["Transport"], r["Listener"], r["Entry"] or r["Detected"]) for r in conv}
+    edges = {(directed(r), r["Transport"], r["Entry"] or r["Detected"] or r["Listener"]) for r in conv}
     assert f"Map: {len(nodes)} nodes, {len(edges)} edges." in section
 
 

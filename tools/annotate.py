@@ -3,7 +3,7 @@
 
   annotate [--csv OUT.csv] [--jsonl OUT.jsonl] [--html DIR] [--jobs N]
            [--engine scan|tshark] [--language english|original]
-           [-o PREF:VALUE ...] [--verbose] PATH...
+           [--pref NAME:VALUE ...] [--verbose] PATH...
   annotate --db URL [--replace] [--dask tcp://SCHEDULER:8786] PATH...
   annotate --db URL --import FILE.jsonl
 
@@ -19,18 +19,27 @@ is built, $CISCOUC_BUILD/scanner/ciscouc-scan or build/scanner/ciscouc-scan,
 and no --plugin-dir is given) `ciscouc-scan --hosts FILE`; with --engine tshark
 `tshark -q -2 -z ciscouc,conv`, plus `-z ciscouc,hosts` where the plugin has
 it. Both print the same tables, read by the same parser, so the columns are
-the same. The scanner reads what libpcap reads (pcap, pcapng with one link
-type; README "Native scanner") and implements the preferences ciscouc.edition,
-ciscouc.only_preferred, ciscouc.claims and ciscouc.language; another -o is
-refused with --engine scan. --html needs tshark (a page lists each flag's
+the same. The scanner reads pcap and pcapng (also pcapng whose interfaces mix
+link types), NetXray/Sniffer and NetMon files (README "Native scanner") and implements the preferences ciscouc.edition,
+ciscouc.only_preferred, ciscouc.claims and ciscouc.language; another --pref
+is refused with --engine scan (-o NAME:VALUE, the old form, still works, with a
+deprecation message). --html needs tshark (a page lists each flag's
 frames): without --engine it picks tshark, with --engine scan it is refused.
 
-Every capture gets rows: a capture without conversations gets one row with
-status `no conversations`. A capture tshark cannot read, or reads only in part
-(truncated), is reported on stderr with a clear message; the conversations it
-did read are kept, marked with its status, and the run goes on. The exit
-status is 1 when any capture failed, 0 otherwise (2: a usage error, a store
-that cannot be opened, a scheduler that cannot be reached). The columns follow
+Every path given or found gets rows, each with a status and a message:
+  ok                one row per conversation
+  no conversations  read whole, no TCP or UDP conversation: one row
+  truncated         cut short: the conversations read before the cut
+  empty             a file of 0 bytes: one row
+  not a capture     a file the engine cannot read as a capture: one row
+  unreadable        no permission, or a folder that cannot be listed: one row
+  missing           no such file or folder: one row
+  failed            any other engine error (the message says which): one row
+Both engines give the same status for each case. Each path that is not ok is
+also reported on stderr, the run goes on, and the summary line counts each
+status. The exit status is 0 when every path is ok or has no conversations,
+1 when any has another status (2: a usage error, a store that cannot be
+opened, a scheduler that cannot be reached). The columns follow
 the plugin's table header: columns a newer plugin prints (evidence, roles) are
 carried through; sha256 is the capture file's content hash. With --html DIR,
 DIR gets one report page per capture (see tools/report).
@@ -58,11 +67,13 @@ import argparse
 import concurrent.futures
 import csv
 import gzip
+import itertools
 import json
 import os
 import subprocess
 import sys
 import time
+import urllib.parse
 
 import ucstats
 import ucstore
@@ -77,7 +88,9 @@ MAGIC = {
     b"\x0a\x0d\x0d\x0a": "pcapng",
 }
 GZIP_MAGIC = b"\x1f\x8b"
-BASE_COLUMNS = ["capture", "status", "sha256", *ucstats.CONV_KEYS]
+BASE_COLUMNS = ["capture", "status", "message", "sha256", *ucstats.CONV_KEYS]
+# The statuses of a capture read whole; any other makes the exit status 1.
+GOOD = ("ok", "no conversations", "skipped")
 
 
 
@@ -99,8 +112,9 @@ def capture_format(path: str) -> str | None:
     return MAGIC.get(head)
 
 
-def find_captures(paths: list[str], log=None) -> tuple[list[str], list[tuple[str, str]]]:
-    """Captures under paths (files as given, folders by magic), each real path once."""
+def find_captures(paths: list[str], log=None) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Captures under paths (files as given, folders by magic), each real path once,
+    and the paths that hold none: (path, status, message), status missing or unreadable."""
     found, problems, seen = [], [], set()
 
     def add(p: str) -> None:
@@ -114,7 +128,10 @@ def find_captures(paths: list[str], log=None) -> tuple[list[str], list[tuple[str
 
     for p in paths:
         if os.path.isdir(p):
-            for d, dirs, files in os.walk(p):
+            def unreadable(e: OSError) -> None:
+                problems.append((e.filename, "unreadable", f"cannot list the folder: {e.strerror}"))
+
+            for d, dirs, files in os.walk(p, onerror=unreadable):
                 dirs.sort()
                 for f in sorted(files):
                     full = os.path.join(d, f)
@@ -125,10 +142,10 @@ def find_captures(paths: list[str], log=None) -> tuple[list[str], list[tuple[str
                         add(full)
                     elif log:
                         log(f"{full}: skipped, not a capture (no pcap, pcapng or gzip'd capture header)")
-        elif os.path.isfile(p):
+        elif os.path.lexists(p) and not os.path.isdir(p):
             add(p)
         else:
-            problems.append((p, "no such file or folder"))
+            problems.append((p, *(ucstats.input_problem(p) or ("missing", "no such file or folder"))))
     return found, problems
 
 
@@ -161,28 +178,66 @@ def annotate_one(path: str, prefs: list[str], plugin_dir: str | None, html_dir: 
     if scan:
         return path, ucstats.scan_stats(path, *scan)
     result = ucstats.stats(path, prefs, plugin_dir)
-    if html_dir and result["status"] != "failed":
+    if html_dir and result["status"] in ("ok", "no conversations", "truncated"):
         import ucreport  # the report is only needed with --html
         try:
             data = ucreport.collect(path, prefs, plugin_dir, stats_result=result, language=language)
-            ucreport.write_report(data, os.path.join(html_dir, page))
+            out = os.path.join(html_dir, page)
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            ports = os.path.join(html_dir, "ports")
+            ucreport.write_report(data, out, ports_dir=ports if os.path.isdir(ports) else None)
         except (OSError, ucreport.ReportError) as e:
             result["message"] = (result["message"] + "; " if result["message"] else "") + f"report not written: {e}"
     return path, result
 
 
 def page_names(captures: list[str]) -> dict[str, str]:
-    """One HTML file name per capture: its base name, numbered when two share it."""
-    names, used = {}, set()
+    """One HTML page per capture, named by its path relative to the captures'
+    common folder (site1/sip.pcap -> site1/sip.pcap.html), so two captures of
+    the same name in different folders keep their folders' names."""
+    if not captures:
+        return {}
+    absolute = {c: os.path.abspath(c) for c in captures}
+    common = os.path.commonpath([os.path.dirname(a) for a in absolute.values()])
+    return {c: os.path.relpath(a, common) + ".html" for c, a in absolute.items()}
+
+
+def write_index(html_dir: str, captures: list[str], done: dict[str, dict], pages: dict[str, str]) -> str:
+    """html_dir/index.html: every capture with its status, counts, flags and page."""
+    import html as h
+    rows = []
     for c in captures:
-        base = os.path.basename(c) or "capture"
-        name, n = base + ".html", 1
-        while name in used:
-            n += 1
-            name = f"{base}-{n}.html"
-        used.add(name)
-        names[c] = name
-    return names
+        r = done.get(c)
+        if r is None:
+            continue
+        convs = r["conversations"]
+        flags: dict[str, int] = {}
+        for conv in convs:
+            for f in (x for x in conv.get("flags", "").split(",") if x):
+                flags[f] = flags.get(f, 0) + 1
+        page = pages.get(c, "")
+        has_page = page and os.path.exists(os.path.join(html_dir, page))
+        name = h.escape(page[:-5] if page else c)
+        link = f'<a href="{h.escape(urllib.parse.quote(page))}">{name}</a>' if has_page else name
+        hosts = len({x for conv in convs for x in (ucstats.split_endpoint(conv["client"])[0],
+                                                  ucstats.split_endpoint(conv["server"])[0])})
+        rows.append(f'<tr class="status-{h.escape(r["status"].replace(" ", "-"))}"><td>{link}</td>'
+                    f'<td>{h.escape(r["status"])}</td><td>{len(convs)}</td><td>{hosts}</td>'
+                    f'<td>{h.escape(", ".join(f"{f} × {n}" for f, n in flags.items()))}</td>'
+                    f'<td>{h.escape(r.get("message", ""))}</td></tr>')
+    text = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Cisco UC reports</title>"
+            "<style>body{font-family:\"DejaVu Sans\",Arial,sans-serif;margin:1.2em 2em;font-size:14px}"
+            "table{border-collapse:collapse}th,td{border:1px solid #d4d4d4;padding:3px 6px;text-align:left}"
+            "th{background:#f0f0f0}tr:not(.status-ok):not(.status-no-conversations) td{background:#fff0f0}"
+            "</style></head><body>\n<h1>Cisco UC reports</h1>\n"
+            f"<p>{len(rows)} capture(s). The port reference: <a href=\"ports/index.html\">ports/</a>.</p>\n"
+            "<table id=\"captures\"><thead><tr><th>Capture</th><th>Status</th><th>Conversations</th><th>Hosts</th>"
+            "<th>Flags</th><th>Message</th></tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>\n"
+            "</body></html>\n")
+    out = os.path.join(html_dir, "index.html")
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(text)
+    return out
 
 
 class AnnotateError(Exception):
@@ -212,7 +267,8 @@ def scan_capture(path: str, job: dict, known: str | None = None, page: str | Non
     try:
         sha, size = ucstore.file_digest(path)
     except OSError as e:
-        return {**base, "message": f"cannot read: {e.strerror}"}
+        status, message = ucstats.input_problem(path) or ("unreadable", f"cannot read: {e.strerror}")
+        return {**base, "status": status, "message": message}
     base.update(sha256=sha, size=size)
     if known == sha:
         return {**base, "status": "skipped"}
@@ -270,7 +326,7 @@ def dask_results(address: str, paths: list[str], job: dict, known: dict, timeout
         for p in paths:
             a = os.path.abspath(p)
             if not any(c == a or c.startswith(a.rstrip(os.sep) + os.sep) for c in seen):
-                yield {"path": p, "worker": "", "sha256": "", "status": "failed", "conversations": [], "hosts": None,
+                yield {"path": p, "worker": "", "sha256": "", "status": "missing", "conversations": [], "hosts": None,
                        "message": f"no such file or folder on any Dask worker of {address} ({', '.join(sorted(listing))})"}
         futures = {client.submit(here.scan_capture, c, job, known.get(c), None, workers=ws, allow_other_workers=False,
                                  pure=False): c for c, ws in seen.items()}
@@ -327,8 +383,10 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--language", choices=sorted(ucstats.LANGUAGE_PREF), default="english",
                     help="language of purposes: english, or original (the guide's own: Korean, Japanese)")
-    ap.add_argument("-o", dest="prefs", action="append", default=[], metavar="PREF:VALUE",
+    ap.add_argument("--pref", dest="prefs", action="append", default=[], metavar="NAME:VALUE",
                     help="a Wireshark preference, e.g. ciscouc.edition:cucm-current")
+    ap.add_argument("-o", dest="old_prefs", action="append", default=[], metavar="NAME:VALUE",
+                    help="deprecated: the same as --pref")
     ap.add_argument("--engine", choices=["scan", "tshark"],
                     help="scan: the native ciscouc-scan (default when built and no --plugin-dir or --html); "
                          "tshark: tshark and the plugin")
@@ -340,6 +398,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if not args.paths and not args.imports:
         ap.error("give a PATH (or --import FILE.jsonl)")
+    for p in args.old_prefs:
+        print(f"annotate: -o {p} is deprecated (-o names the output in the other tools): use --pref {p}",
+              file=sys.stderr)
+    args.prefs = args.old_prefs + args.prefs
     if not args.csv and not args.jsonl and not args.db and not args.imports:
         args.csv, args.jsonl = "annotations.csv", "annotations.jsonl"
     prefs = [ucstats.LANGUAGE_PREF[args.language], *args.prefs] if args.language != "english" else args.prefs
@@ -385,6 +447,9 @@ def main(argv=None) -> int:
     except AnnotateError as e:
         log(str(e))
         return 2
+    except OSError as e:  # an output that cannot be written
+        log(f"{e.filename or ''}: cannot write: {e.strerror}")
+        return 2
     finally:
         if store:
             store.close()
@@ -403,12 +468,17 @@ def run(args, prefs: list[str], engine: str, scan, store, log) -> int:
         results = dask_results(args.dask, args.paths, job, known, args.dask_timeout, log)
     else:
         captures, problems = find_captures(args.paths, log if args.verbose else None)
-        for p, why in problems:
-            log(f"{p}: {why}")
+        pages = page_names(captures)
         if args.html:
             os.makedirs(args.html, exist_ok=True)
-        failed = len(problems)
-        results = local_results(captures, job, known, page_names(captures), args.jobs)
+            import ucports  # the port reference beside the pages, as HTML
+            import ucreport
+            ucports.write_html(ucreport.default_port_reference(), os.path.join(args.html, "ports"))
+        failed = 0
+        results = itertools.chain(local_results(captures, job, known, pages, args.jobs),
+                                  ({"path": p, "worker": "", "sha256": "", "status": st, "message": why,
+                                    "conversations": [], "hosts": None} for p, st, why in problems))
+        captures = captures + [p for p, _, _ in problems]
     done: dict[str, dict] = {}
     kept = {"stored": 0, "replaced": 0, "present": 0, "skipped": 0}
     progress = Progress(len(captures), enabled=False if args.quiet or args.dask else None)
@@ -421,11 +491,11 @@ def run(args, prefs: list[str], engine: str, scan, store, log) -> int:
                 log(f"[{n}] {path}: already in the store, not scanned again", verbose=True)
                 progress.update(0)
                 continue
-            if args.dask and r["sha256"]:
+            if args.dask:
                 captures.append(path)
             done[path] = r
             packets = sum(int(c["packets"] or 0) for c in r["conversations"] if c["packets"].isdigit())
-            if r["status"] in ("failed", "truncated"):
+            if r["status"] not in GOOD:
                 failed += 1
                 if progress.enabled:
                     progress.stream.write("\r")
@@ -439,13 +509,14 @@ def run(args, prefs: list[str], engine: str, scan, store, log) -> int:
                     f"conversation(s), {r['status']}{where}")
             progress.update(packets)
     finally:
-        results.close()
+        if hasattr(results, "close"):
+            results.close()
     progress.finish()
     # Rows in the order the captures were found, so runs compare line by line.
     rows, columns = [], list(BASE_COLUMNS)
     for c in (captures if not args.dask else sorted(captures)):
         r = done.get(c)
-        if r is None or r["status"] == "failed":  # already stored (not scanned again), or failed
+        if r is None:  # already stored, not scanned again
             continue
         convs = r["conversations"] or [{}]
         for conv in convs:
@@ -453,7 +524,9 @@ def run(args, prefs: list[str], engine: str, scan, store, log) -> int:
             for k in conv:
                 if k not in columns:
                     columns.append(k)
-            rows.append({"capture": c, "status": r["status"], "sha256": r["sha256"], **conv})
+            rows.append({"capture": c, "status": r["status"], "message": r["message"], "sha256": r["sha256"], **conv})
+    if args.html and not args.dask:
+        write_index(args.html, captures, done, pages)
     if args.csv:
         with open(args.csv, "w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=columns, restval="")
@@ -465,14 +538,16 @@ def run(args, prefs: list[str], engine: str, scan, store, log) -> int:
                 f.write(json.dumps({k: r.get(k, "") for k in columns}, ensure_ascii=False) + "\n")
     conv_rows = sum(len(r["conversations"]) for r in done.values())
     outs = [x for x in (args.csv, args.jsonl) if x]
+    counts = {st: n for st in ucstats.STATUSES if (n := sum(1 for r in done.values() if r["status"] == st))}
+    by_status = ", ".join(f"{n} {st}" for st, n in counts.items()) or "none"
     if store:
         there = kept["present"] + kept["skipped"]
         log(f"{len(done) + kept['skipped']} capture(s): {kept['stored'] + kept['replaced']} stored in {store.name}, "
-            f"{there} already there, {failed} failed; {conv_rows} conversation(s) scanned"
+            f"{there} already there{'; ' + by_status if counts else ''}; {conv_rows} conversation(s) scanned"
             f"{'; rows written to ' + ' and '.join(outs) if outs else ''}")
     else:
-        log(f"{len(captures)} capture(s), {conv_rows} conversation(s) written to {' and '.join(outs)}"
-            f"{'; reports in ' + args.html if args.html else ''}; {failed} failed")
+        log(f"{len(captures)} path(s): {by_status}; {conv_rows} conversation(s) written to {' and '.join(outs)}"
+            f"{'; reports in ' + args.html if args.html else ''}")
     return 1 if failed or status else 0
 
 

@@ -38,6 +38,8 @@ ROOT_NOTICE = re.compile(r'^\s*Running as user "[^"]*" and group "[^"]*"\. This 
 SCAN_PREFS = {"ciscouc.edition": "--edition", "ciscouc.only_preferred": "--only-preferred",
               "ciscouc.claims": "--claims", "ciscouc.language": "--language"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# ciscouc-scan's footer on stderr (scanner/scan.cpp Scanner::print_footer).
+SCAN_FOOTER = re.compile(r"^ciscouc-scan: .*: \d+ frames, \d+ in \d+ TCP/UDP conversations")
 _hosts_supported = True  # cleared when tshark rejects -z ciscouc,hosts
 
 
@@ -117,17 +119,57 @@ def hosts(stdout: str) -> list[dict] | None:
     return None if block is None else [{**{k: "" for k in HOST_KEYS}, **r} for r in block[1]]
 
 
-def guarded_run(path: str, out: dict, program: str, run) -> subprocess.CompletedProcess | None:
-    """run() on one capture, or None with out["message"] saying why not (an
-    empty file, which tshark would read as zero packets without complaint; a
-    file that cannot be read; a run over an hour)."""
+# What happened to one input path; every path given or found gets exactly one
+# of these (tools/annotate rows, the summary, the exit status). "failed" is an
+# engine error none of the others names (a plugin not loaded, a timeout).
+STATUSES = ("ok", "no conversations", "truncated", "empty", "not a capture", "unreadable", "missing", "failed")
+# The engines' words for a file they cannot read as a capture (tshark: wiretap's
+# WTAP_ERR_FILE_UNKNOWN_FORMAT text, ui/failure_message.c; ciscouc-scan: libpcap's
+# pcap_open_offline error, sf-pcap.c / sf-pcapng.c), and for a capture cut short.
+NOT_A_CAPTURE = ("isn't a capture file in a format", "unknown file format", "bad dump file format")
+CUT_SHORT = ("cut short", "truncated dump file", "in the middle of a packet")
+
+
+def input_problem(path: str) -> tuple[str, str] | None:
+    """(status, message) for a path no engine can read: missing, unreadable (no
+    permission, a folder), empty; None for a file to give to an engine."""
+    if not os.path.lexists(path):
+        return "missing", "no such file or folder"
     try:
-        if os.path.getsize(path) == 0:
-            out["message"] = "empty file (0 bytes): not a capture"
-            return None
+        with open(path, "rb") as f:
+            first = f.read(1)
+    except FileNotFoundError:
+        return "missing", "no such file or folder (a dangling link)"
+    except IsADirectoryError:
+        return "unreadable", "a folder, not a file"
+    except OSError as e:
+        return "unreadable", f"cannot read: {e.strerror}"
+    if not first:
+        return "empty", "empty file (0 bytes): not a capture"
+    return None
+
+
+def failure_status(err: str, has_rows: bool) -> str:
+    """The status of an engine run that did not end well, from its message."""
+    low = err.lower()
+    if any(w in low for w in NOT_A_CAPTURE):
+        return "not a capture"
+    if has_rows or any(w in low for w in CUT_SHORT):
+        return "truncated"
+    return "failed"
+
+
+def guarded_run(path: str, out: dict, program: str, run) -> subprocess.CompletedProcess | None:
+    """run() on one capture, or None with out["status"] and out["message"] saying
+    why not (input_problem; a run over an hour)."""
+    problem = input_problem(path)
+    if problem:
+        out["status"], out["message"] = problem
+        return None
+    try:
         return run()
     except OSError as e:
-        out["message"] = f"cannot read: {e.strerror}"
+        out["status"], out["message"] = "unreadable", f"cannot read: {e.strerror}"
     except subprocess.TimeoutExpired:
         out["message"] = f"{program} did not finish within an hour"
     return None
@@ -163,8 +205,8 @@ def stats(path: str, prefs: list[str], plugin_dir: str | None, want_hosts: bool 
     if rows is None and p.returncode == 0:
         out["message"] = "the ciscouc plugin is not loaded (no ciscouc,conv table; run ./setup.sh)"
         return out
-    out["status"] = "truncated" if rows or "cut short" in err else "failed"
     out["message"] = err or f"tshark exited with status {p.returncode}"
+    out["status"] = failure_status(out["message"], bool(rows))
     return out
 
 
@@ -251,7 +293,7 @@ def scan_args(prefs: list[str]) -> list[str]:
         name, _, value = p.partition(":")
         option = SCAN_PREFS.get(name.strip())
         if option is None:
-            raise ValueError(f"-o {p}: the scan engine implements {', '.join(SCAN_PREFS)} only "
+            raise ValueError(f"--pref {p}: the scan engine implements {', '.join(SCAN_PREFS)} only "
                              f"(use --engine tshark)")
         if option == "--only-preferred":
             if value.strip().upper() in ("TRUE", "1", "YES"):
@@ -269,7 +311,8 @@ def scan_stats(path: str, scanner: str, args: list[str]) -> dict:
     if p is None:
         return out
     rows = conversations(p.stdout)
-    err = " ".join(l.strip() for l in p.stderr.splitlines() if l.strip())
+    # Its diagnostics, without the footer (frames read, what was not read).
+    err = " ".join(l.strip() for l in p.stderr.splitlines() if l.strip() and not SCAN_FOOTER.match(l))
     out["hosts"] = hosts(p.stdout)
     out["conversations"] = rows or []
     if p.returncode == 0 and rows is not None:
@@ -278,4 +321,5 @@ def scan_stats(path: str, scanner: str, args: list[str]) -> dict:
         out["status"], out["message"] = "truncated", err
     else:
         out["message"] = err or f"ciscouc-scan exited with status {p.returncode}"
+        out["status"] = failure_status(out["message"], bool(rows))
     return out

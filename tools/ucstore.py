@@ -361,7 +361,8 @@ def file_digest(path: str) -> tuple[str, int]:
 
 def read_jsonl(path: str) -> list[dict]:
     """Captures (put()'s dicts) from annotate's JSON Lines: one row per conversation, or one
-    row with status `no conversations`. A capture is keyed by its sha256 column; rows
+    row without a client (status `no conversations`, `empty`, `not a capture`...; rows of
+    `missing` and `unreadable` paths have no content and are skipped). A capture is keyed by its sha256 column; rows
     without one (a live sensor's) by the hash of the capture's rows. StoreError names the
     file and line of anything that is not such a row."""
     caps: dict[tuple, dict] = {}
@@ -376,13 +377,18 @@ def read_jsonl(path: str) -> list[dict]:
                     raise StoreError(f"{path}, line {n}: not JSON ({e.msg})") from None
                 if not isinstance(row, dict) or not row.get("capture") or not row.get("status"):
                     raise StoreError(f"{path}, line {n}: not an annotate row (no capture or status)")
+                if row["status"] in ("missing", "unreadable") and not row.get("sha256"):
+                    continue  # annotate's row for a path it could not read: no content to store
                 key = (row["capture"], row.get("sha256", ""))
-                cap = caps.setdefault(key, {"path": row["capture"], "status": row["status"], "message": "",
+                cap = caps.setdefault(key, {"path": row["capture"], "status": row["status"],
+                                            "message": str(row.get("message", "")),
                                             "sha256": row.get("sha256", ""), "conversations": [], "hosts": None,
                                             "engine": row.get("engine", ""), "source": "import"})
-                if row["status"] != "no conversations":
+                # A capture without conversations (no conversations, empty, not a
+                # capture) has one row with no client.
+                if row.get("client", "") or row["status"] in ("ok", "truncated") and "client" not in row:
                     cap["conversations"].append({k: str(v) for k, v in row.items()
-                                                 if k not in ("capture", "status", "sha256")})
+                                                 if k not in ("capture", "status", "message", "sha256")})
     except OSError as e:
         raise StoreError(f"{path}: cannot read: {e.strerror}") from None
     except UnicodeDecodeError as e:
