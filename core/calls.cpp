@@ -196,8 +196,10 @@ int expected_flow(Transport t, uint16_t from_port, uint16_t to_port, int proto, 
         auto fits = [](uint32_t documented, RoleSet shown) {
             return shown && (documented & kAnyHost ? false : (documented & shown) != 0);
         };
-        const int score = (fits(f.from_roles, from_roles) ? 2 : 0) + (fits(f.to_roles, to_roles) ? 2 : 0) +
-                          (c.catch_all ? 0 : 1);
+        // A sender that showed no role (a phone that only sent RTP) is taken
+        // to be of the listener's kind: call media runs between endpoints.
+        const int score = (fits(f.from_roles, from_roles) ? 4 : 0) + (fits(f.to_roles, to_roles) ? 4 : 0) +
+                          (!from_roles && fits(f.from_roles, to_roles) ? 2 : 0) + (c.catch_all ? 0 : 1);
         if (score > best_score) best = c.flow, best_score = score;
     }
     if (best >= 0) return best;
@@ -797,9 +799,19 @@ void CallTable::finish(const HostTable &hosts, const Prefs &prefs, const std::fu
         c.diagnoses.clear();
         c.joined.clear();
         for (CallLeg &l : c.legs) {
+            // A TCP leg points at its listener, the lower port (SCCP 2000, H.225 1720).
+            if (l.transport == kTcp && l.from.port < l.to.port) std::swap(l.from, l.to);
             l.from_roles = hosts.roles(l.from.addr.text());
             l.to_roles = hosts.roles(l.to.addr.text());
             l.flow = flow_of(l.conv);
+        }
+        static const int sccp = protocol("SCCP");
+        if (c.outcome.empty() && c.protocol == sccp) {
+            // No CallState: Unified CM opens media both ways (OpenReceiveChannel,
+            // StartMediaTransmission) once the call connects.
+            bool rx = false, tx = false;
+            for (const CallMedia &m : c.media) (m.receiver_announced ? rx : tx) = true;
+            c.outcome = rx && tx ? "answered" : "unknown";
         }
         if (c.outcome.empty()) c.outcome = c.cancel_seen ? "cancelled" : c.any_response ? "no answer" : "unanswered";
     }
@@ -851,15 +863,16 @@ void CallTable::diagnose(const HostTable &hosts, const Prefs &prefs, const std::
         };
         bool any_media = !c.streams.empty();
         for (const CallMedia &m : c.media) {
-            if (!streams_to(m.at).empty()) continue;
-            // The other announced ends of this call: media flowing from one of them
-            // shows the path works one way.
+            // NAT: a host announced an address that is not its own (its
+            // signalling comes from m.by) and its RTP leaves from m.by on the
+            // announced port: what is sent to the announced address cannot reach it.
             const CallStream *reverse = nullptr, *nat = nullptr;
             for (size_t si : c.streams) {
                 const CallStream &s = streams_[si];
-                if (s.src.port == m.at.port && s.src.addr != m.at.addr) nat = &s;
+                if (m.receiver_announced && m.by != m.at.addr && s.src.addr == m.by && s.src.port == m.at.port) nat = &s;
                 else if (s.src == m.at) reverse = &s;
             }
+            if (!nat && !streams_to(m.at).empty()) continue;
             CallDiagnosis d;
             d.call = static_cast<int>(ci);
             d.frames.push_back(m.frame);
@@ -868,11 +881,14 @@ void CallTable::diagnose(const HostTable &hosts, const Prefs &prefs, const std::
                 d.kind = "nat";
                 d.frames.push_back(nat->first_frame);
                 d.flow = media_flow(nat->dst, m.at);
-                d.text = "media announced at " + m.at.text() + " (frame " + std::to_string(m.frame) +
+                const auto to_private = streams_to(m.at);
+                if (!to_private.empty()) d.frames.push_back(to_private[0]->first_frame);
+                d.text = m.by.text() + " announced media at " + m.at.text() + " (frame " + std::to_string(m.frame) +
                          ") but its RTP comes from " + nat->src.text() + " (frame " + std::to_string(nat->first_frame) +
-                         "): an address translation the signalling does not show; no RTP reaches " + m.at.text() +
-                         (d.flow >= 0 ? ": the guides document " + flow_text(d.flow) : "") +
-                         "; announce the translated address or remove the NAT between them";
+                         "): NAT between them; RTP sent to " + m.at.text() +
+                         (to_private.empty() ? "" : " (frame " + std::to_string(to_private[0]->first_frame) + ")") +
+                         " cannot reach it" + (d.flow >= 0 ? ": the guides document " + flow_text(d.flow) : "") +
+                         "; announce the translated address (or keep NAT off the media path)";
             } else if (reverse) {
                 d.kind = "one_way_media";
                 d.frames.push_back(reverse->first_frame);
