@@ -215,6 +215,37 @@ std::string flow_text(int flow) {
 
 void CallTable::clear() { *this = CallTable(); }
 
+bool CallTable::EndpointKey::operator==(const EndpointKey &o) const { return std::memcmp(b, o.b, sizeof b) == 0; }
+bool CallTable::StreamKey::operator==(const StreamKey &o) const { return std::memcmp(b, o.b, sizeof b) == 0; }
+
+namespace {
+// Eight bytes at a time (a multiply-xorshift mix): a per-packet lookup.
+size_t fnv(const uint8_t *p, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+    }
+    for (; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    return static_cast<size_t>(h ^ (h >> 32));
+}
+}  // namespace
+
+size_t CallTable::KeyHash::operator()(const EndpointKey &k) const { return fnv(k.b, sizeof k.b); }
+size_t CallTable::KeyHash::operator()(const StreamKey &k) const { return fnv(k.b, sizeof k.b); }
+
+CallTable::EndpointKey CallTable::endpoint_key(const NetAddr &a, uint16_t port) {
+    EndpointKey k{};
+    std::memcpy(k.b, a.bytes, a.family == 6 ? 16 : 4);
+    k.b[16] = static_cast<uint8_t>(port >> 8);
+    k.b[17] = static_cast<uint8_t>(port);
+    k.b[18] = a.family;
+    return k;
+}
+
 Call &CallTable::call_at(std::map<std::string, size_t> &index, const std::string &key, int proto, const CallPacket &p) {
     auto it = index.find(key);
     if (it != index.end()) return calls_[it->second];
@@ -261,7 +292,16 @@ void CallTable::announce(size_t call, const CallPacket &p, const NetEndpoint &at
     m.codec = codec;
     m.receiver_announced = receiver;
     c.media.push_back(m);
-    media_index_[key_of(at.addr, at.port)].emplace_back(call, p.frame);
+    // An endpoint a finished call announced is free again (a phone reuses its
+    // ports): its media belongs to the calls announcing it now.
+    auto &v = media_index_[endpoint_key(at.addr, at.port)];
+    v.erase(std::remove_if(v.begin(), v.end(),
+                           [&](const std::pair<size_t, uint32_t> &e) {
+                               const Call &o = calls_[e.first];
+                               return e.first != call && (o.bye_seen || (o.final_seen && o.outcome != "answered"));
+                           }),
+            v.end());
+    v.emplace_back(call, p.frame);
 }
 
 // SDP (RFC 8866 sections 5.7, 5.14, 6.6): every m= line with a non-zero port
@@ -675,22 +715,21 @@ void CallTable::tcp(const CallPacket &p, uint8_t flags) {
 
 void CallTable::udp(const CallPacket &p, const uint8_t *data, size_t len) {
     if (media_index_.empty() || len < 8) return;
-    auto it = media_index_.find(key_of(p.dst.addr, p.dst.port));
+    auto it = media_index_.find(endpoint_key(p.dst.addr, p.dst.port));
     if (it != media_index_.end() && !it->second.empty() && it->second.front().second < p.frame) {
         rtp(p, data, len, it->second);
         return;
     }
     // RTCP on the port above an announced RTP port (RFC 3550 section 11).
     if (p.dst.port & 1) {
-        auto r = media_index_.find(key_of(p.dst.addr, static_cast<uint16_t>(p.dst.port - 1)));
+        auto r = media_index_.find(endpoint_key(p.dst.addr, static_cast<uint16_t>(p.dst.port - 1)));
         if (r == media_index_.end()) return;
         // RTCP: version 2, packet type 200-204 (RFC 3550 section 6.4).
         if ((data[0] >> 6) != 2 || data[1] < 200 || data[1] > 204) return;
-        for (size_t si = 0; si < streams_.size(); ++si) {
+        auto at = streams_at_.find(endpoint_key(p.dst.addr, static_cast<uint16_t>(p.dst.port - 1)));
+        for (size_t si : at == streams_at_.end() ? std::vector<size_t>() : at->second) {
             CallStream &s = streams_[si];
-            const bool to_media = s.dst.addr == p.dst.addr && s.dst.port == p.dst.port - 1;
-            const bool from_media = s.src.addr == p.dst.addr && s.src.port == p.dst.port - 1;
-            if ((to_media || from_media) && !s.rtcp) {
+            if (!s.rtcp) {
                 s.rtcp = true;
                 s.rtcp_frame = p.frame;
             }
@@ -703,8 +742,11 @@ void CallTable::rtp(const CallPacket &p, const uint8_t *data, size_t len,
                     const std::vector<std::pair<size_t, uint32_t>> &announced) {
     RtpHeader h;
     if (!parse_rtp(data, len, &h)) return;
-    std::string key = key_of(p.src.addr, p.src.port) + key_of(p.dst.addr, p.dst.port);
-    key.append(reinterpret_cast<const char *>(&h.ssrc), 4);
+    StreamKey key{};
+    const EndpointKey from = endpoint_key(p.src.addr, p.src.port), to = endpoint_key(p.dst.addr, p.dst.port);
+    std::memcpy(key.b, from.b, 19);
+    std::memcpy(key.b + 19, to.b, 19);
+    std::memcpy(key.b + 38, &h.ssrc, 4);
     auto it = stream_index_.find(key);
     // The stream belongs to every call that announced its destination before
     // it (the legs of one call through a Unified CM announce the same media);
@@ -721,6 +763,8 @@ void CallTable::rtp(const CallPacket &p, const uint8_t *data, size_t len,
     const double now_ms = std::round(p.ts * 1e9) / 1e6;
     if (it == stream_index_.end()) {
         stream_index_.emplace(key, streams_.size());
+        streams_at_[from].push_back(streams_.size());
+        streams_at_[to].push_back(streams_.size());
         for (const auto &e : announced) {
             if (e.second >= p.frame) break;
             std::vector<size_t> &v = calls_[e.first].streams;

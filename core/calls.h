@@ -184,8 +184,24 @@ private:
     std::map<std::string, size_t> mgcp_tid_;  // transaction id -> call
     std::map<std::string, Registration> registrations_;
     std::map<std::string, Syn> syns_;
-    std::unordered_map<std::string, std::vector<std::pair<size_t, uint32_t>>> media_index_;  // "addr|port" -> (call, frame)
-    std::map<std::string, size_t> stream_index_;
+    // Fixed-size keys, hashed without allocating: an endpoint (16 address
+    // bytes, port, family) and a stream (two endpoints and the SSRC).
+    struct EndpointKey {
+        uint8_t b[19];
+        bool operator==(const EndpointKey &o) const;
+    };
+    struct StreamKey {
+        uint8_t b[42];
+        bool operator==(const StreamKey &o) const;
+    };
+    struct KeyHash {
+        size_t operator()(const EndpointKey &k) const;
+        size_t operator()(const StreamKey &k) const;
+    };
+    static EndpointKey endpoint_key(const NetAddr &a, uint16_t port);
+    std::unordered_map<EndpointKey, std::vector<std::pair<size_t, uint32_t>>, KeyHash> media_index_;  // -> (call, frame)
+    std::unordered_map<StreamKey, size_t, KeyHash> stream_index_;
+    std::unordered_map<EndpointKey, std::vector<size_t>, KeyHash> streams_at_;  // RTP endpoint -> streams from or to it
 };
 
 // The documented flow a packet from `from` to `to` (the listener) needs:
