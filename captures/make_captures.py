@@ -698,6 +698,109 @@ def misbehaviour() -> Capture:
     return c
 
 
+def _rtp_one_way(c: Capture, src: str, sport: int, dst: str, dport: int, packets: int, ssrc: int,
+                 lost: tuple[int, ...] = ()) -> None:
+    """RTP one way only, 20 ms apart with a small deterministic wobble (jitter),
+    sequence numbers in `lost` never sent (loss)."""
+    for i in range(packets):
+        if i in lost:
+            continue
+        wobble = ((i * 7) % 5 - 2) * 0.0004  # -0.8 .. +0.8 ms
+        c.udp(src, sport, dst, dport, pg.rtp(3000 + i, 8000 + 160 * i, ssrc, 0, pg.g711_tone(i, 0), marker=i == 0),
+              gap=None if i == 0 else 0.020 + wobble)
+
+
+def one_way_audio() -> Capture:
+    """A SIP phone calls another through Unified CM; the call is answered,
+    but RTP flows only from phone A to phone B: B's media never reaches A
+    (an ACL between the phone subnets drops it). The calls table names the
+    flow the network must allow: Phone -> Phone on A's announced port."""
+    c = new_capture()
+    a, b, cm = SIP_PHONE_A, SIP_PHONE_B, CUCM_PUB
+    ua, srv = "User-Agent: Cisco-CP8841/14.2.1", "Server: Cisco-CUCM15.0"
+    a_rtp, b_rtp = 20482, 26626
+    call = "1f2e3d4c-00000001-0a0b0c0d@10.10.1.31"
+    frm = "\"Alice\" <sip:2001@10.10.0.11>;tag=a100"
+    to, to_t = "\"Bob\" <sip:2002@10.10.0.11>", "\"Bob\" <sip:2002@10.10.0.11>;tag=b200"
+    via = "10.10.1.31:5060"
+    c.udp(a, 5060, cm, 5060, pg.sip_message("INVITE sip:2002@10.10.0.11 SIP/2.0", _sip_headers(
+        via, "z9hG4bKow01", frm, to, call, "101 INVITE", ["Max-Forwards: 70", ua]), pg.sdp(a, a_rtp)))
+    c.udp(cm, 5060, a, 5060, pg.sip_message("SIP/2.0 100 Trying", _sip_headers(
+        via, "z9hG4bKow01", frm, to, call, "101 INVITE", [srv])), gap=0.003)
+    c.udp(cm, 5060, a, 5060, pg.sip_message("SIP/2.0 180 Ringing", _sip_headers(
+        via, "z9hG4bKow01", frm, to_t, call, "101 INVITE", [srv])), gap=0.05)
+    c.udp(cm, 5060, a, 5060, pg.sip_message("SIP/2.0 200 OK", _sip_headers(
+        via, "z9hG4bKow01", frm, to_t, call, "101 INVITE", [srv]), pg.sdp(b, b_rtp)), gap=1.2)
+    c.udp(a, 5060, cm, 5060, pg.sip_message("ACK sip:2002@10.10.0.11 SIP/2.0", _sip_headers(
+        via, "z9hG4bKow02", frm, to_t, call, "101 ACK", ["Max-Forwards: 70", ua])), gap=0.003)
+    # A's RTP reaches B (one packet lost on the way); B's RTP to A is dropped before the capture point.
+    _rtp_one_way(c, a, a_rtp, b, b_rtp, RTP_PACKETS, 0x0A0B0C01, lost=(17,))
+    c.udp(a, 5060, cm, 5060, pg.sip_message("BYE sip:2002@10.10.0.11 SIP/2.0", _sip_headers(
+        via, "z9hG4bKow03", frm, to_t, call, "102 BYE", ["Max-Forwards: 70", ua])), gap=0.02)
+    c.udp(cm, 5060, a, 5060, pg.sip_message("SIP/2.0 200 OK", _sip_headers(
+        via, "z9hG4bKow03", frm, to_t, call, "102 BYE", [srv])), gap=0.003)
+    return c
+
+
+def signalling_unanswered() -> Capture:
+    """Signalling nothing answers: a SIP phone's INVITE to Unified CM,
+    retransmitted on timer A (RFC 3261 section 17.1.1.2: 0.5 s, doubling),
+    gets no response; an SCCP phone's SYN to TCP 2000 is retransmitted and
+    never answered. Each names the documented flow to open."""
+    c = new_capture()
+    a, cm = SIP_PHONE_A, CUCM_PUB
+    call = "77aa88bb-00000001-01020304@10.10.1.31"
+    frm, to = "<sip:2001@10.10.0.11>;tag=u100", "<sip:2009@10.10.0.11>"
+    invite = pg.sip_message("INVITE sip:2009@10.10.0.11 SIP/2.0", _sip_headers(
+        "10.10.1.31:5060", "z9hG4bKun01", frm, to, call, "101 INVITE",
+        ["Max-Forwards: 70", "User-Agent: Cisco-CP8841/14.2.1"]), pg.sdp(a, 20484))
+    for gap in (None, 0.5, 1.0, 2.0, 4.0):
+        c.udp(a, 5060, cm, 5060, invite, gap=gap)
+    # SCCP phone: SYN, then retransmissions after 1 s and 2 s (RFC 6298 section 2, 5.5 back-off).
+    for gap in (0.1, 1.0, 2.0):
+        c._tcp(SCCP_PHONE, 51300, CUCM_PUB, 2000, "S", b"", syn=False, gap=gap)
+    return c
+
+
+SCCP_NAT_PHONE = "192.168.1.21"   # an SCCP phone in a home office, behind a NAT router
+NAT_PUBLIC = "203.0.113.5"        # the router's public address, seen at the data centre
+
+
+def sccp_nat() -> Capture:
+    """An SCCP phone behind NAT: its signalling reaches Unified CM from the
+    router's address, but it announces its private address in
+    OpenReceiveChannelAck; the far phone sends RTP to the private address
+    (which the data centre cannot reach) while the phone's own RTP arrives
+    from the router's address: one-way audio caused by NAT."""
+    c = new_capture()
+    ph, cm = 40001, 2000
+    c.tcp_handshake(NAT_PUBLIC, ph, CUCM_PUB, cm)
+    c.tcp(NAT_PUBLIC, ph, CUCM_PUB, cm, pg.sccp_register("SEP001E7A3C5D99"))
+    c.tcp(CUCM_PUB, cm, NAT_PUBLIC, ph, pg.sccp_register_ack(30), gap=0.004)
+    conf, party, ref = 0x02000001, 0x02000011, 0x02000021
+    phone_rtp, far_rtp = 24590, 28680
+    c.tcp(NAT_PUBLIC, ph, CUCM_PUB, cm, pg.sccp_offhook(1, 0), gap=0.5)
+    c.tcp(CUCM_PUB, cm, NAT_PUBLIC, ph, pg.sccp_call_info("Home office", "2051", "Bob", "2002", 1, ref), gap=0.6)
+    c.tcp(CUCM_PUB, cm, NAT_PUBLIC, ph, pg.sccp_call_state(3, 1, ref))  # RingOut
+    c.tcp(CUCM_PUB, cm, NAT_PUBLIC, ph, pg.sccp_call_state(5, 1, ref), gap=1.0)  # Connected
+    c.tcp(CUCM_PUB, cm, NAT_PUBLIC, ph, pg.sccp_open_receive_channel(conf, party, ref))
+    c.tcp(NAT_PUBLIC, ph, CUCM_PUB, cm, pg.sccp_open_receive_channel_ack(SCCP_NAT_PHONE, phone_rtp, party, ref))
+    c.tcp(CUCM_PUB, cm, NAT_PUBLIC, ph, pg.sccp_start_media_transmission(conf, party, SCCP_PHONE_B, far_rtp, ref))
+    c.tcp_ack(NAT_PUBLIC, ph, CUCM_PUB, cm)
+    # The phone's RTP leaves the NAT router from its public address; the far
+    # phone answers to the private address the signalling announced.
+    for i in range(RTP_PACKETS):
+        c.udp(NAT_PUBLIC, phone_rtp, SCCP_PHONE_B, far_rtp,
+              pg.rtp(500 + i, 16000 + 160 * i, 0x0D0E0F01, 0, pg.g711_tone(i, 0), marker=i == 0),
+              gap=0.0195 if i else None)
+        c.udp(SCCP_PHONE_B, far_rtp, SCCP_NAT_PHONE, phone_rtp,
+              pg.rtp(900 + i, 32000 + 160 * i, 0x0D0E0F02, 0, pg.g711_tone(i, 1), marker=i == 0), gap=0.0005)
+    c.tcp(NAT_PUBLIC, ph, CUCM_PUB, cm, pg.sccp_onhook(1, ref), gap=0.02)
+    c.tcp(CUCM_PUB, cm, NAT_PUBLIC, ph, pg.sccp_call_state(2, 1, ref))  # OnHook
+    c.tcp_ack(NAT_PUBLIC, ph, CUCM_PUB, cm)
+    return c
+
+
 CAPTURES = {
     "sccp-phone-call.pcap": sccp_phone_call,
     "sip-phone-call.pcap": sip_phone_call,
@@ -710,6 +813,9 @@ CAPTURES = {
     "cti-application.pcap": cti_application,
     "imp-intercluster.pcap": imp_intercluster,
     "misbehaviour.pcap": misbehaviour,
+    "one-way-audio.pcap": one_way_audio,
+    "signalling-unanswered.pcap": signalling_unanswered,
+    "sccp-nat.pcap": sccp_nat,
 }
 
 

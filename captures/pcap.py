@@ -277,6 +277,23 @@ def sccp_start_media_transmission(conference: int, party: int, addr: str, port: 
     return sccp(0x008A, body)
 
 
+def sccp_call_state(state: int, line: int, call_ref: int) -> bytes:
+    """CallState 0x0111: callState (3 RingOut, 5 Connected, 2 OnHook...), lineInstance, callReference,
+    privacy, precedence (level, domain) (packet-skinny.c handle_CallStateMessage)."""
+    return sccp(0x0111, struct.pack("<IIIIII", state, line, call_ref, 0, 4, 0))
+
+
+def sccp_call_info(calling_name: str, calling: str, called_name: str, called: str, line: int, call_ref: int,
+                   call_type: int = 2) -> bytes:
+    """CallInfo 0x008F: callingPartyName[40], callingParty[24], calledPartyName[40], calledParty[24],
+    lineInstance, callReference, callType (1 inbound, 2 outbound) (packet-skinny.c handle_CallInfoMessage)."""
+    def field(text: str, size: int) -> bytes:
+        return text.encode().ljust(size, b"\0")
+    body = (field(calling_name, 40) + field(calling, 24) + field(called_name, 40) + field(called, 24) +
+            struct.pack("<III", line, call_ref, call_type) + b"\0" * 76)
+    return sccp(0x008F, body)
+
+
 def sccp_stop_media_transmission(conference: int, party: int, call_ref: int) -> bytes:
     return sccp(0x008B, struct.pack("<IIII", conference, party, call_ref, 0))
 

@@ -279,7 +279,8 @@ def build_plugin_tables(voc: dict, heuristics_path: str) -> tuple[str, str]:
     tables = voc.get("tables", {})
     table_enums = []
     table_defs = []
-    for name, prefix in (("conversations", "Conv"), ("hosts", "Host")):
+    for name, prefix in (("conversations", "Conv"), ("hosts", "Host"), ("calls", "Call"), ("call_media", "Media"),
+                         ("call_diagnoses", "Diag")):
         t = tables.get(name)
         where = f"{vpath}: [tables.{name}]"
         if not isinstance(t, dict) or not isinstance(t.get("title"), str) or not isinstance(t.get("columns"), list):

@@ -19,6 +19,13 @@ extern const char kConvTableTitle[];
 extern const char *const kConvColumnTitles[];  // kConvColumnCount, in print order
 extern const char kHostTableTitle[];
 extern const char *const kHostColumnTitles[];
+// The call tables (core/calls.h write_calls).
+extern const char kCallTableTitle[];
+extern const char *const kCallColumnTitles[];
+extern const char kMediaTableTitle[];
+extern const char *const kMediaColumnTitles[];
+extern const char kDiagTableTitle[];
+extern const char *const kDiagColumnTitles[];
 
 // "10.0.0.1:5060", "[2001:db8::1]:5060".
 std::string endpoint_text(const std::string &address, bool ipv6, unsigned port);

@@ -1,7 +1,7 @@
 // ciscouc-scan: label the Cisco UC conversations of pcap/pcapng captures
 // without Wireshark, with the same pure core as the plugin.
 //
-//   ciscouc-scan [--hosts] [--edition KEY] [--only-preferred] [--claims MODE]
+//   ciscouc-scan [--hosts] [--calls] [--edition KEY] [--only-preferred] [--claims MODE]
 //                [--language english|original] [--allow FILE] [--flag NAME=off]
 //                [--max-conversations N]
 //                [--idle SECONDS] FILE...    ("-" reads standard input)
@@ -36,11 +36,12 @@ namespace {
 
 void usage(FILE *f) {
     fprintf(f,
-            "usage: ciscouc-scan [--hosts] [--edition KEY] [--only-preferred] [--claims MODE]\n"
+            "usage: ciscouc-scan [--hosts] [--calls] [--edition KEY] [--only-preferred] [--claims MODE]\n"
             "                    [--language english|original] [--allow FILE] [--flag NAME=off]...\n"
             "                    [--max-conversations N] [--idle SECONDS] FILE...\n"
             "Label the Cisco UC conversations of pcap/pcapng captures (\"-\": standard input).\n"
             "  --hosts              also print the hosts table (roles each host showed)\n"
+            "  --calls              also print the calls: diagnoses, calls, media streams\n"
             "  --edition KEY        preferred edition group (ciscouc.edition):");
     for (size_t i = 0; i < ciscouc::kEditionGroupCount; ++i) fprintf(f, " %s", ciscouc::kEditionGroups[i].key);
     fprintf(f,
@@ -119,6 +120,7 @@ void report(Scanner &s, bool hosts, const char *name) {
     s.finish();
     s.print_conversations(stdout);
     if (hosts) s.print_hosts(stdout);
+    if (s.options().calls) s.print_calls(stdout);
     fflush(stdout);
     s.print_footer(stderr, name);
 }
@@ -231,6 +233,8 @@ int main(int argc, char **argv) {
         };
         if (a == "--hosts") {
             hosts = true;
+        } else if (a == "--calls") {
+            opt.calls = true;
         } else if (a == "--edition") {
             const char *key = value("an edition key");
             opt.settings.prefs.edition_group = edition_by_key(key);

@@ -454,6 +454,7 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
         if (c.transport == kTcp && !sip_stream(c, p, &msg, &msg_len)) return;
         SipMessage m;
         if (!parse_sip(msg, msg_len, &m)) return;
+        feed_sip(c, p, frame, msg, msg_len);
         // A datagram the snap length cut: Wireshark's SIP dissector stops at
         // the cut (an exception past the captured bytes), and its header
         // fields do not reach the plugin, so the message shows no host role
@@ -540,11 +541,13 @@ void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *dat
     const bool inspect = Pipeline::begin_inspection(&c);
     if (!inspect && c.signalling < 0) {
         refresh(c);
+        feed_calls(idx, p, frame, -1);
         return;
     }
     const StockDetection sd = detect(c, p, frame);
     if (sd.held) {
         refresh(c);
+        feed_calls(idx, p, frame, -1);
         return;
     }
     // The stack as the plugin sees it: the protocol (after the vocabulary's
@@ -563,10 +566,14 @@ void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *dat
         if (orient) s = sides(c, p, d.protocol, frame);
         HostKeys k = keys(c);
         keep(c, pipe_.inspect(&c, &k, d, orient ? &s : nullptr, MediaSetup(), frame));
-        static const int sip = protocol_by_key("SIP"), sccp = protocol_by_key("SCCP"), mgcp = protocol_by_key("MGCP");
-        if (c.signalling < 0 && (c.detected == sip || c.detected == sccp || c.detected == mgcp)) c.signalling = c.detected;
+        static const int sip = protocol_by_key("SIP"), sccp = protocol_by_key("SCCP"), mgcp = protocol_by_key("MGCP"),
+                         h225 = protocol_by_key("H.225");
+        if (c.signalling < 0 && (c.detected == sip || c.detected == sccp || c.detected == mgcp ||
+                                 (opt_.calls && c.detected == h225)))
+            c.signalling = c.detected;
     }
     observe_and_refresh(c, p, frame, d.protocol);
+    feed_calls(idx, p, frame, d.protocol >= 0 ? d.protocol : c.signalling);
 }
 
 // No handshake: what the first payload says about which side serves (the

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "calls.h"
 #include "catalog.h"
 #include "packet.h"
 #include "pipeline.h"
@@ -34,6 +35,8 @@ struct Options {
     // A conversation idle this long (capture time) ends its inspection; its
     // row stays.
     double idle_seconds = 120.0;
+    // --calls: every call with its media and diagnoses (core/calls.h); off, no call is tracked.
+    bool calls = false;
 };
 
 // A host:port pair, ordered canonically inside a conversation key.
@@ -108,6 +111,7 @@ struct Counters {
 class Scanner {
 public:
     explicit Scanner(const Options &o);
+    const Options &options() const { return opt_; }
     // One frame, numbered from 1 as Wireshark numbers them; ts in seconds.
     void packet(uint32_t frame, double ts, int linktype, const uint8_t *data, size_t caplen, size_t wirelen);
 
@@ -120,6 +124,8 @@ public:
     // The -z ciscouc,hosts table (plugins/ciscouc/hosts.cpp hosts_draw layout):
     // roles per host, what showed them, how many conversations involve it.
     void print_hosts(FILE *out) const;
+    // The -z ciscouc,calls tables (core/calls.h write_calls), from scanner/calls.cpp.
+    void print_calls(FILE *out);
     // What the scanner did not look at, for the footer.
     void print_footer(FILE *out, const char *name) const;
 
@@ -163,6 +169,10 @@ private:
     void refresh(Conv &c);
     PayloadSides sides(const Conv &c, const Packet &p, int detected, uint32_t frame) const;
     void observe_and_refresh(Conv &c, const Packet &p, uint32_t frame, int detected);
+    // scanner/calls.cpp: a packet's signalling, TCP flags and UDP payload for the core's calls.
+    void feed_calls(uint32_t idx, const Packet &p, uint32_t frame, int protocol);
+    void feed_sip(const Conv &c, const Packet &p, uint32_t frame, const uint8_t *msg, size_t len);
+    CallPacket call_packet(uint32_t idx, const Packet &p, uint32_t frame) const;
     void touch(uint32_t idx, double ts);
     void unlink(uint32_t idx);
     void expire(double now);
@@ -175,6 +185,7 @@ private:
     std::unordered_map<Endpoint, Setup, EndpointHash, EndpointEq> setups_;
     HostTable hosts_;
     Pipeline pipe_;  // the core's labelling, over hosts_
+    CallTable calls_;
     Counters n_;
     double capture_start_ = 0;
     bool started_ = false;

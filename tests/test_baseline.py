@@ -4,6 +4,7 @@ For each captures/<name>.pcap, tests/baseline/ holds
   <name>.conv.txt    tshark -q -2 -r CAP -z ciscouc,conv
   <name>.fields.tsv  tshark -2 -o ciscouc.details:full -T fields -e frame.number -e ciscouc.summary -e ciscouc.evidence ...
                      -e ciscouc.detected -e ciscouc.flags -e ciscouc.entry  (header line first)
+  <name>.calls.txt   tshark -q -r CAP -z ciscouc,calls (diagnoses, calls, media streams)
 compared byte for byte; a difference fails with a unified diff. After an
 intended change of output, regenerate them and review the diff in git
 (tests/baseline/README.md):
@@ -47,7 +48,12 @@ def fields(tshark, capture: str) -> str:
     return normalise("\t".join(FIELDS) + "\n" + p.stdout, capture)
 
 
-KINDS = {"conv.txt": conv, "fields.tsv": fields}
+def calls(tshark, capture: str) -> str:
+    p = tshark.run(["-q", "-r", os.path.join(ROOT, "captures", capture), "-z", "ciscouc,calls"])
+    return normalise(p.stdout, capture)
+
+
+KINDS = {"conv.txt": conv, "fields.tsv": fields, "calls.txt": calls}
 
 
 def baseline_files() -> set[str]:

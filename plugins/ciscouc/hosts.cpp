@@ -147,6 +147,7 @@ void hosts_handoff(dissector_handle_t postdissector) {
         *w.id = proto_registrar_get_id_byname(w.name);
         if (*w.id >= 0) g_array_append_val(wanted, *w.id);
     }
+    calls_wanted(wanted);
     set_postdissector_wanted_hfids(postdissector, wanted);
 }
 

@@ -240,6 +240,7 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
         bool to_server = pinfo->destport == st->server_port && addresses_equal(&pinfo->dst, &st->server_addr);
         observe_hosts(pinfo, tree, to_server, st->detected == sccp, t == kUdp);
     }
+    observe_calls(pinfo, tree, t, st);
     // A host showed a new role since this conversation was labelled: its
     // rows may now be confirmed (or contradicted).
     conversation_refresh(st);
@@ -430,6 +431,7 @@ void register_protocol() {
     register_stats();
     register_conversations();
     hosts_register();
+    calls_register();
     register_heuristics();
 }
 

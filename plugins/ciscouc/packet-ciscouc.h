@@ -166,6 +166,12 @@ PayloadSide payload_side(proto_tree *tree);
 
 
 
+// calls.cpp: the core's calls (core/calls.h), -z ciscouc,calls.
+struct Conversation;
+void calls_register();
+void calls_wanted(GArray *wanted);  // the fields and protocol items the calls read
+void observe_calls(packet_info *pinfo, proto_tree *tree, Transport t, const Conversation *conv);
+
 // packet-ciscouc.cpp
 void register_protocol();
 void register_handoff();
