@@ -549,6 +549,7 @@ void Scanner::finish() {
 
 void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *data, size_t caplen, size_t wirelen) {
     uint8_t tcp_flags = 0;
+    if (opt_.sink) tick(ts);  // conversations idle by this packet's time end before it counts
     now_ = ts;
     const uint32_t idx = label(frame, ts, linktype, data, caplen, wirelen, &tcp_flags);
     if (opt_.sink) after(idx, tcp_flags, ts);

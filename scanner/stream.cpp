@@ -57,8 +57,9 @@ void Scanner::end(uint32_t idx, End why) {
     --active_;
 }
 
-// After a packet of conversation idx (UINT32_MAX: none): its TCP end, the
-// hosts' new roles, idle conversations and interval records.
+// After a packet of conversation idx (UINT32_MAX: none): its TCP end and
+// the hosts' new roles (idle conversations and interval records: tick(),
+// before the packet).
 void Scanner::after(uint32_t idx, uint8_t tcp_flags, double ts) {
     if (idx != UINT32_MAX) {
         Conv &c = convs_[idx];
@@ -79,16 +80,25 @@ void Scanner::after(uint32_t idx, uint8_t tcp_flags, double ts) {
             }
         }
     }
+    (void)ts;
     hosts_changed();
-    tick(ts);
 }
 
 void Scanner::tick(double now) {
     if (!opt_.sink) return;
     now_ = std::max(now_, now);
     const double idle[2] = {opt_.end_idle_tcp, opt_.end_idle_udp};
-    for (int l = 0; l < 2; ++l)
-        while (lru_head_[l] != UINT32_MAX && now - convs_[lru_head_[l]].last > idle[l]) end(lru_head_[l], End::kIdle);
+    // The idle heads of both lists, the least recently seen first.
+    for (;;) {
+        int pick = -1;
+        for (int l = 0; l < 2; ++l) {
+            const uint32_t h = lru_head_[l];
+            if (h == UINT32_MAX || now - convs_[h].last <= idle[l]) continue;
+            if (pick < 0 || convs_[h].last < convs_[lru_head_[pick]].last) pick = l;
+        }
+        if (pick < 0) break;
+        end(lru_head_[pick], End::kIdle);
+    }
     if (opt_.interval <= 0) return;
     if (next_interval_ == 0) next_interval_ = now + opt_.interval;
     if (now < next_interval_) return;
@@ -104,8 +114,13 @@ void Scanner::tick(double now) {
 void Scanner::flush() {
     if (!opt_.sink) return;
     hosts_changed();
+    // In the order the conversations began (their first frame).
+    std::vector<uint32_t> order;
     for (uint32_t i = 0; i < convs_.size(); ++i)
-        if (convs_[i].used) end(i, End::kFlush);
+        if (convs_[i].used) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return convs_[a].first_frame < convs_[b].first_frame; });
+    for (uint32_t i : order) end(i, End::kFlush);
 }
 
 // Records of the hosts whose roles changed since their last record; over the
