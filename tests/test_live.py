@@ -16,8 +16,6 @@ permission: one clear error and its documented exit status each.
 """
 from __future__ import annotations
 
-import collections
-import importlib.util
 import json
 import os
 import shutil
@@ -28,6 +26,8 @@ import time
 import pytest
 
 import conftest
+import ucstats
+import ucveth
 from captures import pcap as cpcap
 
 ROOT = conftest.ROOT
@@ -59,16 +59,6 @@ SHARED_SAMPLE = [
 # inspection window closes by time (a replay at top speed compresses the
 # capture's gaps); FIN, RST, reuse and the final flush end them in both.
 TIMELESS = ["--idle", "1e9", "--idle-tcp", "1e9", "--idle-udp", "1e9"]
-
-
-def _ucstats():
-    spec = importlib.util.spec_from_file_location("ucstats", os.path.join(ROOT, "tools", "ucstats.py"))
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
-
-
-ucstats = _ucstats()
 
 
 @pytest.fixture(scope="module")
@@ -254,49 +244,12 @@ def test_jsonl_bad_options(scanner, tmp_path):
 # ---------------------------------------------------------------- live
 
 
-def _need_root():
-    if os.geteuid() != 0:
-        pytest.skip("the live tests make a network namespace and capture on it: run them as root")
-    for tool in ("ip", "tcpreplay", "setpriv"):
-        if not shutil.which(tool):
-            pytest.skip(f"the live tests need {tool} (apt-get install iproute2 tcpreplay util-linux)")
-
-
-class Namespace:
-    """A network namespace with a veth pair (tx -> rx), IPv6 off so that the
-    kernel sends nothing of its own: the only frames on rx are the replayed ones."""
-
-    def __init__(self):
-        tag = f"{os.getpid() % 100000}"
-        self.name, self.tx, self.rx = f"cuclive{tag}", f"cutx{tag}", f"curx{tag}"
-        self.sh(["ip", "netns", "add", self.name])
-        try:
-            self.ns(["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"])
-            self.ns(["ip", "link", "add", self.tx, "type", "veth", "peer", "name", self.rx])
-            for dev in (self.tx, self.rx):
-                self.ns(["ip", "link", "set", dev, "mtu", "9000", "up"])
-        except BaseException:
-            self.close()
-            raise
-
-    @staticmethod
-    def sh(cmd):
-        subprocess.run(cmd, check=True, capture_output=True, timeout=30)
-
-    def ns(self, cmd):
-        self.sh(["ip", "netns", "exec", self.name, *cmd])
-
-    def popen(self, cmd, **kw):
-        return subprocess.Popen(["ip", "netns", "exec", self.name, *cmd], **kw)
-
-    def close(self):
-        subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=30)
-
-
 @pytest.fixture(scope="module")
 def netns():
-    _need_root()
-    n = Namespace()
+    why = ucveth.missing() or (None if shutil.which("setpriv") else "setpriv is missing (util-linux)")
+    if why:
+        pytest.skip(f"the live tests make a veth pair in a network namespace and capture on it: {why}")
+    n = ucveth.VethPair()
     try:
         yield n
     finally:
@@ -310,7 +263,7 @@ def live_run(netns, scanner, path, *args, stop=signal.SIGINT):
                     stderr=subprocess.PIPE, text=True)
     try:
         assert "capturing" in p.stderr.readline()
-        netns.ns(["tcpreplay", "-q", "-i", netns.tx, "--topspeed", path])
+        netns.replay(path, "-q", "--topspeed")
         time.sleep(0.2)  # the veth hands frames over asynchronously; the scanner drains its ring buffer on stop
         p.send_signal(stop)
         out, err = p.communicate(timeout=60)
