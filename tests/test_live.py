@@ -319,13 +319,45 @@ def test_live_bad_input(netns, scanner):
     p = netns.popen([scanner, "--live", "nosuchif0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = p.communicate(timeout=30)
     assert p.returncode == 3 and "--live nosuchif0: no such interface" in err and not out, err
+    assert err.strip() in readme_errors(), err
     p = netns.popen([scanner, "--live", netns.rx, "--filter", "udp port nonsense"], stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE, text=True)
     out, err = p.communicate(timeout=30)
     assert p.returncode == 5 and "--filter 'udp port nonsense': does not compile:" in err and not out, err
+    assert err.strip() in readme_errors(), err
     # No permission: an unprivileged user without CAP_NET_RAW.
     p = netns.popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
                      "--bounding-set=-all", scanner, "--live", netns.rx], stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE, text=True)
     out, err = p.communicate(timeout=30)
     assert p.returncode == 4 and f"--live {netns.rx}: no permission to capture" in err and not out, err
+    assert err.strip().replace(netns.rx, "lo") in readme_errors(), err
+
+
+def readme_live() -> str:
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = f.read()
+    return text[text.index("## Live\n"):text.index("## How it is built")]
+
+
+def readme_errors() -> list[str]:
+    """The error lines README's Live section shows."""
+    return [line for line in readme_live().splitlines() if line.startswith("ciscouc-scan: --") and
+            ("no such" in line or "does not compile" in line or "no permission" in line)]
+
+
+def test_readme_live_example_is_real_output(netns, scanner):
+    """README's live run against a new run of the same command and replay
+    (its times aside: when the records were written, and the conversations'
+    first and last packets as the replay timed them)."""
+    text = readme_live()
+    block = text[text.index("<!-- live-example -->"):]
+    block = block[block.index("```\n") + 4:]
+    block = block[:block.index("```")]
+    shown = records("\n".join(line for line in block.splitlines() if line.startswith("{")))
+    live, err, rc = live_run(netns, scanner, os.path.join(ROOT, "captures", "sccp-phone-call.pcap"))
+    assert rc == 0, err
+    timeless = lambda recs: [{k: v for k, v in r.items() if k not in ("first", "last", "time")} for r in recs]
+    assert timeless(live) == timeless(shown)
+    assert "$ ciscouc-scan --live curx1 --stats 0" in block
+    assert "stopped after 144 frames, 9 records" in block and "stopped after 144 frames, 9 records" in err
