@@ -277,7 +277,12 @@ void Scanner::announce(const Address &a, uint16_t port, int protocol, uint32_t f
         }
         if (opt_.sink) {
             // Stream mode: the oldest announcement makes room (counted).
-            while (setups_.size() >= kMaxSetups) forget_oldest_setup();
+            while (setups_.size() >= kMaxSetups && forget_oldest_setup()) {
+            }
+            if (setups_.size() >= kMaxSetups) {
+                ++n_.media_dropped;
+                return;
+            }
             note_setup(e, frame);
         } else if (setups_.size() >= kMaxSetups) {
             ++n_.media_dropped;

@@ -215,7 +215,7 @@ private:
     void lru_touch(uint32_t idx);
     void lru_unlink(uint32_t idx);
     void hosts_changed();
-    void forget_oldest_setup();
+    bool forget_oldest_setup();  // false: nothing left to forget
     void note_setup(const Endpoint &e, uint32_t frame);
     StockDetection detect(Conv &c, Packet &p, uint32_t frame);
     bool held(Conv &c, const Packet &p, const Framing &f, const uint8_t **data, size_t *len);

@@ -162,20 +162,22 @@ void Scanner::note_setup(const Endpoint &e, uint32_t frame) {
 
 // The oldest media announcement still in the table goes (entries of the
 // order list that a later announcement replaced are skipped).
-void Scanner::forget_oldest_setup() {
-    while (setup_head_ < setup_order_.size()) {
+bool Scanner::forget_oldest_setup() {
+    bool forgot = false;
+    while (!forgot && setup_head_ < setup_order_.size()) {
         const auto &o = setup_order_[setup_head_++];
         auto it = setups_.find(o.first);
         if (it != setups_.end() && it->second.frame == o.second) {
             setups_.erase(it);
             ++n_.media_evicted;
-            break;
+            forgot = true;
         }
     }
     if (setup_head_ > setup_order_.size() / 2) {
         setup_order_.erase(setup_order_.begin(), setup_order_.begin() + static_cast<std::ptrdiff_t>(setup_head_));
         setup_head_ = 0;
     }
+    return forgot;
 }
 
 }  // namespace scan
