@@ -296,7 +296,9 @@ def build_plugin_tables(voc: dict, heuristics_path: str) -> tuple[str, str]:
         table_enums += ["};", f"constexpr size_t k{prefix}ColumnCount = {len(t['columns'])};"]
         table_defs += [f"const char k{prefix}TableTitle[] = {c_str(t['title'])};",
                        f"const char *const k{prefix}ColumnTitles[] = {{" +
-                       ", ".join(c_str(c[0]) for c in t["columns"]) + "};"]
+                       ", ".join(c_str(c[0]) for c in t["columns"]) + "};",
+                       f"const char *const k{prefix}ColumnKeys[] = {{" +
+                       ", ".join(c_str(c[1]) for c in t["columns"]) + "};"]
 
     hdr = ["#pragma once\n", "#include <cstddef>", "#include <cstdint>\n", "namespace ciscouc {\n",
            *table_enums, "",

@@ -46,8 +46,13 @@ void write_conversations_header(FILE *out, size_t count) {
 }
 
 void write_conversation(FILE *out, const ConvRow &r, bool original_language) {
-    const ConvState &c = *r.state;
     std::string v[kConvColumnCount];
+    conversation_cells(r, original_language, v);
+    write_cells(out, v);
+}
+
+void conversation_cells(const ConvRow &r, bool original_language, std::string v[kConvColumnCount]) {
+    const ConvState &c = *r.state;
     cell(v, ConvColumn::kColClient) = r.client;
     cell(v, ConvColumn::kColServer) = r.server;
     cell(v, ConvColumn::kColTransport) = r.transport == kTcp ? "tcp" : "udp";
@@ -70,7 +75,13 @@ void write_conversation(FILE *out, const ConvRow &r, bool original_language) {
     cell(v, ConvColumn::kColEvidenceDetail) = r.evidence_detail ? r.evidence_detail : "";
     cell(v, ConvColumn::kColClientRole) = role_names(r.client_roles);
     cell(v, ConvColumn::kColServerRole) = role_names(r.server_roles);
-    write_cells(out, v);
+}
+
+void host_cells(const HostTable::Host &h, unsigned conversations, std::string v[kHostColumnCount]) {
+    cell(v, HostColumn::kColAddress) = h.address;
+    cell(v, HostColumn::kColRoles) = role_names(h.roles);
+    cell(v, HostColumn::kColEvidence) = HostTable::proofs_text(h);
+    cell(v, HostColumn::kColConversations) = std::to_string(conversations);
 }
 
 void write_table_end(FILE *out) { fputs(kRule, out); }
@@ -83,10 +94,7 @@ void write_hosts(FILE *out, const HostTable &hosts, const std::function<unsigned
     write_cells(out, titles);
     for (const HostTable::Host &h : hosts.hosts()) {
         std::string v[kHostColumnCount];
-        cell(v, HostColumn::kColAddress) = h.address;
-        cell(v, HostColumn::kColRoles) = role_names(h.roles);
-        cell(v, HostColumn::kColEvidence) = HostTable::proofs_text(h);
-        cell(v, HostColumn::kColConversations) = std::to_string(conversations(h.address));
+        host_cells(h, conversations(h.address), v);
         write_cells(out, v);
     }
     fputs(kRule, out);

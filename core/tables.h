@@ -17,8 +17,10 @@ namespace ciscouc {
 
 extern const char kConvTableTitle[];
 extern const char *const kConvColumnTitles[];  // kConvColumnCount, in print order
+extern const char *const kConvColumnKeys[];    // the columns' keys ([tables.conversations] columns)
 extern const char kHostTableTitle[];
 extern const char *const kHostColumnTitles[];
+extern const char *const kHostColumnKeys[];
 // The call tables (core/calls.h write_calls).
 extern const char kCallTableTitle[];
 extern const char *const kCallColumnTitles[];
@@ -52,6 +54,11 @@ struct ConvRow {
 
 // The table's opening lines (rule, "TITLE: count", the column titles).
 void write_conversations_header(FILE *out, size_t count);
+// One row's cells, in column order (kConvColumnKeys): what write_conversation
+// prints, for another writer (ciscouc-scan's JSONL records).
+void conversation_cells(const ConvRow &row, bool original_language, std::string out[kConvColumnCount]);
+// One host's cells (kHostColumnKeys), with `conversations` as its count.
+void host_cells(const HostTable::Host &h, unsigned conversations, std::string out[kHostColumnCount]);
 // One row; original_language: the guide's own purpose text (ciscouc.language).
 void write_conversation(FILE *out, const ConvRow &row, bool original_language);
 // The closing rule of either table.

@@ -5,6 +5,8 @@
 //                [--language english|original] [--allow FILE] [--flag NAME=off]
 //                [--max-conversations N]
 //                [--idle SECONDS] FILE...    ("-" reads standard input)
+//   ciscouc-scan --jsonl [options] FILE...      records as conversations end
+//   ciscouc-scan --live IFACE [--filter BPF] [options]   the live sensor (live.h)
 //
 // Reads what libpcap reads (pcap, pcapng; gzip-compressed through gzip -dc),
 // and NetXray/Sniffer and Microsoft NetMon files (capture_file.h).
@@ -12,7 +14,8 @@
 // --hosts the hosts table after it) on standard output, then a footer of what
 // was not read on standard error (diagnostics never mix with the table).
 // Exit status: 0 every file read; 1 a file could not be opened or read at all;
-// 2 a file was cut short (its conversations so far are printed).
+// 2 a file was cut short (its conversations so far are printed); 64 a bad
+// option. --live: see live.h (0, 1, 3, 4, 5, 64).
 #include <pcap/pcap.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +28,8 @@
 #include <vector>
 
 #include "capture_file.h"
+#include "live.h"
+#include "records.h"
 #include "scan.h"
 #include "stock.h"
 
@@ -39,6 +44,9 @@ void usage(FILE *f) {
             "usage: ciscouc-scan [--hosts] [--calls] [--edition KEY] [--only-preferred] [--claims MODE]\n"
             "                    [--language english|original] [--allow FILE] [--flag NAME=off]...\n"
             "                    [--max-conversations N] [--idle SECONDS] FILE...\n"
+            "       ciscouc-scan --jsonl [options] [stream options] FILE...\n"
+            "       ciscouc-scan --live IFACE [--filter BPF] [--buffer MIB] [--stats SECONDS]\n"
+            "                    [options] [stream options]\n"
             "Label the Cisco UC conversations of pcap/pcapng captures (\"-\": standard input).\n"
             "  --hosts              also print the hosts table (roles each host showed)\n"
             "  --calls              also print the calls: diagnoses, calls, media streams\n"
@@ -55,7 +63,22 @@ void usage(FILE *f) {
             "  --idle SECONDS       end a conversation's inspection after this much idle capture time (120)\n"
             "  --wireshark-model    print the model of stock Wireshark the scanner was built with (port\n"
             "                       owners and heuristics, generated from tshark -G decodes and\n"
-            "                       -G heuristic-decodes) and exit\n");
+            "                       -G heuristic-decodes) and exit\n"
+            "Stream mode (JSONL records on standard output as conversations end, host roles as they change):\n"
+            "  --jsonl              records for capture files instead of the tables\n"
+            "  --live IFACE         capture on IFACE (libpcap) until SIGINT or SIGTERM, which write every\n"
+            "                       tracked conversation and a final stats record\n"
+            "  --filter BPF         capture filter (pcap-filter(7)), --live only\n"
+            "  --buffer MIB         the kernel's capture ring buffer (64), --live only\n"
+            "  --stats SECONDS      a stats record (kernel drops from pcap_stats) this often (60; 0 only at the end)\n"
+            "  --idle-tcp SECONDS   a TCP conversation idle this long ends (300); FIN from both ends or RST ends it too\n"
+            "  --idle-udp SECONDS   a UDP conversation idle this long ends (60)\n"
+            "  --interval SECONDS   also a record of each long conversation this often (0: never)\n"
+            "  --max-hosts N        hosts with roles kept (65536); the least recently seen are evicted, with a record\n"
+            "  --max-conversations N  in stream mode the least recently seen conversation ends (\"evicted\") at the cap\n"
+            "Exit status: 0 done; 1 a file could not be read, or the live capture failed; 2 a file was cut short;\n"
+            "3 --live: no such interface, or it cannot be captured on; 4 --live: no permission to capture;\n"
+            "5 --filter does not compile; 64 a bad option.\n");
 }
 
 int edition_by_key(const char *key) {
@@ -116,7 +139,15 @@ bool reap(pid_t child) {
     return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
-void report(Scanner &s, bool hosts, const char *name) {
+void report(Scanner &s, bool hosts, const char *name, const Options &opt) {
+    if (opt.sink) {
+        // Stream mode: the conversations still tracked, the final counts;
+        // the footer goes to standard error.
+        s.flush();
+        static_cast<ciscouc::scan::JsonlWriter *>(opt.sink)->stats(s, opt, s.now(), ciscouc::scan::KernelStats(), true);
+        s.print_footer(stderr, name);
+        return;
+    }
     s.finish();
     s.print_conversations(stdout);
     if (hosts) s.print_hosts(stdout);
@@ -155,7 +186,7 @@ bool scan_other_format(const char *path, const Options &opt, bool hosts, int *st
         *status = 2;
     }
     std::fclose(f);
-    report(s, hosts, path);
+    report(s, hosts, path, opt);
     return true;
 }
 
@@ -201,7 +232,7 @@ int scan_file(const char *path, const Options &opt, bool hosts) {
             int again = 0;
             if (scan_other_format(path, opt, hosts, &again, true)) return again;
             fprintf(stderr, "ciscouc-scan: %s: cut short after frame %u: %s\n", name, frame, why.c_str());
-            report(s, hosts, name);
+            report(s, hosts, name, opt);
             return 2;
         }
         fprintf(stderr, "ciscouc-scan: %s: cut short after frame %u: %s\n", name, frame, why.c_str());
@@ -212,7 +243,7 @@ int scan_file(const char *path, const Options &opt, bool hosts) {
         fprintf(stderr, "ciscouc-scan: %s: gzip could not decompress all of it (cut short after frame %u)\n", name, frame);
         status = 2;
     }
-    report(s, hosts, name);
+    report(s, hosts, name, opt);
     return status;
 }
 
@@ -220,7 +251,9 @@ int scan_file(const char *path, const Options &opt, bool hosts) {
 
 int main(int argc, char **argv) {
     Options opt;
-    bool hosts = false;
+    bool hosts = false, jsonl = false;
+    ciscouc::scan::LiveOptions live;
+    bool live_mode = false;
     std::vector<const char *> files;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -286,14 +319,30 @@ int main(int argc, char **argv) {
                 return 64;
             }
             opt.original_language = std::strcmp(lang, "original") == 0;
-        } else if (a == "--max-conversations" || a == "--idle") {
+        } else if (a == "--jsonl") {
+            jsonl = true;
+        } else if (a == "--live") {
+            live_mode = true;
+            live.interface = value("an interface");
+        } else if (a == "--filter") {
+            live.filter = value("a BPF filter");
+        } else if (a == "--max-conversations" || a == "--idle" || a == "--idle-tcp" || a == "--idle-udp" ||
+                   a == "--interval" || a == "--max-hosts" || a == "--buffer" || a == "--stats") {
             double v = 0;
             const char *text = value("a number");
-            if (!parse_number(text, &v)) {
-                fprintf(stderr, "ciscouc-scan: %s %s: not a non-negative number\n", a.c_str(), text);
+            if (!parse_number(text, &v) || (a == "--buffer" && (v < 1 || v > 65536)) ||
+                (a == "--max-hosts" && v < 1)) {
+                fprintf(stderr, "ciscouc-scan: %s %s: not a %s number\n", a.c_str(), text,
+                        a == "--buffer" ? "1-65536" : a == "--max-hosts" ? "positive" : "non-negative");
                 return 64;
             }
             if (a == "--idle") opt.idle_seconds = v;
+            else if (a == "--idle-tcp") opt.end_idle_tcp = v;
+            else if (a == "--idle-udp") opt.end_idle_udp = v;
+            else if (a == "--interval") opt.interval = v;
+            else if (a == "--max-hosts") opt.max_hosts = static_cast<size_t>(v);
+            else if (a == "--buffer") live.buffer_mib = static_cast<int>(v);
+            else if (a == "--stats") live.stats_seconds = v;
             else opt.max_conversations = static_cast<size_t>(v);
         } else if (a == "--wireshark-model") {
             ciscouc::scan::print_model(stdout);
@@ -309,9 +358,34 @@ int main(int argc, char **argv) {
             files.push_back(argv[i]);
         }
     }
+    live.original_language = opt.original_language;
+    if (opt.calls && (live_mode || jsonl)) {
+        // Stream mode frees a conversation when it ends; the call table keeps its legs' conversations.
+        fprintf(stderr, "ciscouc-scan: --calls writes the call tables of capture files, not stream records (--jsonl, --live)\n");
+        return 64;
+    }
+    if (live_mode) {
+        if (!files.empty() || hosts) {
+            fprintf(stderr, "ciscouc-scan: --live reads an interface, not files%s\n", hosts ? " (and writes no --hosts table)" : "");
+            return 64;
+        }
+        return ciscouc::scan::run_live(live, opt, stdout);
+    }
+    if (!live.filter.empty()) {
+        fprintf(stderr, "ciscouc-scan: --filter applies to --live only\n");
+        return 64;
+    }
     if (files.empty()) {
         usage(stderr);
         return 64;
+    }
+    ciscouc::scan::JsonlWriter writer(stdout, opt.original_language);
+    if (jsonl) {
+        if (hosts) {
+            fprintf(stderr, "ciscouc-scan: --jsonl writes host records, not the --hosts table\n");
+            return 64;
+        }
+        opt.sink = &writer;
     }
     int worst = 0;
     for (const char *f : files) {

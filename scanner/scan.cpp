@@ -87,7 +87,13 @@ size_t Scanner::EndpointHash::operator()(const Endpoint &e) const {
     return static_cast<size_t>(h);
 }
 
+const char *end_name(End e) {
+    static const char *const names[kEndKinds] = {"fin", "rst", "reused", "idle", "evicted", "interval", "flush"};
+    return names[static_cast<int>(e)];
+}
+
 Scanner::Scanner(const Options &o) : opt_(o), pipe_(o.settings, hosts_) {
+    kept_.set_cap(opt_.max_hosts);
     Settings s = opt_.settings;
     s.allow = opt_.allow.size() ? &opt_.allow : nullptr;
     pipe_.set_settings(s);
@@ -191,14 +197,34 @@ uint32_t Scanner::conversation(const Packet &p, uint32_t frame, double ts, bool 
             }
             return it->second;
         }
-        index_.erase(it);
+        if (opt_.sink) end(it->second, End::kReused);
+        else index_.erase(it);
     }
-    if (convs_.size() >= opt_.max_conversations) return UINT32_MAX;
+    if (opt_.sink) {
+        // Stream mode: at the cap, the least recently seen conversation ends
+        // (its record says so) to make room.
+        while (active_ >= opt_.max_conversations && active_) {
+            const uint32_t t = lru_head_[0], u = lru_head_[1];
+            end(t == UINT32_MAX || (u != UINT32_MAX && convs_[u].last < convs_[t].last) ? u : t, End::kEvicted);
+        }
+        if (!opt_.max_conversations) return UINT32_MAX;
+    } else if (convs_.size() >= opt_.max_conversations) {
+        return UINT32_MAX;
+    }
     *created = true;
-    uint32_t idx = static_cast<uint32_t>(convs_.size());
+    uint32_t idx;
+    if (!free_.empty()) {
+        idx = free_.back();
+        free_.pop_back();
+    } else {
+        idx = static_cast<uint32_t>(convs_.size());
+        convs_.emplace_back();
+    }
     index_.emplace(k, idx);
-    convs_.emplace_back();
-    Conv &c = convs_.back();
+    Conv &c = convs_[idx];
+    c.key = k;
+    c.used = true;
+    ++active_;
     const Transport t = p.transport == 6 ? kTcp : kUdp;
     c.first_src = c.client = s;
     c.first_dst = c.server = d;
@@ -246,9 +272,19 @@ void Scanner::announce(const Address &a, uint16_t port, int protocol, uint32_t f
         auto it = setups_.find(e);
         if (it != setups_.end()) {
             it->second = Setup{protocol, frame, l};
+            if (opt_.sink) note_setup(e, frame);
             return;
         }
-        if (setups_.size() >= kMaxSetups) {
+        if (opt_.sink) {
+            // Stream mode: the oldest announcement makes room (counted).
+            while (setups_.size() >= kMaxSetups && forget_oldest_setup()) {
+            }
+            if (setups_.size() >= kMaxSetups) {
+                ++n_.media_dropped;
+                return;
+            }
+            note_setup(e, frame);
+        } else if (setups_.size() >= kMaxSetups) {
             ++n_.media_dropped;
             return;
         }
@@ -490,7 +526,12 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
     } else {
         return;
     }
-    hosts_.observe(f, sides, address_text(p.src), address_text(p.dst), frame);
+    const std::string src = address_text(p.src), dst = address_text(p.dst);
+    hosts_.observe(f, sides, src, dst, frame);
+    if (opt_.sink) {
+        kept_.seen(hosts_, src, now_);
+        kept_.seen(hosts_, dst, now_);
+    }
 }
 
 HostKeys Scanner::keys(const Conv &c) const { return HostKeys{address_text(c.client.addr), address_text(c.server.addr)}; }
@@ -513,6 +554,16 @@ void Scanner::finish() {
 }
 
 void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *data, size_t caplen, size_t wirelen) {
+    uint8_t tcp_flags = 0;
+    if (opt_.sink) tick(ts);  // conversations idle by this packet's time end before it counts
+    now_ = ts;
+    const uint32_t idx = label(frame, ts, linktype, data, caplen, wirelen, &tcp_flags);
+    if (opt_.sink) after(idx, tcp_flags, ts);
+}
+
+// One packet through the pipeline: its conversation, or UINT32_MAX.
+uint32_t Scanner::label(uint32_t frame, double ts, int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
+                        uint8_t *tcp_flags) {
     ++n_.frames;
     if (!started_) {
         started_ = true;
@@ -522,16 +573,18 @@ void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *dat
     Skip skip = decode(linktype, data, caplen, &p);
     if (skip != Skip::kNone) {
         ++n_.skipped[static_cast<int>(skip)];
-        return;
+        return UINT32_MAX;
     }
+    *tcp_flags = p.transport == 6 ? p.tcp_flags : 0;
     if (p.first_fragment) ++n_.first_fragments;
     bool created = false;
     uint32_t idx = conversation(p, frame, ts, &created);
     if (idx == UINT32_MAX) {
         ++n_.dropped_packets;
-        return;
+        return UINT32_MAX;
     }
     ++n_.conversation_packets;
+    from_first_ = p.sport == convs_[idx].first_src.port && p.src == convs_[idx].first_src.addr;
     touch(idx, ts);
     expire(ts);
     Conv &c = convs_[idx];
@@ -542,13 +595,13 @@ void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *dat
     if (!inspect && c.signalling < 0) {
         refresh(c);
         feed_calls(idx, p, frame, -1);
-        return;
+        return idx;
     }
     const StockDetection sd = detect(c, p, frame);
     if (sd.held) {
         refresh(c);
         feed_calls(idx, p, frame, -1);
-        return;
+        return idx;
     }
     // The stack as the plugin sees it: the protocol (after the vocabulary's
     // [transport_remap], as the UC fields show it: RAS, not H.225, over UDP)
@@ -574,6 +627,7 @@ void Scanner::packet(uint32_t frame, double ts, int linktype, const uint8_t *dat
     }
     observe_and_refresh(c, p, frame, d.protocol);
     feed_calls(idx, p, frame, d.protocol >= 0 ? d.protocol : c.signalling);
+    return idx;
 }
 
 // No handshake: what the first payload says about which side serves (the
@@ -611,7 +665,12 @@ void Scanner::observe_and_refresh(Conv &c, const Packet &p, uint32_t frame, int 
 
 void Scanner::print_conversations(FILE *out) const {
     write_conversations_header(out, convs_.size());
-    for (const Conv &c : convs_) {
+    for (const Conv &c : convs_) write_conversation(out, row_of(c), opt_.original_language);
+    write_table_end(out);
+}
+
+ConvRow Scanner::row_of(const Conv &c) const {
+    {
         // The listener on the right (the plugin's -z ciscouc,conv turns its row likewise).
         const bool turn = listener_first(c.listener_port, c.first_src.port, c.first_dst.port);
         const Endpoint &client = turn ? c.first_dst : c.first_src, &server = turn ? c.first_src : c.first_dst;
@@ -631,9 +690,8 @@ void Scanner::print_conversations(FILE *out) const {
         r.evidence_detail = c.evidence_detail.c_str();
         r.client_roles = hosts_.roles(ca);
         r.server_roles = hosts_.roles(sa);
-        write_conversation(out, r, opt_.original_language);
+        return r;
     }
-    write_table_end(out);
 }
 
 void Scanner::print_hosts(FILE *out) const {

@@ -15,10 +15,37 @@
 #include "catalog.h"
 #include "packet.h"
 #include "pipeline.h"
+#include "kept_hosts.h"
 #include "roles.h"
+#include "tables.h"
 
 namespace ciscouc {
 namespace scan {
+
+// Stream mode (ciscouc-scan --live, --jsonl): why a conversation's record is
+// written. Every reason but kInterval ends the conversation and frees it.
+enum class End : uint8_t {
+    kFin,       // TCP: both ends sent FIN, and a packet after both
+    kRst,       // TCP: a reset
+    kReused,    // TCP: a new SYN on the same ports (Wireshark: "TCP port numbers reused")
+    kIdle,      // no packet for the transport's idle time
+    kEvicted,   // the least recently seen conversation, at the cap on tracked conversations
+    kInterval,  // a long conversation's periodic record (it goes on)
+    kFlush,     // the end of the capture, or SIGINT/SIGTERM
+};
+constexpr int kEndKinds = 7;
+const char *end_name(End e);
+
+// Where stream mode writes its records (scanner/records.h writes JSONL).
+class RecordSink {
+public:
+    virtual ~RecordSink() = default;
+    // A conversation as the conversation table would show it at this point.
+    virtual void conversation(const ConvRow &row, End why) = 0;
+    // A host whose roles changed (`added`: the roles it has shown since its
+    // last record), or one evicted at the cap on hosts (`evicted`).
+    virtual void host(const HostTable::Host &h, RoleSet added, bool evicted) = 0;
+};
 
 struct Options {
     // The plugin's preferences (ciscouc.edition, only_preferred, claims, the
@@ -37,6 +64,12 @@ struct Options {
     double idle_seconds = 120.0;
     // --calls: every call with its media and diagnoses (core/calls.h); off, no call is tracked.
     bool calls = false;
+    // Stream mode: records to `sink` as conversations end, which are then
+    // freed; host roles as they change. Off (nullptr): the tables at the end.
+    RecordSink *sink = nullptr;
+    double end_idle_tcp = 300.0, end_idle_udp = 60.0;  // a conversation idle this long ends (capture time)
+    double interval = 0;       // > 0: a record of each long conversation this often (capture time)
+    size_t max_hosts = 65536;  // hosts with roles kept; beyond, the least recently seen are evicted
 };
 
 // A host:port pair, ordered canonically inside a conversation key.
@@ -97,6 +130,14 @@ struct Conv : ConvState {
     uint32_t base_seq[2] = {0, 0};
     int signalling = -1;  // SIP, SCCP or MGCP: its later packets still announce media and roles
     std::unique_ptr<Inspect> inspect;
+    // Stream mode: its key, its place in its transport's list (least
+    // recently seen first), its FINs (bit 0 from first_src, bit 1 from
+    // first_dst), and when its last interval record was written.
+    ConvKey key;
+    uint32_t lru_prev = UINT32_MAX, lru_next = UINT32_MAX;
+    uint8_t fins = 0;
+    bool used = false;
+    double reported = 0;
 };
 
 struct Counters {
@@ -106,6 +147,10 @@ struct Counters {
     uint64_t dropped_packets = 0;  // of conversations beyond max_conversations
     uint64_t expired = 0, evicted = 0;  // inspection ended by idle time / by the live cap
     uint64_t media_dropped = 0;         // media announcements beyond the table's cap
+    // Stream mode: records written by reason, hosts evicted at the cap, and
+    // media announcements let go (the oldest) at the cap.
+    uint64_t ended[kEndKinds] = {};
+    uint64_t hosts_evicted = 0, media_evicted = 0;
 };
 
 class Scanner {
@@ -128,6 +173,14 @@ public:
     void print_calls(FILE *out);
     // What the scanner did not look at, for the footer.
     void print_footer(FILE *out, const char *name) const;
+
+    // Stream mode: end idle conversations and write the interval records at
+    // time `now` (the live loop calls it when no packet came for a while).
+    void tick(double now);
+    // Stream mode: write every tracked conversation (End::kFlush) and free it.
+    void flush();
+    size_t tracked() const { return active_; }
+    double now() const { return now_; }  // the last packet's time
 
     const std::vector<Conv> &conversations() const { return convs_; }
     const Counters &counters() const { return n_; }
@@ -158,7 +211,18 @@ private:
         bool operator()(const Endpoint &x, const Endpoint &y) const { return x.port == y.port && x.addr == y.addr; }
     };
 
+    uint32_t label(uint32_t frame, double ts, int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
+                   uint8_t *tcp_flags);
     uint32_t conversation(const Packet &p, uint32_t frame, double ts, bool *created);
+    ConvRow row_of(const Conv &c) const;
+    // Stream mode (records.h): a conversation's record, then it is freed.
+    void end(uint32_t idx, End why);
+    void after(uint32_t idx, uint8_t tcp_flags, double ts);
+    void lru_touch(uint32_t idx);
+    void lru_unlink(uint32_t idx);
+    void hosts_changed();
+    bool forget_oldest_setup();  // false: nothing left to forget
+    void note_setup(const Endpoint &e, uint32_t frame);
     StockDetection detect(Conv &c, Packet &p, uint32_t frame);
     bool held(Conv &c, const Packet &p, const Framing &f, const uint8_t **data, size_t *len);
     bool sip_stream(Conv &c, const Packet &p, const uint8_t **data, size_t *len);
@@ -191,6 +255,17 @@ private:
     bool started_ = false;
     uint32_t live_head_ = UINT32_MAX, live_tail_ = UINT32_MAX;
     size_t live_ = 0;
+    // Stream mode.
+    std::vector<uint32_t> free_;  // freed conversation slots
+    size_t active_ = 0;
+    uint32_t lru_head_[2] = {UINT32_MAX, UINT32_MAX}, lru_tail_[2] = {UINT32_MAX, UINT32_MAX};  // [0] TCP, [1] UDP
+    double now_ = 0, next_interval_ = 0;
+    KeptHosts kept_{65536};
+    std::vector<RoleSet> host_shown_;  // per hosts_.hosts() entry: the roles its records showed
+    uint32_t host_generation_ = 0;
+    std::vector<std::pair<Endpoint, uint32_t>> setup_order_;  // announcements, oldest first (from setup_head_)
+    size_t setup_head_ = 0;
+    bool from_first_ = false;  // the packet at hand came from its conversation's first_src
 };
 
 }  // namespace scan

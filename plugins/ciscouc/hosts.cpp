@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 
+#include "core/kept_hosts.h"
 #include "core/roles.h"
 #include "core/tables.h"
 
@@ -25,6 +26,16 @@ namespace ciscouc {
 namespace epan {
 namespace {
 HostTable hosts;
+// Roles kept over epan session resets (tshark -M N clears every capture-
+// scoped table, this one included, every N packets): the most recently seen
+// kHostsKept hosts, restored when the next session continues the same
+// traffic (core/kept_hosts.h KeptHosts::continues: its first packet at most
+// kSessionGap seconds after the last one, not before it).
+constexpr size_t kHostsKept = 16384;
+constexpr double kSessionGap = 300.0;
+KeptHosts kept(kHostsKept);
+double last_packet = 0;
+bool session_started = false;
 }  // namespace
 
 std::string host_key(const address *a) {
@@ -82,7 +93,11 @@ bool any_value(proto_tree *tree, int hf, const char *value) {
 }
 
 
-void hosts_cleanup() { hosts.clear(); }
+void hosts_cleanup() {
+    if (session_started) kept.save(hosts, last_packet);
+    session_started = false;
+    hosts.clear();
+}
 
 // ---- -z ciscouc,hosts: the table after the whole capture.
 // Conversations per host address (the tap sees every labelled packet).
@@ -180,7 +195,23 @@ bool observe_hosts(packet_info *pinfo, proto_tree *tree, bool to_server, bool sc
     PacketSides sides;
     sides.to_server = to_server;
     sides.initiator = to_server;
-    return hosts.observe(f, sides, key_of(&pinfo->src), key_of(&pinfo->dst), pinfo->num);
+    const std::string src = key_of(&pinfo->src), dst = key_of(&pinfo->dst);
+    const bool news = hosts.observe(f, sides, src, dst, pinfo->num);
+    const double t = nstime_to_sec(&pinfo->abs_ts);
+    kept.seen(hosts, src, t);
+    kept.seen(hosts, dst, t);
+    return news;
+}
+
+void hosts_session_packet(packet_info *pinfo) {
+    if (PINFO_FD_VISITED(pinfo)) return;
+    const double t = nstime_to_sec(&pinfo->abs_ts);
+    if (!session_started) {
+        session_started = true;
+        if (kept.continues(t, kSessionGap)) kept.restore(hosts);
+        else kept.forget();
+    }
+    last_packet = t;
 }
 
 bool rtp_setup_of(proto_tree *tree, const char **method, guint32 *frame) {

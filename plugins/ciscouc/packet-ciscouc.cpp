@@ -225,6 +225,7 @@ bool quotes_a_datagram(packet_info *pinfo) {
 
 int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     if (!settings.labels) return 0;
+    hosts_session_packet(pinfo);
     Transport t = pinfo->ptype == PT_TCP ? kTcp : pinfo->ptype == PT_UDP ? kUdp : kTransportNone;
     if (t != kTransportNone && quotes_a_datagram(pinfo)) t = kTransportNone;
     if (t == kTransportNone) {

@@ -149,6 +149,9 @@ void hosts_handoff(dissector_handle_t postdissector);
 // Apply what this packet's fields say about its sender and receiver; true
 // when a host showed a new role. to_server: the packet goes to the listener.
 bool observe_hosts(packet_info *pinfo, proto_tree *tree, bool to_server, bool sccp, bool ras);
+// Every packet, before it is labelled: a session that continues the traffic
+// of the one an epan reset ended (tshark -M) gets its hosts' roles back.
+void hosts_session_packet(packet_info *pinfo);
 HostTable &host_table();  // the capture's host table, which the core's Pipeline labels with
 RoleSet host_roles(const address *a);
 std::string host_key(const address *a);  // the host table's key for an address
