@@ -207,7 +207,7 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
 
 # ---- Plugin tables: flag metadata, heuristic registrations, carrier layers,
 # transport remaps (catalog/vocabulary.toml, heuristics/signatures.toml).
-FLAG_KEYS = {"summary", "title", "preference", "severity", "group", "colour_filter", "colour_order",
+FLAG_KEYS = {"summary", "title", "preference", "severity", "group", "colour_order",
              "foreground", "background"}
 FLAG_SEVERITIES = {"note": "FlagSeverity::kNote", "warn": "FlagSeverity::kWarn"}
 FLAG_GROUPS = {"protocol": "FlagGroup::kProtocol", "security": "FlagGroup::kSecurity"}
