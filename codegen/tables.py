@@ -207,7 +207,7 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
 
 # ---- Plugin tables: flag metadata, heuristic registrations, carrier layers,
 # transport remaps (catalog/vocabulary.toml, heuristics/signatures.toml).
-FLAG_KEYS = {"summary", "title", "preference", "severity", "group", "colour_filter", "colour_order",
+FLAG_KEYS = {"summary", "title", "preference", "severity", "group", "colour_order",
              "foreground", "background"}
 FLAG_SEVERITIES = {"note": "FlagSeverity::kNote", "warn": "FlagSeverity::kWarn"}
 FLAG_GROUPS = {"protocol": "FlagGroup::kProtocol", "security": "FlagGroup::kSecurity"}
@@ -291,9 +291,18 @@ def build_plugin_tables(voc: dict, heuristics_path: str) -> tuple[str, str]:
                     or "\t" in col[0] or not col[1].replace("_", "").isalnum() or col[1] in keys):
                 fail(f"{where}: column {col!r} is not [title, unique lower_case key]")
             keys.add(col[1])
+        order = [c[1] for c in t["columns"]]
+        terminal = t.get("terminal")
+        if (not isinstance(terminal, list) or not terminal or len(set(terminal)) != len(terminal)
+                or not all(k in keys for k in terminal)):
+            fail(f"{where}: terminal must list distinct column keys of this table")
         table_enums += [f"// [tables.{name}] columns, in print order.", f"enum class {prefix}Column : uint8_t {{"]
         table_enums += [f"    kCol{_camel(c[1])} = {i}," for i, c in enumerate(t["columns"])]
-        table_enums += ["};", f"constexpr size_t k{prefix}ColumnCount = {len(t['columns'])};"]
+        table_enums += ["};", f"constexpr size_t k{prefix}ColumnCount = {len(t['columns'])};",
+                        f"// `--format table` columns ([tables.{name}] terminal), by print position.",
+                        f"constexpr uint8_t k{prefix}TerminalColumns[] = {{" +
+                        ", ".join(str(order.index(k)) for k in terminal) + "};",
+                        f"constexpr size_t k{prefix}TerminalColumnCount = {len(terminal)};"]
         table_defs += [f"const char k{prefix}TableTitle[] = {c_str(t['title'])};",
                        f"const char *const k{prefix}ColumnTitles[] = {{" +
                        ", ".join(c_str(c[0]) for c in t["columns"]) + "};",

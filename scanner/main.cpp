@@ -3,7 +3,7 @@
 //
 //   ciscouc-scan [--hosts] [--calls] [--edition KEY] [--only-preferred] [--claims MODE]
 //                [--language english|original] [--allow FILE] [--flag NAME=off]
-//                [--max-conversations N]
+//                [--max-conversations N] [--format tsv|table] [--width N]
 //                [--idle SECONDS] FILE...    ("-" reads standard input)
 //   ciscouc-scan --jsonl [options] FILE...      records as conversations end
 //   ciscouc-scan --live IFACE [--filter BPF] [options]   the live sensor (live.h)
@@ -13,6 +13,8 @@
 // Prints, per file, the table `tshark -q -2 -z ciscouc,conv` prints (and with
 // --hosts the hosts table after it) on standard output, then a footer of what
 // was not read on standard error (diagnostics never mix with the table).
+// --format table prints the same rows aligned for a terminal instead
+// (core/terminal_table.h); the tab-separated form stays the default.
 // Exit status: 0 every file read; 1 a file could not be opened or read at all;
 // 2 a file was cut short (its conversations so far are printed); 64 a bad
 // option. --live: see live.h (0, 1, 3, 4, 5, 64).
@@ -30,6 +32,7 @@
 #include "capture_file.h"
 #include "live.h"
 #include "records.h"
+#include "core/terminal_table.h"
 #include "scan.h"
 #include "stock.h"
 
@@ -43,7 +46,8 @@ void usage(FILE *f) {
     fprintf(f,
             "usage: ciscouc-scan [--hosts] [--calls] [--edition KEY] [--only-preferred] [--claims MODE]\n"
             "                    [--language english|original] [--allow FILE] [--flag NAME=off]...\n"
-            "                    [--max-conversations N] [--idle SECONDS] FILE...\n"
+            "                    [--max-conversations N] [--idle SECONDS] [--format tsv|table] [--width N]\n"
+            "                    FILE...\n"
             "       ciscouc-scan --jsonl [options] [stream options] FILE...\n"
             "       ciscouc-scan --live IFACE [--filter BPF] [--buffer MIB] [--stats SECONDS]\n"
             "                    [options] [stream options]\n"
@@ -61,6 +65,9 @@ void usage(FILE *f) {
             "  --flag NAME=off      switch a flag off (ciscouc.flag_NAME), NAME one of the -z ciscouc,conv flags\n"
             "  --max-conversations N  conversations tracked per file (default 1000000)\n"
             "  --idle SECONDS       end a conversation's inspection after this much idle capture time (120)\n"
+            "  --format F           tsv (default): the tab-separated tables, for machines; table: the same rows\n"
+            "                       aligned for a terminal, purposes cut to fit the width\n"
+            "  --width N            the width --format table fits (default: $COLUMNS, the terminal, or 120)\n"
             "  --wireshark-model    print the model of stock Wireshark the scanner was built with (port\n"
             "                       owners and heuristics, generated from tshark -G decodes and\n"
             "                       -G heuristic-decodes) and exit\n"
@@ -139,6 +146,9 @@ bool reap(pid_t child) {
     return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+// --format table: the width to fit, 0 for the tab-separated tables.
+unsigned table_width = 0;
+
 void report(Scanner &s, bool hosts, const char *name, const Options &opt) {
     if (opt.sink) {
         // Stream mode: the conversations still tracked, the final counts;
@@ -149,8 +159,21 @@ void report(Scanner &s, bool hosts, const char *name, const Options &opt) {
         return;
     }
     s.finish();
-    s.print_conversations(stdout);
-    if (hosts) s.print_hosts(stdout);
+    if (table_width) {
+        char *buf = nullptr;
+        size_t size = 0;
+        FILE *mem = open_memstream(&buf, &size);
+        if (mem) {
+            s.print_conversations(mem);
+            if (hosts) s.print_hosts(mem);
+            std::fclose(mem);
+            fputs(ciscouc::terminal_tables(std::string(buf, size), table_width).c_str(), stdout);
+            std::free(buf);
+        }
+    } else {
+        s.print_conversations(stdout);
+        if (hosts) s.print_hosts(stdout);
+    }
     if (s.options().calls) s.print_calls(stdout);
     fflush(stdout);
     s.print_footer(stderr, name);
@@ -254,6 +277,8 @@ int main(int argc, char **argv) {
     bool hosts = false, jsonl = false;
     ciscouc::scan::LiveOptions live;
     bool live_mode = false;
+    bool format_table = false;
+    unsigned width = 0;
     std::vector<const char *> files;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -344,6 +369,22 @@ int main(int argc, char **argv) {
             else if (a == "--buffer") live.buffer_mib = static_cast<int>(v);
             else if (a == "--stats") live.stats_seconds = v;
             else opt.max_conversations = static_cast<size_t>(v);
+        } else if (a == "--format") {
+            std::string f = value("tsv or table");
+            if (f != "tsv" && f != "table") {
+                fprintf(stderr, "ciscouc-scan: --format %s: not tsv or table\n", f.c_str());
+                return 64;
+            }
+            format_table = f == "table";
+        } else if (a == "--width") {
+            const char *w = value("a number of columns");
+            char *end = nullptr;
+            long v = std::strtol(w, &end, 10);
+            if (end == w || *end || v < 20 || v > 10000) {
+                fprintf(stderr, "ciscouc-scan: --width %s: not a number of columns from 20 to 10000\n", w);
+                return 64;
+            }
+            width = static_cast<unsigned>(v);
         } else if (a == "--wireshark-model") {
             ciscouc::scan::print_model(stdout);
             return 0;
@@ -387,6 +428,7 @@ int main(int argc, char **argv) {
         }
         opt.sink = &writer;
     }
+    if (format_table) table_width = width ? width : ciscouc::terminal_width(STDOUT_FILENO);
     int worst = 0;
     for (const char *f : files) {
         int rc = scan_file(f, opt, hosts);

@@ -192,8 +192,8 @@ def colorfilter_backgrounds(workdir: str, name: str) -> dict[str, tuple[int, int
 
 def test_gui_colours_known_rows(gui_tools, workdir, tshark):
     """misbehaviour.pcap in the GUI, packet list only: the rows of known frames
-    are painted with the profile's colours (a warning paints every frame of its
-    conversation, a note only the frame that raised it)."""
+    are painted with the profile's colours (every flag, warning or note, paints
+    every frame of its conversation)."""
     name = "gui-colours"
     pcap = os.path.join(workdir, "misbehaviour-gui.pcap")
     shutil.copyfile(os.path.join(ROOT, "captures", "misbehaviour.pcap"), pcap)
@@ -222,8 +222,11 @@ def test_gui_colours_known_rows(gui_tools, workdir, tshark):
         17: "ciscouc: protocol mismatch",
         21: "ciscouc: internal-only port between hosts",  # not the frame (20) that raised it
         23: "ciscouc: internal-only port between hosts",
-        25: "ciscouc: documented UC conversation",  # the SCCP conversation's SYN: no payload, no note
-        28: "ciscouc: insecure variant",  # the frame whose SCCP payload raised the note
+        # The cleartext SCCP conversation: its SYN, before the frame (28) whose
+        # payload raised the note, takes the note's colour (ciscouc.flag.insecure).
+        25: "ciscouc: insecure variant",
+        28: "ciscouc: insecure variant",
+        33: "ciscouc: documented UC conversation",  # the next conversation holds no flag
     }
     seen = {}
     for frame, rule in expected.items():

@@ -52,7 +52,9 @@ def test_warnings_paint_the_whole_conversation(profile, tshark):
         {"ciscouc: unexpected port"}
 
 
-def test_notes_paint_only_the_flagged_frame(profile, tshark):
+def test_every_flag_paints_its_whole_conversation(profile, tshark):
+    """Notes too: ciscouc.flag.NAME is on every packet of the flagged
+    conversation, the expert field ciscouc.NAME on the raising frame only."""
     for name, flag, rule in (("sip-phone-call.pcap", "insecure", "ciscouc: insecure variant"),
                              ("sccp-phone-call.pcap", "insecure", "ciscouc: insecure variant"),
                              ("misbehaviour.pcap", "not_recommended", "ciscouc: not recommended")):
@@ -60,12 +62,17 @@ def test_notes_paint_only_the_flagged_frame(profile, tshark):
         c = colours(tshark, pcap)
         raised = frames(tshark, pcap, f"ciscouc.{flag}")
         conv = frames(tshark, pcap, f'ciscouc.flags contains "{flag}"')
-        assert raised, name
+        assert raised and raised <= conv, (name, raised, conv)
         if flag == "insecure":  # a call: many packets, one raised the flag
             assert len(conv) > len(raised), (name, raised, conv)
-        assert {n for n, r in c.items() if r == rule} == raised, name
-        # The rest of a flagged cleartext call is documented, not a flag.
-        assert {c[n] for n in conv - raised} <= {DOCUMENTED}, name
+        assert frames(tshark, pcap, f"ciscouc.flag.{flag}") == conv, name
+        # Rules come in colour_order: a frame of a conversation that also
+        # holds an earlier flag takes the earlier rule.
+        earlier = frames(tshark, pcap, "ciscouc.flag.internal_only || ciscouc.flag.protocol_mismatch || "
+                                       "ciscouc.flag.unexpected_port") if flag == "not_recommended" else set()
+        assert {n for n, r in c.items() if r == rule} == conv - earlier, name
+        # Near miss: no frame outside a flagged conversation takes the rule.
+        assert not any(r == rule for n, r in c.items() if n not in conv), name
 
 
 def catch_all_capture(path: str) -> str:
@@ -109,3 +116,67 @@ def test_column_widths_use_the_key_wireshark_reads(profile):
     formats = [x.strip().strip('"') for x in prefs.split("gui.column.format:", 1)[1].splitlines()[0].split(",")][1::2]
     keys = ["%Cus:" + f.split(":")[1] if f.startswith("%Cus:") else f for f in formats]
     assert list(widths) == keys
+
+
+def conversation_keys(tshark, pcap: str, extra: list[str]) -> dict[int, tuple]:
+    """Frame number -> its TCP/UDP conversation (addresses and ports, unordered)."""
+    out = tshark.run(["-2", "-r", pcap, *extra, "-T", "fields", "-E", "separator=\t", "-e", "frame.number",
+                      "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "tcp.srcport",
+                      "-e", "tcp.dstport", "-e", "udp.srcport", "-e", "udp.dstport"]).stdout
+    keys = {}
+    for line in out.splitlines():
+        n, s4, d4, s6, d6, ts, td, us, ud = (line.split("\t") + [""] * 9)[:9]
+        src, dst = s4 or s6, d4 or d6
+        sp, dp, tr = (ts, td, "tcp") if ts else (us, ud, "udp")
+        keys[int(n)] = (tr, *sorted([(src, sp), (dst, dp)]))
+    return keys
+
+
+@pytest.mark.parametrize("details", ["conversation", "compact", "full"])
+def test_flag_field_on_every_packet_of_a_flagged_conversation(tshark, details):
+    """ciscouc.flag.insecure matches every packet of each conversation where
+    the expert info ciscouc.insecure was raised, whatever ciscouc.details is,
+    and no other packet (sip-phone-call.pcap: 18 packets, 2 raising frames)."""
+    pcap = os.path.join(TEACHING, "sip-phone-call.pcap")
+    extra = ["-o", f"ciscouc.details:{details}"]
+    keys = conversation_keys(tshark, pcap, extra)
+    raised = frames(tshark, pcap, "ciscouc.insecure")
+    flagged = {keys[n] for n in raised}
+    expected = {n for n, k in keys.items() if k in flagged}
+    got = {int(n) for n in tshark.run(["-2", "-r", pcap, *extra, "-Y", "ciscouc.flag.insecure", "-T", "fields",
+                                       "-e", "frame.number"]).stdout.split()}
+    assert len(raised) == 2 and len(expected) == 18
+    assert got == expected
+    # The flag's field holds no other flag's packets (near miss: the call's
+    # conversations hold insecure only).
+    assert not frames(tshark, pcap, "ciscouc.flag.unexpected_port || ciscouc.flag.not_recommended")
+
+
+def test_flag_field_follows_the_flag_preference(tshark):
+    """A flag turned off (ciscouc.flag_insecure:FALSE) puts its field nowhere."""
+    pcap = os.path.join(TEACHING, "sip-phone-call.pcap")
+    out = tshark.run(["-2", "-r", pcap, "-o", "ciscouc.flag_insecure:FALSE", "-Y", "ciscouc.flag.insecure"]).stdout
+    assert out == ""
+
+
+def test_every_vocabulary_flag_has_its_field(tshark):
+    """One boolean field per [flags.NAME] of catalog/vocabulary.toml."""
+    import install_profile
+    types = tshark.field_types()
+    for name in install_profile.load_flags():
+        assert types.get(install_profile.flag_field(name)) == "FT_BOOLEAN", name
+
+
+def test_buttons_match_whole_conversations(profile, tshark):
+    """Each filter button of the profile is a valid display filter; the flag
+    buttons match every packet of the flagged conversations (misbehaviour.pcap)."""
+    import install_profile
+    pcap = os.path.join(TEACHING, "misbehaviour.pcap")
+    for label, expr, _ in install_profile.BUTTONS:
+        p = tshark.run(["-2", "-r", pcap, "-Y", expr], check=False)
+        assert p.returncode == 0, (label, expr, p.stderr)
+    buttons = {label: expr for label, expr, _ in install_profile.BUTTONS}
+    for label, flag in (("Unexpected port", "unexpected_port"), ("Internal only", "internal_only"),
+                        ("Mismatch", "protocol_mismatch")):
+        assert frames(tshark, pcap, buttons[label]) == frames(tshark, pcap, f'ciscouc.flags contains "{flag}"'), label
+        assert len(frames(tshark, pcap, buttons[label])) > len(frames(tshark, pcap, f"ciscouc.{flag}")), label

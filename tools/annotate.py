@@ -6,6 +6,7 @@
            [--pref NAME:VALUE ...] [--verbose] PATH...
   annotate --db URL [--replace] [--dask tcp://SCHEDULER:8786] PATH...
   annotate --db URL --import FILE.jsonl
+  annotate --format table PATH...   (the conversations aligned on the terminal)
 
 PATH is a capture file or a folder. Folders are searched recursively for
 captures by their first bytes (pcap in either byte order, nanosecond pcap,
@@ -70,6 +71,7 @@ import gzip
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -393,6 +395,10 @@ def main(argv=None) -> int:
     ap.add_argument("--scanner", help="the ciscouc-scan binary (default: $CISCOUC_BUILD/scanner or build/scanner; "
                                       "with --dask, each worker's own)")
     ap.add_argument("--plugin-dir", help="load the plugin from this folder (holding 4.0/epan/) instead of the installed one")
+    ap.add_argument("--format", choices=["files", "table"], default="files",
+                    help="files (default): the CSV and JSON Lines files; table: each capture's conversations "
+                         "(and hosts) as an aligned table on standard output, purposes cut to fit the terminal "
+                         "($COLUMNS, else 120); --csv and --jsonl still write their files")
     ap.add_argument("--quiet", action="store_true", help="no progress line")
     ap.add_argument("--verbose", action="store_true", help="one line per capture, and why files were skipped")
     args = ap.parse_args(argv)
@@ -402,7 +408,7 @@ def main(argv=None) -> int:
         print(f"annotate: -o {p} is deprecated (-o names the output in the other tools): use --pref {p}",
               file=sys.stderr)
     args.prefs = args.old_prefs + args.prefs
-    if not args.csv and not args.jsonl and not args.db and not args.imports:
+    if not args.csv and not args.jsonl and not args.db and not args.imports and args.format == "files":
         args.csv, args.jsonl = "annotations.csv", "annotations.jsonl"
     prefs = [ucstats.LANGUAGE_PREF[args.language], *args.prefs] if args.language != "english" else args.prefs
 
@@ -453,6 +459,23 @@ def main(argv=None) -> int:
     finally:
         if store:
             store.close()
+
+
+def write_tables(out, captures: list[str], done: dict[str, dict]) -> None:
+    """--format table: per capture, "== PATH: STATUS" (and its message), then
+    its conversations and hosts aligned (ucstats.terminal_table)."""
+    width = shutil.get_terminal_size((120, 24)).columns
+    for c in captures:
+        r = done.get(c)
+        if r is None:
+            continue
+        out.write(f"== {c}: {r['status']}{' (' + r['message'] + ')' if r['message'] else ''}\n")
+        if not r["conversations"] and r["status"] not in GOOD:
+            out.write("\n")
+            continue
+        out.write(ucstats.terminal_table("conversations", r["conversations"], width))
+        if r.get("hosts"):
+            out.write(ucstats.terminal_table("hosts", r["hosts"], width))
 
 
 def run(args, prefs: list[str], engine: str, scan, store, log) -> int:
@@ -527,6 +550,8 @@ def run(args, prefs: list[str], engine: str, scan, store, log) -> int:
             rows.append({"capture": c, "status": r["status"], "message": r["message"], "sha256": r["sha256"], **conv})
     if args.html and not args.dask:
         write_index(args.html, captures, done, pages)
+    if args.format == "table":
+        write_tables(sys.stdout, captures if not args.dask else sorted(captures), done)
     if args.csv:
         with open(args.csv, "w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=columns, restval="")
@@ -546,7 +571,8 @@ def run(args, prefs: list[str], engine: str, scan, store, log) -> int:
             f"{there} already there{'; ' + by_status if counts else ''}; {conv_rows} conversation(s) scanned"
             f"{'; rows written to ' + ' and '.join(outs) if outs else ''}")
     else:
-        log(f"{len(captures)} path(s): {by_status}; {conv_rows} conversation(s) written to {' and '.join(outs)}"
+        log(f"{len(captures)} path(s): {by_status}; {conv_rows} conversation(s) written to "
+            f"{' and '.join(outs + (['standard output'] if args.format == 'table' else []))}"
             f"{'; reports in ' + args.html if args.html else ''}")
     return 1 if failed or status else 0
 

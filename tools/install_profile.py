@@ -35,7 +35,7 @@ WIDTHS = {"%m": 50, "%t": 90, "%s": 100, "%d": 100, "%p": 70, "%Cus:ciscouc.summ
           "%Cus:ciscouc.detected:0:R": 70, "%Cus:ciscouc.flags:0:R": 130, "%L": 55, "%i": 300}
 
 # The flags' rules come first, from catalog/vocabulary.toml [flags.NAME]
-# (title, colour_filter, colour_order, foreground, background); these follow.
+# (title, colour_order, foreground, background); these follow.
 VOCABULARY = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "catalog", "vocabulary.toml")
 OTHER_COLORS = [
     ("ciscouc: catch-all range only", "ciscouc.catch_all && count(ciscouc.catch_all) == count(ciscouc.use)", (80, 80, 80), (235, 235, 235)),
@@ -45,32 +45,48 @@ OTHER_COLORS = [
 ]
 
 
-def flag_colors(path: str = VOCABULARY) -> list[tuple[str, str, tuple, tuple]]:
-    """(name, filter, foreground, background) of each flag's colouring rule, in colour_order."""
+def flag_field(name: str) -> str:
+    """The per-packet field of flag NAME: packet-ciscouc.cpp registers
+    ciscouc.flag.NAME for each [flags.NAME] and puts it on every packet of a
+    conversation that holds the flag (the expert field ciscouc.NAME is on the
+    frame that raised it only)."""
+    return f"ciscouc.flag.{name}"
+
+
+def load_flags(path: str = VOCABULARY) -> dict:
     path = os.path.normpath(path)
     try:
         with open(path, "rb") as f:
             flags = tomllib.load(f).get("flags", {})
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise SystemExit(f"install_profile: {path}: {e}")
+    if not flags:
+        raise SystemExit(f"install_profile: {path}: no [flags.NAME] sections")
+    return flags
+
+
+def flag_colors(path: str = VOCABULARY) -> list[tuple[str, str, tuple, tuple]]:
+    """(name, filter, foreground, background) of each flag's colouring rule, in
+    colour_order: every packet of a conversation holding the flag."""
     rules = []
-    for name, f in flags.items():
+    for name, f in load_flags(path).items():
         try:
-            rules.append((f["colour_order"], f"ciscouc: {f['title']}", f["colour_filter"],
+            rules.append((f["colour_order"], f"ciscouc: {f['title']}", flag_field(name),
                           tuple(f["foreground"]), tuple(f["background"])))
         except KeyError as e:
-            raise SystemExit(f"install_profile: {path}: [flags.{name}] lacks {e}")
-    if not rules:
-        raise SystemExit(f"install_profile: {path}: no [flags.NAME] sections")
+            raise SystemExit(f"install_profile: {os.path.normpath(path)}: [flags.{name}] lacks {e}")
     return [r[1:] for r in sorted(rules)]
 
+
+# Every packet of the matching conversations (ciscouc.flags and the
+# ciscouc.flag.NAME fields are on each of them).
 BUTTONS = [
     ("UC flagged", "ciscouc.flags", "Conversations with any ciscouc flag"),
-    ("Unexpected port", "ciscouc.unexpected_port", "UC protocol where no guide documents it"),
-    ("Mismatch", "ciscouc.protocol_mismatch", "Documented UC port carrying another protocol"),
-    ("Internal only", "ciscouc.internal_only", "Localhost-only ports seen between hosts"),
-    ("Cleartext", "ciscouc.insecure", "Cleartext where a secure counterpart is documented"),
-    ("Signalling", "ciscouc.detected in {\"SIP\" \"SCCP\" \"MGCP\" \"H.225\" \"RAS\"}", "UC call signalling"),
+    ("Unexpected port", flag_field("unexpected_port"), "UC protocol where no guide documents it"),
+    ("Mismatch", flag_field("protocol_mismatch"), "Documented UC port carrying another protocol"),
+    ("Internal only", flag_field("internal_only"), "Localhost-only ports seen between hosts"),
+    ("Cleartext", flag_field("insecure"), "Cleartext where a secure counterpart is documented"),
+    ("Signalling", "ciscouc.detected in {\"SIP\", \"SCCP\", \"MGCP\", \"H.225\", \"RAS\"}", "UC call signalling"),
     ("Undocumented UDP", "udp && !ciscouc.entry && !rtp", "UDP conversations no guide explains"),
 ]
 

@@ -43,6 +43,47 @@ SCAN_FOOTER = re.compile(r"^ciscouc-scan: .*: \d+ frames, \d+ in \d+ TCP/UDP con
 _hosts_supported = True  # cleared when tshark rejects -z ciscouc,hosts
 
 
+# `--format table` (core/terminal_table.cpp does the same for ciscouc-scan):
+# the [tables.*] terminal columns, aligned two spaces apart, the last cut with
+# "…" to fit the width. Wide and fullwidth blocks of Unicode's East Asian Width
+# property (UAX #11), as the C++ lists them.
+_WIDE = ((0x1100, 0x115F), (0x2E80, 0x303E), (0x3040, 0xA4CF), (0xAC00, 0xD7A3), (0xF900, 0xFAFF),
+         (0xFE30, 0xFE4F), (0xFF00, 0xFF60), (0xFFE0, 0xFFE6), (0x20000, 0x3FFFD))
+
+
+def display_width(text: str) -> int:
+    return sum(2 if any(a <= ord(ch) <= b for a, b in _WIDE) else 1 for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    if display_width(text) <= width:
+        return text
+    out, used = "", 0
+    for ch in text:
+        w = display_width(ch)
+        if used + w + 1 > width:
+            break
+        out, used = out + ch, used + w
+    return out + "\u2026"
+
+
+def terminal_table(table: str, rows: list[dict], width: int) -> str:
+    """The block of table "conversations" or "hosts" as `--format table` prints
+    it: "TITLE: N", the terminal columns' titles, one line per row, a blank line."""
+    t = _TABLES[table]
+    titles = dict((key, title) for title, key in t["columns"])
+    keys = t["terminal"]
+    lines = [[titles[k] for k in keys]] + [[r.get(k, "") or "" for k in keys] for r in rows]
+    widths = [max(display_width(l[i]) for l in lines) for i in range(len(keys) - 1)]
+    used = sum(w + 2 for w in widths)
+    room = width - used if width > used + 12 else 12
+    out = [f"{t['title']}: {len(rows)}"]
+    for l in lines:
+        text = "".join(c + " " * (w - display_width(c) + 2) for c, w in zip(l, widths)) + _fit(l[-1], room)
+        out.append(text.rstrip(" "))
+    return "\n".join(out) + "\n\n"
+
+
 def key_of(title: str) -> str:
     return KEY_NAMES.get(title, re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_"))
 

@@ -136,14 +136,20 @@ void hosts_tree_init(stats_tree *st) {
 tap_packet_status hosts_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *, const void *,
                                     tap_flags_t) {
     // Packets per host that shows a role, under "address | roles | evidence".
-    for (const address *a : {&pinfo->src, &pinfo->dst}) {
-        const HostTable::Host *h = hosts.find(key_of(a));
+    // The root counts each packet once (a packet between two such hosts
+    // counts under both of them, as in Statistics > Endpoints).
+    bool counted = false;
+    std::string src = key_of(&pinfo->src), dst = key_of(&pinfo->dst);
+    for (const std::string *k : {&src, &dst}) {
+        if (k == &dst && dst == src) break;
+        const HostTable::Host *h = hosts.find(*k);
         if (!h) continue;
+        if (!counted) tick_stat_node(st, kHostsNode, 0, TRUE);
+        counted = true;
         std::string name = h->address + " | " + role_names(h->roles) + " | " + HostTable::proofs_text(*h);
-        tick_stat_node(st, kHostsNode, 0, TRUE);
         tick_stat_node(st, name.c_str(), st_hosts_root, FALSE);
     }
-    return TAP_PACKET_REDRAW;
+    return counted ? TAP_PACKET_REDRAW : TAP_PACKET_DONT_REDRAW;
 }
 
 }  // namespace

@@ -45,9 +45,13 @@ int hf_summary = -1, hf_listener_port = -1, hf_direction = -1, hf_detected = -1,
     hf_to = -1, hf_doc = -1, hf_edition = -1, hf_release = -1, hf_ports = -1, hf_catch_all = -1,
     hf_facts = -1, hf_flags = -1, hf_ip_proto = -1, hf_uses_frame = -1, hf_evidence = -1, hf_evidence_detail = -1,
     hf_client_role = -1, hf_server_role = -1, hf_possible = -1;
-int ett_ciscouc = -1, ett_use = -1;
+int ett_ciscouc = -1, ett_use = -1, ett_flags = -1;
 
 expert_field ei_flag[kFlagCount];
+// ciscouc.flag.NAME: one boolean per flag on every packet of a conversation
+// that holds it (the expert info ciscouc.NAME is on the raising frame only),
+// for colouring rules, filter buttons and -Y.
+int hf_flag[kFlagCount];
 
 std::vector<enum_val_t> edition_enum;
 
@@ -298,6 +302,10 @@ int dissect_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *) {
     if (st->flags) {
         proto_item *fi = proto_tree_add_string(ct, hf_flags, tvb, 0, 0, st->flags_text);
         proto_item_set_generated(fi);
+        proto_tree *ft = proto_item_add_subtree(fi, ett_flags);
+        for (int b = 0; b < kFlagCount; ++b)
+            if (st->flags & flag_bit(flag_at(b)))
+                proto_item_set_generated(proto_tree_add_boolean(ft, hf_flag[b], tvb, 0, 0, TRUE));
         add_flag_expert_infos(pinfo, fi, st);
     }
     return tvb_captured_length(tvb);
@@ -356,18 +364,24 @@ void register_protocol() {
         {&hf_uses_frame, {"Documented uses listed in frame", "ciscouc.uses_frame", FT_FRAMENUM, BASE_NONE, nullptr,
                           0x0, "The frame whose packet tree lists this conversation's documented uses", HFILL}},
     };
-    static gint *ett[] = {&ett_ciscouc, &ett_use};
-    // One expert info per flag (catalog/vocabulary.toml [flags.NAME]).
+    static gint *ett[] = {&ett_ciscouc, &ett_use, &ett_flags};
+    // One expert info and one per-packet field per flag (catalog/vocabulary.toml [flags.NAME]).
     static ei_register_info ei[kFlagCount];
-    static char ei_names[kFlagCount][48];
+    static hf_register_info hf_flags_info[kFlagCount];
+    static char ei_names[kFlagCount][48], flag_fields[kFlagCount][48];
     for (int b = 0; b < kFlagCount; ++b) {
         const FlagInfo &f = kFlagInfo[b];
         g_snprintf(ei_names[b], sizeof ei_names[b], "ciscouc.%s", f.name);
+        g_snprintf(flag_fields[b], sizeof flag_fields[b], "ciscouc.flag.%s", f.name);
+        hf_flag[b] = -1;
+        hf_flags_info[b] = hf_register_info{
+            &hf_flag[b], {f.title, flag_fields[b], FT_BOOLEAN, BASE_NONE, nullptr, 0x0, f.summary, HFILL}};
         ei[b] = ei_register_info{&ei_flag[b], {ei_names[b], f.group == FlagGroup::kSecurity ? PI_SECURITY : PI_PROTOCOL,
                                                f.severity == FlagSeverity::kWarn ? PI_WARN : PI_NOTE, f.summary, EXPFILL}};
     }
     proto_ciscouc = proto_register_protocol("Cisco UC port usage", "CiscoUC", "ciscouc");
     proto_register_field_array(proto_ciscouc, hf, G_N_ELEMENTS(hf));
+    proto_register_field_array(proto_ciscouc, hf_flags_info, kFlagCount);
     proto_register_subtree_array(ett, G_N_ELEMENTS(ett));
     expert_module_t *em = expert_register_protocol(proto_ciscouc);
     expert_register_field_array(em, ei, G_N_ELEMENTS(ei));

@@ -151,7 +151,9 @@ private:
 std::string purpose_text(const Conversation &c, size_t width) {
     const Entry *e = c.best_entry();
     if (!e) return "(no documented purpose)";
-    return (c.cand[0].catch_all ? "(catch-all range) " : "") + std::string(e->purpose).substr(0, width);
+    std::string p = std::string(e->purpose).substr(0, width);
+    p.erase(p.find_last_not_of(' ') + 1);  // a cut before a space leaves none at the end
+    return (c.cand[0].catch_all ? "(catch-all range) " : "") + p;
 }
 
 struct SummaryTree {
@@ -217,6 +219,10 @@ void tree_cleanup(stats_tree *st) { summary_trees.release(st); }
 
 // ---- Conversations as a stats tree: the GUI's counterpart of -z ciscouc,conv
 // (Statistics > Cisco UC port usage > Conversations; tshark -z ciscouc_conv,tree).
+// A stats tree has one name column and the counts (epan/stats_tree.h: no
+// columns of a plugin's own): the conversation's facts go in the node name.
+const char kConvTreeRoot[] =
+    "Conversations (client -> listener | documented purpose | evidence | client role -> listener role | flags)";
 struct ConversationTree {
     int root = -1;
     std::map<const Conversation *, std::string> names;
@@ -230,7 +236,7 @@ void conv_tree_init(stats_tree *st) {
         return;
     }
     ConversationTree &t = *state;
-    t.root = stats_tree_create_node(st, "Conversations (client -> listener | documented purpose | flags)", 0,
+    t.root = stats_tree_create_node(st, kConvTreeRoot, 0,
                                     STAT_DT_INT, TRUE);
 }
 
@@ -244,16 +250,29 @@ tap_packet_status conv_tree_packet(stats_tree *st, packet_info *pinfo, epan_diss
     auto it = t.names.find(&c);
     if (it == t.names.end()) {
         std::string client = endpoint(&pinfo->src, pinfo->srcport), server = endpoint(&pinfo->dst, pinfo->destport);
+        std::string client_host = host_key(&pinfo->src), server_host = host_key(&pinfo->dst);
         guint16 listener = c.listener_port;
-        if (listener && listener == pinfo->srcport && listener != pinfo->destport) std::swap(client, server);
+        if (listener_first(listener, pinfo->srcport, pinfo->destport)) {
+            std::swap(client, server);
+            std::swap(client_host, server_host);
+        }
         std::string purpose = purpose_text(c, 80);
         if (const Entry *e = c.best_entry()) purpose += std::string(" [") + e->id + "]";
+        std::string evidence = claim_text(c.claim);
+        if (c.evidence_detail && *c.evidence_detail)
+            evidence += (evidence.empty() ? "" : ": ") + std::string(c.evidence_detail);
+        auto roles_of = [](const std::string &host) {
+            std::string r = role_names(host_roles_by_key(host));
+            return r.empty() ? std::string("-") : r;
+        };
+        std::string roles = roles_of(client_host) + " -> " + roles_of(server_host);
         std::string flags = flag_list(c.flags);
         std::string name = std::string(c.tcp() ? "tcp " : "udp ") + client + " -> " + server + " | " + purpose +
+                           " | " + (evidence.empty() ? "-" : evidence) + " | " + roles +
                            (flags.empty() ? "" : " | " + flags);
         it = t.names.emplace(&c, name).first;
     }
-    tick_stat_node(st, "Conversations (client -> listener | documented purpose | flags)", 0, TRUE);
+    tick_stat_node(st, kConvTreeRoot, 0, TRUE);
     tick_stat_node(st, it->second.c_str(), t.root, FALSE);
     return TAP_PACKET_REDRAW;
 }
