@@ -292,7 +292,7 @@ def build_plugin_tables(voc: dict, heuristics_path: str) -> tuple[str, str]:
                 fail(f"{where}: column {col!r} is not [title, unique lower_case key]")
             keys.add(col[1])
         order = [c[1] for c in t["columns"]]
-        terminal = t.get("terminal")
+        terminal = t.get("terminal", order)  # `--format table` columns; every column when not given
         if (not isinstance(terminal, list) or not terminal or len(set(terminal)) != len(terminal)
                 or not all(k in keys for k in terminal)):
             fail(f"{where}: terminal must list distinct column keys of this table")
