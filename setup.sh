@@ -12,9 +12,11 @@ BUILD=${CISCOUC_BUILD:-build}
 # the native scanner (scanner/); time and libndpi-bin: its benchmark (bench/run.py);
 # python3-capirca, nftables, iproute2: the firewall plan (tools/plan: aclgen, nft, ip netns);
 # python3-psycopg2 and postgresql: the results store on PostgreSQL and its tests;
-# python3-distributed: annotate --dask (docs/batch.md).
+# python3-distributed: annotate --dask (docs/batch.md); tcpreplay: the live sensor's tests and soak
+# (replays into a veth pair in a network namespace, iproute2).
 PACKAGES=(tshark libwireshark-dev wireshark-dev python3-pytest python3-scapy cmake g++ libgtest-dev graphviz parallel
-          libpcap-dev time libndpi-bin python3-capirca nftables iproute2 python3-psycopg2 postgresql python3-distributed)
+          libpcap-dev time libndpi-bin python3-capirca nftables iproute2 python3-psycopg2 postgresql python3-distributed
+          tcpreplay)
 # The GUI checks: Wireshark's Qt GUI under a virtual X server, a screenshot and OCR;
 # the report pages in headless Chromium.
 GUI_PACKAGES=(wireshark-qt xvfb xauth xdotool imagemagick tesseract-ocr chromium)
