@@ -18,6 +18,8 @@ import os
 import sys
 import tomllib
 
+import ucfacts
+
 PROFILE = "Cisco UC"
 
 COLUMNS = [
@@ -70,7 +72,8 @@ BUTTONS = [
     ("Mismatch", "ciscouc.protocol_mismatch", "Documented UC port carrying another protocol"),
     ("Internal only", "ciscouc.internal_only", "Localhost-only ports seen between hosts"),
     ("Cleartext", "ciscouc.insecure", "Cleartext where a secure counterpart is documented"),
-    ("Signalling", "ciscouc.detected in {\"SIP\" \"SCCP\" \"MGCP\" \"H.225\" \"RAS\"}", "UC call signalling"),
+    ("Signalling", "ciscouc.detected in {" + " ".join(f'"{p}"' for p in ucfacts.call_signalling()) + "}",
+     "UC call signalling"),
     ("Undocumented UDP", "udp && !ciscouc.entry && !rtp", "UDP conversations no guide explains"),
 ]
 
