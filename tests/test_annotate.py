@@ -16,6 +16,9 @@ from captures import pcap as pg
 from conftest import ROOT
 from tools import ucfacts
 
+# Version-independent (tools/annotate.py): the chroots (--tier versions) leave it out.
+pytestmark = pytest.mark.native
+
 ANNOTATE = os.path.join(ROOT, "tools", "annotate.py")
 
 
@@ -203,6 +206,7 @@ def test_newer_plugin_columns_language_and_root_notice(workdir):
     with open(os.path.join(fake, "tshark"), "w") as f:
         f.write(f"""#!{sys.executable}
 import sys
+
 sys.stderr.write('Running as user "root" and group "root". This could be dangerous.\\n')
 sys.stderr.write('tshark: The file "/dev/stdin" appears to be damaged or corrupt.\\n')
 sys.exit(2)
