@@ -27,32 +27,22 @@ import argparse
 import concurrent.futures
 import dataclasses
 import os
-import re
 import subprocess
 import sys
 
 from bench.run import Env
+from tools import ucfacts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SIGNALLING = re.compile(r"\b(sip|skinny|mgcp|h225|q931|h245|xmpp)\b")
-MEDIA = re.compile(r"\b(rtp|rtcp|rtpevent|dtls)\b")
-UC_SIGNALLING_PROTOCOLS = {"SIP", "SCCP", "MGCP", "H.225", "RAS", "H.245", "XMPP"}
-MEDIA_PROTOCOLS = {"RTP", "RTCP", "t38"}  # T.38 fax relay runs on the media ports SDP negotiated
-CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz")
+# The signalling whose payload confirms a documenting row, H.245 included
+# (tools/ucfacts.py, from catalog/vocabulary.toml), and the media.
+UC_SIGNALLING_PROTOCOLS = ucfacts.confirming_signalling()
+MEDIA_PROTOCOLS = ucfacts.MEDIA_DETECTIONS
 
 
 def inventory(captures: str) -> dict[str, str]:
     """Staged file (relative path) -> group, from INVENTORY.md."""
-    groups = {}
-    with open(os.path.join(captures, "INVENTORY.md"), encoding="utf-8") as f:
-        for line in f:
-            cells = line.split("|")
-            if len(cells) < 12 or not re.match(r"\s*\d+\s*$", cells[1]) or "`" not in cells[2]:
-                continue
-            name = cells[2].strip().strip("`")
-            uc = cells[9]
-            groups[name] = "uc-signalling" if SIGNALLING.search(uc) else "uc-media" if MEDIA.search(uc) else "non-uc"
-    return groups
+    return {name: row.group() for name, row in ucfacts.load_inventory(captures).items()}
 
 
 class Tshark:
@@ -63,7 +53,7 @@ class Tshark:
         self.env = Env(build)
 
     def run(self, capture: str, args: list[str], plugin: bool) -> subprocess.CompletedProcess:
-        cmd, env = self.env.command(["tshark", "-n", "-r", "/dev/stdin", *args],
+        cmd, env = self.env.command(["tshark", "-r", "/dev/stdin", *args],
                                     self.env.plugins if plugin else self.env.empty)
         with open(capture, "rb") as f:
             return subprocess.run(cmd, env=env, stdin=f, capture_output=True, text=True, timeout=900)
@@ -140,28 +130,45 @@ STOCK_FIELDS = ["ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "tcp.srcport", "tcp.
                 "udp.dstport", "tcp.len", "udp.length", "rtp.setup-frame"]
 
 
-def measure_one(ts: Tshark, path: str) -> tuple[list[dict], dict[str, int], set[str], str]:
-    p = ts.run(path, ["-q", "-2", "-z", "ciscouc,conv"], plugin=True)
+# The two runs of a capture: (tshark arguments, with the plugin). Neither needs
+# -n: the plugin's table and -T fields print addresses and ports as they are.
+CONV_ARGS = ["-q", "-2", "-z", "ciscouc,conv"]
+STOCK_ARGS = ["-T", "fields", "-E", "separator=\t", "-E", "occurrence=l",  # the innermost header (GTP, GRE tunnels)
+              *[a for f in STOCK_FIELDS for a in ("-e", f)]]
+RUNS = [(CONV_ARGS, True), (STOCK_ARGS, False)]
+
+
+def measure_one(run, path: str) -> tuple[list[dict], dict[str, int], set[str], str]:
+    p = run(path, CONV_ARGS, True)
     rows = parse_conv(p.stdout)
-    args = ["-T", "fields", "-E", "separator=\t", "-E", "occurrence=l"]  # the innermost header (GTP, GRE tunnels)
-    for f in STOCK_FIELDS:
-        args += ["-e", f]
-    s = ts.run(path, args, plugin=False)
+    s = run(path, STOCK_ARGS, False)
     payload, media = stock_facts(s.stdout)
     return rows, payload, media, p.stderr.strip()[-300:] if p.returncode else ""
 
 
-def measure(build: str, captures: str, jobs: int = 2) -> Figures:
+def capture_paths(captures: str) -> list[str]:
+    """The captures INVENTORY.md lists that are there and named like captures."""
+    return [os.path.join(captures, n) for n in sorted(inventory(captures))
+            if os.path.isfile(os.path.join(captures, n)) and ucfacts.named_like_capture(n)]
+
+
+def measure(build: str, captures: str, jobs: int = 2, run=None) -> Figures:
+    """run(capture, arguments, plugin) -> CompletedProcess runs tshark (the
+    tests pass their session's runs); by default bench.run's hermetic tshark,
+    jobs at a time."""
     groups = inventory(captures)
-    ts = Tshark(build)
     fig = Figures()
-    try:
-        paths = [(n, os.path.join(captures, n)) for n in sorted(groups) if os.path.isfile(os.path.join(captures, n))
-                 and n.lower().endswith(CAPTURE_SUFFIXES)]
-        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = dict(zip([n for n, _ in paths], pool.map(lambda np: measure_one(ts, np[1]), paths)))
-    finally:
-        ts.close()
+    paths = capture_paths(captures)
+    names = [os.path.relpath(p, captures) for p in paths]
+    if run is not None:
+        results = dict(zip(names, (measure_one(run, p) for p in paths)))
+    else:
+        ts = Tshark(build)
+        try:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+                results = dict(zip(names, pool.map(lambda p: measure_one(ts.run, p), paths)))
+        finally:
+            ts.close()
     for name, (rows, payload, media, _err) in results.items():
         group = groups[name]
         fig.captures[group] = fig.captures.get(group, 0) + 1
@@ -228,7 +235,7 @@ def main(argv=None) -> int:
     ap.add_argument("--tsv", help="write one row per conversation here")
     ap.add_argument("--jobs", type=int, default=2)
     a = ap.parse_args(argv)
-    if not os.path.isfile(os.path.join(a.captures, "INVENTORY.md")):
+    if not os.path.isfile(ucfacts.inventory_path(a.captures)):
         print(f"evidence: {a.captures}/INVENTORY.md not found (is ../shared/captures there?)", file=sys.stderr)
         return 2
     fig = measure(a.build, a.captures, a.jobs)

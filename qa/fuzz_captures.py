@@ -1,8 +1,10 @@
-#!/usr/bin/python3
 """Mutate real captures and dissect them with an ASan/UBSan build of the plugin.
 
-    qa/fuzz_captures.py                         every capture, 3 seeds each
-    qa/fuzz_captures.py --seeds 2 --max-files 6 --time-budget 60   (bounded, CI)
+    python3 -m qa.fuzz_captures                 every capture, 3 seeds each
+    python3 -m qa.fuzz_captures --seeds 2 --max-files 6 --time-budget 60   (bounded, CI)
+
+(from the repository root: the captures are found as tools/annotate.py finds
+them, by tools/ucfacts.py).
 
 1. Builds the plugin with -DCISCOUC_SANITIZE=ON into build-asan (gcc;
    AddressSanitizer + UndefinedBehaviorSanitizer, UB is fatal).
@@ -39,9 +41,12 @@ import tempfile
 import threading
 import time
 
+if not __package__:  # run as a file, the repository root is not on the module path
+    sys.exit("fuzz_captures: run it from the repository root: python3 -m qa.fuzz_captures [options]")
+from tools import ucfacts  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "captures"))
-CAPTURE_EXTS = (".pcap", ".pcapng", ".cap", ".dump", ".pcap.gz", ".pcapng.gz", ".raw.gz")
 
 # (error probability, bytes of each frame left untouched); cycled by seed.
 VARIANTS = [(0.02, 54), (0.01, 0), (0.05, 54), (0.005, 0)]
@@ -117,13 +122,8 @@ def sanitizer_runtimes(build_dir: str) -> list[str]:
 
 
 def find_captures(folder: str) -> list[str]:
-    out = []
-    for d, dirs, files in os.walk(folder):
-        dirs.sort()
-        for f in sorted(files):
-            if f.lower().endswith(CAPTURE_EXTS):
-                out.append(os.path.join(d, f))
-    return out
+    """Files named like captures, and files whose first bytes are a capture's (tel2.dump, rtp_example.raw.gz)."""
+    return ucfacts.capture_files(folder, by_content=True)
 
 
 def pick(files: list[str], n: int | None) -> list[str]:
@@ -225,7 +225,7 @@ class Runner:
         dest = os.path.join(self.findings_dir, base)
         shutil.copyfile(mutant, dest)
         with open(dest + ".txt", "w") as f:
-            f.write(f"capture: {capture}\nseed: {seed}\nreproduce (as root, with the same env as fuzz_captures.py):\n"
+            f.write(f"capture: {capture}\nseed: {seed}\nreproduce (as root, with the same env as qa.fuzz_captures):\n"
                     f"  {' '.join(self.command(['-r', '/dev/stdin', *args]))} < {dest}\n")
         return dest
 

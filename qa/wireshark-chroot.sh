@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Build and test ciscouc against another Wireshark release in a throwaway
 # Debian chroot (root only):
-#   qa/wireshark-chroot.sh 4.4 [pytest args]   Debian trixie (Wireshark 4.4)
-#   qa/wireshark-chroot.sh 4.6 [pytest args]   Debian sid (Wireshark 4.6)
-#   qa/wireshark-chroot.sh 4.0 [pytest args]   Debian bookworm (Wireshark 4.0), as a chroot
-# ./test.sh --wireshark 4.4 calls this. Steps:
+#   qa/wireshark-chroot.sh 4.4 [--full] [pytest args]   Debian trixie (Wireshark 4.4)
+#   qa/wireshark-chroot.sh 4.6 [--full] [pytest args]   Debian sid (Wireshark 4.6)
+#   qa/wireshark-chroot.sh 4.0 [--full] [pytest args]   Debian bookworm (Wireshark 4.0), as a chroot
+#   qa/wireshark-chroot.sh 4.4 [--full] --make-chroot   only step 2, the chroot kept for the next run
+# ./test.sh --wireshark 4.4 [--full] calls this. The pytest tier is versions
+# (tests/conftest.py: the fast tier but its version-independent tests, and the
+# corpus checks that differ between versions, such as stock parity); --full
+# runs every test, and puts what the slow tests need (clang's libFuzzer,
+# valgrind) into the chroot. .ci/run makes the chroots with --make-chroot in
+# the background while the native suite runs. Steps:
 #  1. The native reference: build here (CISCOUC_BUILD, default build/) and dump the
 #     plugin's own output on every teaching capture (tests/test_versions.py) into
 #     build-versions/native/.
@@ -16,7 +22,7 @@
 #  3. Inside, as the chroot's root: the working tree (git ls-files plus untracked,
 #     non-ignored files; no build output) is built, ctest runs, the plugin is
 #     installed into that Wireshark's global plugin folder, checked with
-#     tshark -G plugins and uninstalled, then the whole pytest suite runs (tshark as
+#     tshark -G plugins and uninstalled, then the pytest tier runs (tshark as
 #     nobody, like natively) with the native dump as reference: tests/test_versions.py
 #     fails when the plugin's output differs from native. ../shared (or
 #     CISCOUC_SHARED) is bind-mounted read-only at the same relative place when
@@ -30,9 +36,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-usage() { echo "usage: $0 4.0|4.4|4.6 [pytest args]" >&2; exit 2; }
+usage() { echo "usage: $0 4.0|4.4|4.6 [--full] [--make-chroot] [pytest args]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 VERSION=$1; shift
+TIER=versions MAKE_ONLY=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --full) TIER=full; shift ;;
+    --make-chroot) MAKE_ONLY=1; shift ;;
+    *) break ;;
+  esac
+done
 case "$VERSION" in
   4.0) SUITE=bookworm ;;
   4.4) SUITE=trixie ;;
@@ -51,10 +65,11 @@ fi
 
 # What the suite needs inside (setup.sh's list, plus make, python3, setpriv and
 # nobody, the scanner (libpcap-dev), the report map and batch recipe (graphviz,
-# parallel), the benchmark (time), and what the slow robustness tests use: clang with the libFuzzer and
-# sanitizer runtimes, valgrind).
+# parallel), the benchmark (time); with --full also what the slow robustness tests use: clang with the
+# libFuzzer and sanitizer runtimes, valgrind).
 PACKAGES=(tshark libwireshark-dev wireshark-dev cmake make g++ python3 python3-pytest python3-scapy libgtest-dev
-          util-linux passwd clang libclang-rt-dev valgrind libpcap-dev graphviz parallel time)
+          util-linux passwd libpcap-dev graphviz parallel time)
+if [ "$TIER" = full ]; then PACKAGES+=(clang libclang-rt-dev valgrind); fi
 APTOPTS=('Acquire::Check-Valid-Until "false"')   # sid's Release file can be expired
 CHROOTS=${CISCOUC_CHROOT_DIR:-/var/tmp/ciscouc-chroot}
 DIR=$CHROOTS/$SUITE
@@ -89,9 +104,9 @@ cleanup() {
   if [ -d "$DIR$INNER/versions-out" ]; then
     rm -rf "${OUT:?}/$VERSION" && mkdir -p "$OUT" && cp -r "$DIR$INNER/versions-out" "$OUT/$VERSION" || true
   fi
-  if [ "${CISCOUC_KEEP_CHROOT:-0}" = 1 ]; then
+  if [ "${CISCOUC_KEEP_CHROOT:-0}" = 1 ] || [ "$MAKE_ONLY" = 1 ]; then
     rm -rf "${DIR:?}/ciscouc"
-    [ -d "$DIR" ] && say "kept the chroot $DIR (CISCOUC_KEEP_CHROOT=1)"
+    [ -d "$DIR" ] && say "kept the chroot $DIR for the next run"
   else
     remove_chroot || rc=2
   fi
@@ -117,14 +132,16 @@ mount_in() {  # mount_in <what> <where inside> [options...]
 }
 
 # ---- 1. Native reference dump.
-say "native reference: building $NATIVE_BUILD and dumping the teaching captures"
-./setup.sh --deps
-cmake -S . -B "$NATIVE_BUILD" >/dev/null
-cmake --build "$NATIVE_BUILD" -j"$(nproc)" >/dev/null
-rm -rf "$OUT/native"
-mkdir -p "$OUT"
-CISCOUC_BUILD="$(cd "$NATIVE_BUILD" && pwd)" CISCOUC_VERSIONS_DUMP="$OUT/native" \
-  /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/test_versions.py
+if [ "$MAKE_ONLY" = 0 ]; then
+  say "native reference: building $NATIVE_BUILD and dumping the teaching captures"
+  ./setup.sh --deps
+  cmake -S . -B "$NATIVE_BUILD" >/dev/null
+  cmake --build "$NATIVE_BUILD" -j"$(nproc)" >/dev/null
+  rm -rf "$OUT/native"
+  mkdir -p "$OUT"
+  CISCOUC_BUILD="$(cd "$NATIVE_BUILD" && pwd)" CISCOUC_VERSIONS_DUMP="$OUT/native" \
+    /usr/bin/python3 -m pytest -p no:cacheprovider -q tests/test_versions.py
+fi
 
 # ---- 2. The chroot.
 unmount_all
@@ -154,6 +171,8 @@ else
   say "chroot made in $(( $(date +%s) - start ))s"
 fi
 
+[ "$MAKE_ONLY" = 0 ] || exit 0
+
 # ---- 3. The tree, the mounts, the run.
 rm -rf "${DIR:?}/ciscouc"
 mkdir -p "$DIR$INNER"
@@ -176,7 +195,7 @@ cp /etc/resolv.conf "$DIR/etc/resolv.conf" 2>/dev/null || true
 say "building and testing in the chroot"
 set +e
 chroot "$DIR" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 TERM=dumb \
-  INNER="$INNER" BUILD="$INNER_BUILD" WANT="$VERSION" /bin/bash -euo pipefail -c '
+  INNER="$INNER" BUILD="$INNER_BUILD" WANT="$VERSION" TIER="$TIER" /bin/bash -euo pipefail -c '
   cd "$INNER"
   getent passwd nobody >/dev/null && getent group nogroup >/dev/null ||
     { echo "the chroot has no nobody/nogroup for the unprivileged tshark" >&2; exit 1; }
@@ -191,10 +210,10 @@ chroot "$DIR" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_A
   tshark -G plugins | grep -P "^ciscouc\.so\s.*\tdissector\t/usr/lib/.*/wireshark/plugins/$WANT/epan/ciscouc\.so$"
   cmake --build "$BUILD" --target uninstall
   if tshark -G plugins | grep -q ciscouc; then echo "ciscouc is still loaded after uninstall" >&2; exit 1; fi
-  echo "== pytest"
+  echo "== pytest, tier $TIER"
   CISCOUC_BUILD="$BUILD" CISCOUC_VERSIONS_DUMP="$INNER/versions-out" \
     CISCOUC_VERSIONS_REFERENCE="$INNER/versions-reference" \
-    /usr/bin/python3 -m pytest -p no:cacheprovider -q -rs tests "$@"
+    /usr/bin/python3 -m pytest -p no:cacheprovider -q -rs tests --tier "$TIER" "$@"
 ' wireshark-chroot "$@"
 rc=$?
 set -e

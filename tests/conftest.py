@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import tomllib
 import xml.etree.ElementTree as ET
 
@@ -30,6 +31,8 @@ SHARED_CAPTURES = os.environ.get("CISCOUC_SHARED_CAPTURES",
 def pytest_addoption(parser):
     parser.addoption("--update-baselines", action="store_true", default=False,
                      help="rewrite tests/baseline/ from the current build instead of comparing (test_baseline.py)")
+    parser.addoption("--tier", choices=sorted(TIERS), default="full",
+                     help="which tests run: " + "; ".join(f"{k}: {v[1]}" for k, v in sorted(TIERS.items())))
 
 
 
@@ -42,9 +45,68 @@ def flag_names() -> list[str]:
 FLAG_NAMES = flag_names()
 
 
+# ---- Tiers. A test's markers say which tiers leave it out; a test without
+# one runs in every tier, so one that forgets its marker still runs in full.
+MARKERS = {
+    "slow": "builds or runs for tens of seconds (fuzzers, sanitizers, valgrind); deselect with -m 'not slow'",
+    "corpus": "reads ../shared/captures beyond the fast tier's sample (tests/corpus.py SAMPLE); "
+              "deselect with -m 'not corpus'",
+    "versions": "a corpus test that checks what differs between Wireshark versions (stock parity): "
+                "the chroots (./test.sh --wireshark) run it",
+    "native": "version-independent (the catalog, the Python tools, the benchmark, the GUI): "
+              "the chroots (./test.sh --wireshark) leave it out",
+}
+# --tier NAME: (the tests it deselects, what it is). ./test.sh runs fast,
+# ./test.sh --wireshark versions, ./test.sh --full (and plain pytest) full.
+TIERS = {
+    "fast": (lambda m: "slow" in m or "corpus" in m,
+             "units, teaching captures, golden baselines and a fixed sample of ../shared/captures"),
+    "versions": (lambda m: "slow" in m or "native" in m or ("corpus" in m and "versions" not in m),
+                 "fast but the version-independent tests (native), and the corpus tests marked versions"),
+    "full": (lambda m: False, "every test"),
+}
+
+
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: builds or runs for tens of seconds (fuzzers, sanitizers, valgrind); "
-                            "deselect with -m 'not slow'")
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect what the tier leaves out; run the tests that read the session's
+    tshark runs (corpus_runs) last, so the runs, started in the background at
+    the start (pytest_collection_finish), are done by the time they are read."""
+    leaves_out = TIERS[config.getoption("--tier")][0]
+    keep, drop = [], []
+    for item in items:
+        (drop if leaves_out({m.name for m in item.iter_markers()}) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = sorted(keep, key=lambda item: "corpus_runs" in getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_finish(session):
+    """Start tshark over the captures the selected tests read (a module's
+    corpus_jobs(item): (fixture name, capture, arguments, plugin) tuples), in
+    the background, biggest capture first, while the other tests run."""
+    if session.config.getoption("--collect-only") or not os.path.isdir(plugin_dir()):
+        return
+    jobs = {}
+    for item in session.items:
+        f = getattr(item.module, "corpus_jobs", None)
+        for name, capture, args, plugin in (f(item) if f else []):
+            jobs.setdefault((name, capture, tuple(args), plugin), os.path.getsize(capture))
+    if jobs:
+        runs = session_runs()
+        for (name, capture, args, plugin), _ in sorted(jobs.items(), key=lambda kv: -kv[1]):
+            runs.submit(session_tshark(name), capture, list(args), plugin)
+
+
+def pytest_sessionfinish(session):
+    if _SESSION.get("runs"):
+        _SESSION["runs"].close()
+    if _SESSION.get("workdir"):
+        shutil.rmtree(_SESSION["workdir"], ignore_errors=True)
 
 
 # Fields that later Wireshark releases renamed: the name the tests use (4.0's)
@@ -55,16 +117,6 @@ RENAMED_FIELDS = {"_ws.malformed.dissector_bug": "_ws.dissector_bug"}
 
 
 TEACHING_CAPTURES = os.path.join(ROOT, "captures")
-
-
-def all_captures() -> list[str]:
-    """Every teaching capture, then every file of ../shared/captures (when present)."""
-    out = sorted(os.path.join(TEACHING_CAPTURES, f) for f in os.listdir(TEACHING_CAPTURES) if f.endswith(".pcap"))
-    if os.path.isdir(SHARED_CAPTURES):
-        for d, dirs, files in os.walk(SHARED_CAPTURES):
-            dirs.sort()
-            out += sorted(os.path.join(d, f) for f in files if f != "INVENTORY.md")
-    return out
 
 
 def plugin_dir() -> str:
@@ -97,6 +149,13 @@ class Tshark:
                 for f in files:
                     os.chmod(os.path.join(d, f), 0o644)
 
+    def arguments(self, args: list[str], plugin: bool = True) -> list[str]:
+        """args with the instance's ciscouc.claims, unless they set it."""
+        args = list(args)
+        if plugin and self.claims and not any("ciscouc.claims" in a for a in args):
+            args += ["-o", f"ciscouc.claims:{self.claims}"]
+        return args
+
     def command(self, args: list[str], plugin: bool = True) -> tuple[list[str], dict]:
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LC_ALL": "C.UTF-8", "HOME": self.home}
         if plugin:
@@ -110,7 +169,7 @@ class Tshark:
         return cmd, env
 
     def run(self, args: list[str], plugin: bool = True, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess:
-        args = list(args)
+        args = self.arguments(args, plugin)
         stdin = None
         if "-r" in args:
             # The capture is opened here and read by tshark as /dev/stdin, so
@@ -119,8 +178,6 @@ class Tshark:
             i = args.index("-r") + 1
             stdin = open(args[i], "rb")
             args[i] = "/dev/stdin"
-        if plugin and self.claims and not any("ciscouc.claims" in a for a in args):
-            args += ["-o", f"ciscouc.claims:{self.claims}"]
         cmd, env = self.command(args, plugin)
         try:
             p = subprocess.run(cmd, env=env, stdin=stdin, capture_output=True, text=True, timeout=timeout)
@@ -231,28 +288,66 @@ def readable_tmpdir(prefix: str) -> str:
     return d
 
 
+# ---- The session's working folder, tshark instances and tshark runs: made on
+# first use (by a fixture, or by pytest_collection_finish to start the runs
+# early), removed at the end of the session.
+_SESSION: dict = {}
+_SESSION_LOCK = threading.Lock()
+# Fixture name -> the ciscouc.claims its tshark runs with.
+TSHARK_CLAIMS = {"tshark": "port", "tshark_evidence": None}
+
+
+def session_workdir() -> str:
+    with _SESSION_LOCK:
+        if "workdir" not in _SESSION:
+            _SESSION["workdir"] = readable_tmpdir("ciscouc-tests-")
+        return _SESSION["workdir"]
+
+
+def session_tshark(name: str) -> Tshark:
+    """The session's Tshark of a fixture name of TSHARK_CLAIMS."""
+    workdir = session_workdir()
+    with _SESSION_LOCK:
+        if name not in _SESSION:
+            _SESSION[name] = Tshark(workdir, claims=TSHARK_CLAIMS[name])
+        return _SESSION[name]
+
+
+def session_runs():
+    import corpus
+    with _SESSION_LOCK:
+        if "runs" not in _SESSION:
+            _SESSION["runs"] = corpus.Runs()
+        return _SESSION["runs"]
+
+
 @pytest.fixture(scope="session")
 def workdir():
-    d = readable_tmpdir("ciscouc-tests-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
+    return session_workdir()
+
+
+def _built_tshark(name: str) -> Tshark:
+    so = os.path.join(plugin_dir())
+    if not os.path.isdir(so):
+        pytest.fail(f"the plugin is not built: {so} is missing (run ./test.sh, or set CISCOUC_BUILD)")
+    return session_tshark(name)
 
 
 @pytest.fixture(scope="session")
 def tshark(workdir):
-    so = os.path.join(plugin_dir())
-    if not os.path.isdir(so):
-        pytest.fail(f"the plugin is not built: {so} is missing (run ./test.sh, or set CISCOUC_BUILD)")
-    return Tshark(workdir, claims="port")
+    return _built_tshark("tshark")
 
 
 @pytest.fixture(scope="session")
 def tshark_evidence(workdir):
     """tshark with the plugin's default preferences: purposes shown only on evidence."""
-    so = os.path.join(plugin_dir())
-    if not os.path.isdir(so):
-        pytest.fail(f"the plugin is not built: {so} is missing (run ./test.sh, or set CISCOUC_BUILD)")
-    return Tshark(workdir)
+    return _built_tshark("tshark_evidence")
+
+
+@pytest.fixture(scope="session")
+def corpus_runs():
+    """tshark's output over the captures, each (capture, arguments, plugin) run once (tests/corpus.py)."""
+    return session_runs()
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,10 @@ import pytest
 import fake_tshark
 from captures import pcap as pg
 from conftest import ROOT
+from tools import ucfacts
+
+# Version-independent (tools/annotate.py): the chroots (--tier versions) leave it out.
+pytestmark = pytest.mark.native
 
 ANNOTATE = os.path.join(ROOT, "tools", "annotate.py")
 
@@ -205,6 +209,7 @@ def test_newer_plugin_columns_language_and_root_notice(workdir):
     with open(os.path.join(fake, "tshark"), "w") as f:
         f.write(f"""#!{sys.executable}
 import sys
+
 sys.stderr.write('Running as user "root" and group "root". This could be dangerous.\\n')
 sys.stderr.write('tshark: The file "/dev/stdin" appears to be damaged or corrupt.\\n')
 sys.exit(2)
@@ -281,12 +286,7 @@ def test_parallel_gives_the_same_rows(workdir, tshark, shared_captures):
     rows equal one annotate.py run over the same captures."""
     if not shutil.which("parallel"):
         pytest.skip("GNU parallel is not installed (apt-get install parallel)")
-    found = []
-    for d, dirs, files in os.walk(shared_captures):
-        dirs.sort()
-        for f in sorted(files):
-            if f.lower().endswith((".pcap", ".pcapng", ".cap")) and os.path.getsize(os.path.join(d, f)) < 2_000_000:
-                found.append(os.path.join(d, f))
+    found = [f for f in ucfacts.capture_files(shared_captures) if os.path.getsize(f) < 2_000_000]
     subset = found[:PARALLEL_SUBSET]
     assert subset
     env = dict(os.environ, CISCOUC_TSHARK_HOME=tshark.home)

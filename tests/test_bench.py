@@ -9,6 +9,11 @@ import os
 import re
 import subprocess
 
+import pytest
+
+# Version-independent (the benchmark script): the chroots (--tier versions) leave it out.
+pytestmark = pytest.mark.native
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAKE_CAPTURE = ["/usr/bin/python3", "-m", "bench.make_capture"]  # run from ROOT
 RUN = ["/usr/bin/python3", "-m", "bench.run"]

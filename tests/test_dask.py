@@ -16,6 +16,9 @@ import storelib
 from conftest import ROOT
 from storelib import annotate
 
+# Version-independent: tools, stores, kernel or the scanner alone (conftest tiers).
+pytestmark = pytest.mark.native
+
 DASK = shutil.which("dask")
 
 

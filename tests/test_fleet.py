@@ -19,6 +19,9 @@ import storelib
 from conftest import BUILD, ROOT
 from test_report import browse, check_page, chromium  # noqa: F401 (the chromium fixture)
 
+# Version-independent: tools, stores, kernel or the scanner alone (conftest tiers).
+pytestmark = pytest.mark.native
+
 sites = pytest.fixture(scope="module")(storelib.sites)
 
 

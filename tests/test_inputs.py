@@ -20,6 +20,9 @@ import pytest
 from captures import pcap as pg
 from conftest import ROOT
 
+# Version-independent: tools, stores, kernel or the scanner alone (conftest tiers).
+pytestmark = pytest.mark.native
+
 ANNOTATE = os.path.join(ROOT, "tools", "annotate")
 BUILD = os.path.abspath(os.environ.get("CISCOUC_BUILD") or os.path.join(ROOT, "build"))
 SCANNER = os.path.join(BUILD, "scanner", "ciscouc-scan")

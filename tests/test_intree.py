@@ -22,6 +22,9 @@ import pytest
 
 from conftest import ROOT
 
+# Version-independent (the in-tree CMake route): the chroots (--tier versions) leave it out.
+pytestmark = pytest.mark.native
+
 STANDIN = os.path.join(ROOT, "tests", "intree_standin")
 PLUGIN = os.path.join(ROOT, "plugins", "ciscouc")
 PYTHON = "/usr/bin/python3"

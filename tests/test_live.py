@@ -30,6 +30,9 @@ import ucstats
 import ucveth
 from captures import pcap as cpcap
 
+# Version-independent: tools, stores, kernel or the scanner alone (conftest tiers).
+pytestmark = pytest.mark.native
+
 ROOT = conftest.ROOT
 BUILD = os.path.abspath(conftest.BUILD)
 SCANNER = os.path.join(BUILD, "scanner", "ciscouc-scan")

@@ -6,27 +6,41 @@ first pass decided. ciscouc raises a flag's expert info on the frame where the
 flag first held (conversation.cpp relabel), and no flag before payload
 evidence, so the two runs must give the same ciscouc expert items on the same
 frames, and the same final conversation table, on every teaching capture and
-every capture in ../shared/captures.
+every capture in ../shared/captures (the fast tier: the teaching captures and
+tests/corpus.py's sample). The runs are the session's (tests/corpus.py).
 """
 from __future__ import annotations
 
-import concurrent.futures
 import os
 
 import pytest
 
 import conftest
+import corpus
 
 
+def _raised_args(two_pass: bool) -> list[str]:
+    flags = conftest.flag_names()
+    args = ["-T", "fields", "-E", "separator=\t", "-E", "quote=n", "-E", "occurrence=f",
+            "-e", "frame.number", *[a for f in flags for a in ("-e", f"ciscouc.{f}")]]
+    return args + ["-2"] if two_pass else args
 
-def _raised(tshark, path: str, two_pass: bool) -> set[tuple[int, str]]:
+
+def _table_args(two_pass: bool) -> list[str]:
+    return corpus.CONV if two_pass else [a for a in corpus.CONV if a != "-2"]
+
+
+# (arguments, plugin) of the four runs of a capture.
+RUNS = [(f(two_pass), True) for f in (_raised_args, _table_args) for two_pass in (False, True)]
+
+
+def _raised(tshark, path: str, two_pass: bool, runs=None) -> set[tuple[int, str]]:
     """(frame, flag) of every ciscouc expert item."""
     flags = conftest.flag_names()
-    args = ["-r", path, "-T", "fields", "-E", "separator=\t", "-E", "quote=n", "-E", "occurrence=f",
-            "-e", "frame.number", *[a for f in flags for a in ("-e", f"ciscouc.{f}")]]
-    if two_pass:
-        args.append("-2")
-    p = tshark.run(args, check=False)
+    if runs is None:
+        p = tshark.run(["-r", path, *_raised_args(two_pass)], check=False)
+    else:
+        p = runs.run(tshark, path, _raised_args(two_pass))
     if p.returncode != 0 and not p.stdout:
         return {(-1, f"unreadable: {p.stderr.strip()[:200]}")}
     out = set()
@@ -38,17 +52,16 @@ def _raised(tshark, path: str, two_pass: bool) -> set[tuple[int, str]]:
     return out
 
 
-def _table(tshark, path: str, two_pass: bool) -> list[str]:
-    args = ["-q", "-r", path, "-z", "ciscouc,conv"] + (["-2"] if two_pass else [])
-    return tshark.run(args, check=False).stdout.splitlines()
+def _table(tshark, runs, path: str, two_pass: bool) -> list[str]:
+    return runs.run(tshark, path, _table_args(two_pass)).stdout.splitlines()
 
 
-def _compare(tshark, path: str) -> list[str]:
+def _compare(tshark, runs, path: str) -> list[str]:
     problems = []
-    one, two = _raised(tshark, path, False), _raised(tshark, path, True)
+    one, two = _raised(tshark, path, False, runs), _raised(tshark, path, True, runs)
     if one != two:
         problems.append(f"expert items only in one pass: {sorted(one - two)[:8]}; only with -2: {sorted(two - one)[:8]}")
-    t1, t2 = _table(tshark, path, False), _table(tshark, path, True)
+    t1, t2 = _table(tshark, runs, path, False), _table(tshark, runs, path, True)
     if t1 != t2:
         diff = [x for x in t1 if x not in t2][:3] + ["--"] + [x for x in t2 if x not in t1][:3]
         problems.append(f"-z ciscouc,conv differs: {diff}")
@@ -69,18 +82,22 @@ def test_flag_frames_equal_in_one_and_two_passes_on_crafted_flip(tshark_evidence
     assert all(frame == 4 for frame, _ in one), one  # the frame with the HTTP request
 
 
-def test_one_and_two_passes_agree_everywhere(tshark_evidence):
-    files = conftest.all_captures()
+def corpus_jobs(item) -> list[tuple[str, str, list[str], bool]]:
+    """The runs an item reads (conftest starts them at the start of the session)."""
+    return corpus.set_jobs(item, "test_one_and_two_passes_agree_everywhere", "tshark_evidence", RUNS)
+
+
+@pytest.mark.parametrize("captures", corpus.SETS)
+def test_one_and_two_passes_agree_everywhere(tshark_evidence, corpus_runs, captures):
+    files = corpus.capture_set(captures)
     assert files, "no capture found"
     shared = os.path.isdir(conftest.SHARED_CAPTURES)
-    workers = max(1, min(len(os.sched_getaffinity(0)), 8))
+    corpus_runs.prefetch(tshark_evidence, files, RUNS)
     bad = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futs = {pool.submit(_compare, tshark_evidence, f): f for f in files}
-        for fut in concurrent.futures.as_completed(futs):
-            problems = fut.result()
-            if problems:
-                bad[os.path.relpath(futs[fut], conftest.ROOT if not shared else os.path.dirname(conftest.SHARED_CAPTURES))] = problems
+    for f in files:
+        problems = _compare(tshark_evidence, corpus_runs, f)
+        if problems:
+            bad[os.path.relpath(f, conftest.ROOT if not shared else os.path.dirname(conftest.SHARED_CAPTURES))] = problems
     print(f"one pass vs -2: {len(files) - len(bad)}/{len(files)} captures agree"
           + ("" if shared else " (../shared/captures absent: teaching captures only)"))
     assert not bad, "\n".join(f"{k}: {'; '.join(v)}" for k, v in sorted(bad.items()))

@@ -8,7 +8,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
+
+# Version-independent: tools, stores, kernel or the scanner alone (conftest tiers).
+pytestmark = pytest.mark.native
 
 REPORT = os.path.join(ROOT, "tools", "report")
 ANNOTATE = os.path.join(ROOT, "tools", "annotate")

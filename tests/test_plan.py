@@ -21,6 +21,9 @@ import pytest
 from conftest import BUILD, ROOT, TEACHING_CAPTURES
 from tools import ucplan, ucstats, uclab
 
+# Version-independent: tools, stores, kernel or the scanner alone (conftest tiers).
+pytestmark = pytest.mark.native
+
 PLAN = os.path.join(ROOT, "tools", "plan")
 SCANNER = os.path.join(BUILD, "scanner", "ciscouc-scan")
 CAPTURES = sorted(f for f in os.listdir(TEACHING_CAPTURES) if f.endswith(".pcap"))

@@ -17,6 +17,9 @@ import ucstats
 from captures import pcap as pg
 from conftest import BUILD, ROOT
 
+# README shows Wireshark 4.0's output (the native suite checks it).
+pytestmark = pytest.mark.native
+
 TEACHING = os.path.join(ROOT, "captures")
 
 

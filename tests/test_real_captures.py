@@ -2,9 +2,9 @@
 
 Every file in ../shared/captures (INVENTORY.md describes them) is dissected
 once with the plugin (two-pass, one row of fields per frame) and once by stock
-tshark; the results are cached for the session and computed in parallel (one
-worker per CPU, biggest files first), so the per-file tests only read the
-cache. The whole module takes about 1.5 minutes on 2 idle cores.
+tshark; the runs are the session's (tests/corpus.py: computed once, in
+parallel, biggest files first, from the start of the session), so the
+per-file tests only read them. The fast tier reads corpus.SAMPLE only.
 
 1. robustness: no crash, no "Dissector bug", no ciscouc warning, and no frame
    that the plugin turns malformed or error-severity compared with stock;
@@ -24,7 +24,6 @@ The captures are read in place and never copied into the repository.
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import dataclasses
 import os
 import random
@@ -34,9 +33,11 @@ import threading
 import pytest
 
 import conftest
+import corpus
+from tools import ucfacts
 
 CAPTURES = conftest.SHARED_CAPTURES
-INVENTORY = os.path.join(CAPTURES, "INVENTORY.md")
+INVENTORY = ucfacts.inventory_path(CAPTURES)
 
 FLAG_NAMES = conftest.FLAG_NAMES
 PI_ERROR = 0x00800000  # _ws.expert.severity of an error (epan/proto.h PI_ERROR)
@@ -55,69 +56,20 @@ FILE_ERROR_RE = re.compile(r"appears to have been cut short|isn't a capture file
                            r"has a packet larger than|unsupported .*encapsulation", re.I)
 
 
-def _capture_files() -> list[str]:
-    if not os.path.isdir(CAPTURES):
-        return []
-    out = []
-    for d, dirs, files in os.walk(CAPTURES):
-        dirs.sort()
-        for f in files:
-            rel = os.path.relpath(os.path.join(d, f), CAPTURES)
-            if rel != "INVENTORY.md":
-                out.append(rel)
-    return sorted(out)
+FILES = corpus.shared_files()
+# One parameter per file, marked corpus outside the fast tier's sample; without
+# ../shared/captures one placeholder that the shared_captures fixture skips
+# with a clear message.
+FILE_PARAMS = corpus.params(FILES)
 
 
-FILES = _capture_files()
-# Without ../shared/captures the per-file tests get one placeholder that the
-# shared_captures fixture skips with a clear message.
-FILE_PARAMS = FILES or ["<no shared captures>"]
+# ---- INVENTORY.md (tools/ucfacts.py)
 
-
-# ---- INVENTORY.md
-
-@dataclasses.dataclass
-class InventoryRow:
-    file: str
-    uc_protocols: str
-    other_protocols: str
-    ports: str
-    uc_ports_present: str
-    note: str
-
-    def signalling(self) -> list[tuple[str, str, int]]:
-        """(protocol, transport, port) from the "Ports carrying them" column, e.g.
-        ("sip", "udp", 5060) from "sip udp/5060 udp/5061; rtp udp 8266..27156 (...)"."""
-        out = []
-        for part in self.ports.split(";"):
-            words = part.split()
-            if not words:
-                continue
-            for m in re.finditer(r"\b(tcp|udp)/(\d+)\b", part):
-                out.append((words[0].lower(), m.group(1), int(m.group(2))))
-        return out
+InventoryRow = ucfacts.InventoryRow
 
 
 def load_inventory() -> dict[str, InventoryRow]:
-    rows: dict[str, InventoryRow] = {}
-    with open(INVENTORY, encoding="utf-8") as fh:
-        header = None
-        for line in fh:
-            if not line.startswith("|"):
-                header = None if not line.strip() else header
-                continue
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if cells and cells[0] == "#":
-                header = cells
-                continue
-            if header is None or len(cells) != len(header) or not cells[0].isdigit():
-                continue
-            row = dict(zip(header, cells))
-            name = row["Staged file"].strip("`")
-            rows[name] = InventoryRow(name, row["UC protocols tshark sees (io,phs frames)"],
-                                      row["Other app protocols"], row["Ports carrying them"],
-                                      row["UC port numbers present (pkts)"], row["Note"])
-    return rows
+    return ucfacts.load_inventory(CAPTURES)
 
 
 # ---- The catalog: is a port documented (not as a catch-all range) for a protocol?
@@ -172,7 +124,7 @@ def documented(transport: str, port: int, detected: str | None = None, or_unknow
     return False
 
 
-# ---- Running tshark over every capture (session cache, parallel)
+# ---- tshark over every capture (the session's runs, tests/corpus.py)
 
 def _last(value: str) -> str:
     """The innermost occurrence of a field (tunnels: GTP-U, IP-in-IP, ICMP errors)."""
@@ -255,11 +207,18 @@ def _fields_args(tshark, fields: list[str]) -> list[str]:
     return args
 
 
-def analyse(tshark, rel: str) -> FileResult:
-    path = os.path.join(CAPTURES, rel)
+def _runs(tshark) -> list[tuple[list[str], bool]]:
+    """(arguments, plugin) of the two runs of a capture."""
     # Every documented use on every packet: the assertions below are per frame.
-    p = tshark.run(["-r", path, *_fields_args(tshark, PLUGIN_FIELDS), "-o", "ciscouc.details:full"], plugin=True, check=False)
-    s = tshark.run(["-r", path, *_fields_args(tshark, STOCK_FIELDS)], plugin=False, check=False)
+    return [([*_fields_args(tshark, PLUGIN_FIELDS), "-o", "ciscouc.details:full"], True),
+            (_fields_args(tshark, STOCK_FIELDS), False)]
+
+
+def analyse(tshark, runs, rel: str) -> FileResult:
+    path = os.path.join(CAPTURES, rel)
+    (pa, _), (sa, _) = _runs(tshark)
+    p = runs.run(tshark, path, pa, plugin=True)
+    s = runs.run(tshark, path, sa, plugin=False)
     frames = [_frame(r) for r in tshark.rows(p.stdout, PLUGIN_FIELDS)]
     stock = tshark.rows(s.stdout, STOCK_FIELDS)
     return FileResult(
@@ -273,29 +232,36 @@ def analyse(tshark, rel: str) -> FileResult:
 
 
 class Results:
-    """Session cache: every capture analysed once, in parallel, biggest first."""
+    """Each capture's FileResult, read from the session's runs once."""
 
-    def __init__(self, tshark, files: list[str]):
-        self.tshark = tshark
-        tshark.field_types()  # once, before the threads
-        workers = max(1, min(len(os.sched_getaffinity(0)), 8))
-        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
-        order = sorted(files, key=lambda f: -os.path.getsize(os.path.join(CAPTURES, f)))
-        self.futures = {f: self.pool.submit(analyse, tshark, f) for f in order}
+    def __init__(self, tshark, runs):
+        self.tshark, self.runs = tshark, runs
+        self.done: dict[str, FileResult] = {}
 
     def get(self, rel: str) -> FileResult:
-        return self.futures[rel].result()
-
-    def close(self):
-        self.pool.shutdown(wait=False, cancel_futures=True)
-
+        if rel not in self.done:
+            self.done[rel] = analyse(self.tshark, self.runs, rel)
+        return self.done[rel]
 
 
 @pytest.fixture(scope="session")
-def results(tshark, shared_captures):
-    r = Results(tshark, FILES)
-    yield r
-    r.close()
+def results(tshark, corpus_runs, shared_captures):
+    return Results(tshark, corpus_runs)
+
+
+def corpus_jobs(item) -> list[tuple[str, str, list[str], bool]]:
+    """The runs an item reads (conftest starts them at the start of the session)."""
+    if "results" in item.fixturenames:
+        rel = getattr(item, "callspec", None) and item.callspec.params.get("rel")
+        files = [rel] if rel else FILES
+        tshark = conftest.session_tshark("tshark")
+        return [("tshark", os.path.join(CAPTURES, f), args, plugin)
+                for f in files if f in FILES for args, plugin in _runs(tshark)]
+    if item.originalname == "test_evidence_goals" and os.path.isdir(CAPTURES):
+        from bench import evidence
+        return [("tshark_evidence", path, args, plugin)
+                for path in evidence.capture_paths(CAPTURES) for args, plugin in evidence.RUNS]
+    return []
 
 
 @pytest.fixture(scope="session")
@@ -376,8 +342,8 @@ def test_no_new_malformed_or_error(results, rel):
 
 # ---- 2. Labels where INVENTORY.md says UC signalling is
 
-# Inventory protocol -> ciscouc.detected (h225 on UDP is RAS).
-UC_SIGNALLING = {"sip": "SIP", "skinny": "SCCP", "mgcp": "MGCP", "h225": "H.225", "xmpp": "XMPP"}
+# Inventory protocol -> ciscouc.detected (h225 on UDP is RAS): sip, skinny, mgcp, h225, xmpp.
+UC_SIGNALLING = ucfacts.wireshark_uc_signalling()
 TLS_LAYERS = ("tls", "ssl", "dtls")
 
 
@@ -390,7 +356,7 @@ def _label_rows() -> list[str]:
                   if not _negative(row) and any(p in UC_SIGNALLING for p, _, _ in row.signalling()))
 
 
-@pytest.mark.parametrize("rel", _label_rows() or ["<no shared captures>"])
+@pytest.mark.parametrize("rel", corpus.params(_label_rows()))
 def test_uc_signalling_labelled(results, inventory, rel):
     """Frames of the UC signalling INVENTORY.md lists carry the right
     ciscouc.detected and a documented purpose; where no row documents the
@@ -475,7 +441,7 @@ def test_heuristics_claim_only_listed_protocols(results, inventory, rel):
 
 # ---- 4. Collision captures: non-UC protocols on UC port numbers
 
-UC_DETECTIONS = {"SIP", "SCCP", "MGCP", "XMPP", "H.225", "RAS"}
+UC_DETECTIONS = ucfacts.uc_signalling()  # SIP, SCCP, MGCP, XMPP, H.225, RAS
 
 
 def _collision_rows() -> list[str]:
@@ -487,7 +453,7 @@ def _uc_ports_present(row: InventoryRow) -> list[tuple[str, int]]:
     return [(m.group(1), int(m.group(2))) for m in re.finditer(r"\b(tcp|udp)/(\d+)\(\d+\)", row.uc_ports_present)]
 
 
-@pytest.mark.parametrize("rel", _collision_rows() or ["<no shared captures>"])
+@pytest.mark.parametrize("rel", corpus.params(_collision_rows()))
 def test_collision_not_claimed(results, inventory, rel):
     """No ciscouc heuristic and no UC detection in captures of non-UC protocols."""
     r = results.get(rel)
@@ -498,7 +464,7 @@ def test_collision_not_claimed(results, inventory, rel):
     expect_known("collision_claimed", rel, claimed | uc, f"non-UC capture claimed as UC ({detail})")
 
 
-@pytest.mark.parametrize("rel", _collision_rows() or ["<no shared captures>"])
+@pytest.mark.parametrize("rel", corpus.params(_collision_rows()))
 def test_collision_protocol_mismatch(results, inventory, rel):
     """A UC port number that INVENTORY.md says carries another protocol raises
     protocol_mismatch wherever the plugin recognised that protocol and the UC
@@ -592,6 +558,7 @@ def test_random_udp_payloads_are_never_rtp(tshark, workdir):
 
 # ---- 6. Flag counts per capture, in the log and as a TSV
 
+@pytest.mark.corpus
 def test_flag_counts_log(results, tmp_path_factory, capsys):
     """One FLAGS line per capture (stable format) and a TSV summary, so that a
     change in the plugin's behaviour shows in the test log."""
@@ -621,11 +588,15 @@ def test_flag_counts_log(results, tmp_path_factory, capsys):
     assert len(rows) == len(FILES)
 
 
-def test_evidence_goals(shared_captures):
+@pytest.mark.corpus
+def test_evidence_goals(tshark_evidence, corpus_runs, shared_captures):
     """Issue 13's goals over every capture in ../shared/captures, as
     bench/evidence.py measures them (its report is printed)."""
     from bench import evidence
-    fig = evidence.measure(conftest.BUILD, shared_captures)
+
+    def run(path, args, plugin):
+        return corpus_runs.run(tshark_evidence, path, args, plugin)
+    fig = evidence.measure(conftest.BUILD, shared_captures, run=run)
     print(evidence.report(fig))
     nu = "non-uc"
     assert fig.captures.get(nu, 0) >= 30 and fig.captures.get("uc-signalling", 0) >= 100, fig.captures

@@ -1,7 +1,7 @@
 """Robustness: bounded runs of the fuzzers, the sanitizers and valgrind.
 
 The full tools run as long as you like (qa/fuzz.sh --seconds N,
-qa/fuzz_captures.py, python3 -m qa.valgrind_check); here each is bounded so the
+python3 -m qa.fuzz_captures, python3 -m qa.valgrind_check); here each is bounded so the
 file stays within a few minutes on two cores:
 
 (a) the libFuzzer targets of the core (qa/fuzz/), 10 s each, when clang++ with
@@ -28,6 +28,7 @@ import time
 import pytest
 
 import conftest
+from tools import ucfacts
 
 ROOT = conftest.ROOT
 BUILD = os.path.abspath(conftest.BUILD)
@@ -78,7 +79,7 @@ def test_core_fuzzers_bounded():
 
 def _has_captures() -> bool:
     teaching = os.path.join(ROOT, "captures")
-    if os.path.isdir(teaching) and any(f.endswith((".pcap", ".pcapng")) for f in os.listdir(teaching)):
+    if os.path.isdir(teaching) and ucfacts.capture_files(teaching):
         return True
     return os.path.isdir(conftest.SHARED_CAPTURES)
 
@@ -90,7 +91,7 @@ def test_asan_capture_fuzz_bounded():
             pytest.skip(f"{tool} is not installed")
     if not _has_captures():
         pytest.skip("no teaching captures (captures/) and no ../shared/captures: nothing to mutate")
-    p, elapsed = _run([PYTHON, os.path.join(ROOT, "qa", "fuzz_captures.py"), "--seeds", "2", "--max-files", "8",
+    p, elapsed = _run([PYTHON, "-m", "qa.fuzz_captures", "--seeds", "2", "--max-files", "8",
                        "--time-budget", "60", "--timeout", "120", "--build", BUILD + "-asan"], timeout=900)
     assert p.returncode == 0, f"findings in mutated captures:\n{p.stdout[-6000:]}\n{p.stderr[-3000:]}"
     assert "no findings" in p.stdout

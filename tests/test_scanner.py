@@ -9,8 +9,9 @@ scanner/known-differences.toml (the test reads it); an unexplained one fails
 the test. The agreement rate is printed.
 
 Teaching captures (captures/*.pcap) always run; the shared real captures
-(../shared/captures) run when present, one tshark per capture on a pool of 2
-(tshark is the cost: about 3.5 minutes for the 220 captures on 2 shared cores).
+(../shared/captures) run when present (the full tier), the plugin's tables
+read from the session's runs (tests/corpus.py: the same -2 table as
+test_one_pass and the evidence goals), the scanner on a pool of 2.
 Also: the scanner's output format, its footer, memory bounds, bad input, and a
 bounded run of its libFuzzer target (slow).
 """
@@ -19,38 +20,26 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import fnmatch
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
-import tempfile
 import tomllib
 
 import pytest
 
 import conftest
+import corpus
+from tools import ucfacts, ucstats  # ucstats: the table parser annotate and the report use
 from scapy.all import IP, UDP, Ether, Raw  # type: ignore
 
 ROOT = conftest.ROOT
-
-
-def _tool(name: str):
-    """A module of tools/ (not a package), loaded from its file."""
-    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "tools", name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ucstats = _tool("ucstats")  # the table parser annotate and the report use
 BUILD = os.path.abspath(conftest.BUILD)
 SCANNER = os.path.join(BUILD, "scanner", "ciscouc-scan")
 KNOWN = os.path.join(ROOT, "scanner", "known-differences.toml")
 TEACHING = os.path.join(ROOT, "captures")
 COMPARED = ["listener_port", "detected", "entry", "flags"]
 KINDS = {"missing", "extra", "differs", "unreadable"}
-CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz")
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +128,10 @@ def run_scanner(path: str) -> tuple[int, str, str]:
     return p.returncode, p.stdout, p.stderr
 
 
-def run_plugin(tshark, path: str) -> str:
-    p = tshark.run(["-q", "-2", "-r", path, "-z", "ciscouc,conv"], check=False, timeout=1200)
+def run_plugin(tshark, path: str, runs=None) -> str:
+    if runs is not None:
+        return runs.run(tshark, path, corpus.CONV).stdout
+    p = tshark.run(["-r", path, *corpus.CONV], check=False, timeout=1200)
     return p.stdout
 
 
@@ -160,10 +151,10 @@ def pair_rows(plugin_rows: list[dict], scan_rows: list[dict]):
             yield (pa[i] if i < len(pa) else None), (pb[i] if i < len(pb) else None)
 
 
-def compare_capture(tshark, known: list[dict], path: str, name: str) -> dict:
+def compare_capture(tshark, known: list[dict], path: str, name: str, runs=None) -> dict:
     """Counts and problems of one capture (name: the path the known differences match)."""
     out = {"total": 0, "agree": 0, "explained": collections.Counter(), "unexplained": [], "evidence": False}
-    plugin_out = run_plugin(tshark, path)
+    plugin_out = run_plugin(tshark, path, runs)
     plugin_rows = parse_conv(plugin_out) or []
     rc, scan_out, scan_err = run_scanner(path)
     scan_rows = parse_conv(scan_out)
@@ -202,26 +193,20 @@ def compare_capture(tshark, known: list[dict], path: str, name: str) -> dict:
     return out
 
 
-def capture_files(folder: str) -> list[str]:
-    found = []
-    for d, dirs, files in os.walk(folder):
-        dirs.sort()
-        found += [os.path.join(d, f) for f in sorted(files) if f.lower().endswith(CAPTURE_SUFFIXES)]
-    return found
-
-
-def differential(tshark, folder: str, prefix: str) -> None:
+def differential(tshark, runs, folder: str, prefix: str) -> None:
     known = load_known()
-    files = capture_files(folder)
+    files = ucfacts.capture_files(folder)
     assert files, f"no captures under {folder}"
     # Biggest first, so the pool of 2 ends together.
     files.sort(key=lambda f: -os.path.getsize(f))
+    runs.prefetch(tshark, files, [(corpus.CONV, True)])
     total = agree = 0
     explained = collections.Counter()
     problems = []
     evidence = set()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futs = {pool.submit(compare_capture, tshark, known, f, prefix + os.path.relpath(f, folder)): f for f in files}
+        futs = {pool.submit(compare_capture, tshark, known, f, prefix + os.path.relpath(f, folder), runs): f
+                for f in files}
         for fut in concurrent.futures.as_completed(futs):
             r = fut.result()
             total += r["total"]
@@ -250,12 +235,20 @@ def test_known_differences_file_is_well_formed():
 
 # The plugin with its default preferences (ciscouc.claims: confirmed), as the
 # scanner runs by default.
-def test_teaching_captures_agree(tshark_evidence, scanner):
-    differential(tshark_evidence, TEACHING, "captures/")
+def test_teaching_captures_agree(tshark_evidence, corpus_runs, scanner):
+    differential(tshark_evidence, corpus_runs, TEACHING, "captures/")
 
 
-@pytest.mark.slow
-def test_shared_captures_agree(tshark_evidence, scanner, shared_captures):
+def corpus_jobs(item) -> list[tuple[str, str, list[str], bool]]:
+    """The runs an item reads (conftest starts them at the start of the session)."""
+    folder = {"test_teaching_captures_agree": TEACHING, "test_shared_captures_agree": conftest.SHARED_CAPTURES}
+    if item.originalname not in folder or not os.path.isdir(folder[item.originalname]):
+        return []
+    return [("tshark_evidence", f, corpus.CONV, True) for f in ucfacts.capture_files(folder[item.originalname])]
+
+
+@pytest.mark.corpus
+def test_shared_captures_agree(tshark_evidence, corpus_runs, scanner, shared_captures):
     # The scanner's port table and detection emulate Wireshark 4.0's stock
     # dissectors (Debian 12, the native build), and known-differences.toml
     # explains what differs from them. Later versions add dissectors and
@@ -265,7 +258,7 @@ def test_shared_captures_agree(tshark_evidence, scanner, shared_captures):
     version = subprocess.run(["tshark", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
     if " 4.0." not in version:
         pytest.skip(f"scanner-vs-plugin on real captures is defined against Wireshark 4.0; this is {version}")
-    differential(tshark_evidence, shared_captures, "")
+    differential(tshark_evidence, corpus_runs, shared_captures, "")
 
 
 # ---- The scanner alone.
@@ -733,7 +726,7 @@ def test_scanner_fuzzer_bounded(tmp_path):
     # Seeds: the first frames of each teaching capture, as the target reads them.
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    for f in capture_files(TEACHING):
+    for f in ucfacts.capture_files(TEACHING):
         frames = _frames(f)[:24]
         blob = bytes([0]) + b"".join(len(x).to_bytes(2, "big") + x for x in frames)
         (seeds / os.path.basename(f)).write_bytes(blob)

@@ -23,6 +23,9 @@ import pytest
 
 from captures import pcap as c
 
+# Checked natively only (Wireshark 4.0): the chroots run the versions tier.
+pytestmark = pytest.mark.native
+
 FIELDS = ["ciscouc.evidence", "ciscouc.evidence_detail", "ciscouc.client_role", "ciscouc.server_role",
           "ciscouc.entry"]
 RESET = 20

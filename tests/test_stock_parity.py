@@ -5,26 +5,34 @@ stack equals a tshark run without the plugin loaded; with ciscouc enabled, no
 frame becomes malformed that stock decodes cleanly, and the heuristics'
 hand-offs add no ciscouc layer to frame.protocols (only the postdissector's
 tree is ciscouc's).
+
+Stock decoding differs between Wireshark versions, so the check over every
+capture is marked versions: the chroots (./test.sh --wireshark) run it. Its
+runs are the session's (tests/corpus.py).
 """
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import struct
 
 import pytest
 
 import conftest
+import corpus
 from captures import pcap as pg
 
 LOCAL_CAPTURES = conftest.TEACHING_CAPTURES
 FIELDS_ARGS = ["-T", "fields", "-E", "separator=\t", "-E", "quote=n", "-E", "occurrence=a", "-E", "aggregator=|"]
+STACK_ARGS = [*FIELDS_ARGS, "-e", "frame.protocols", "-e", "_ws.malformed"]
 
 
-def _stack(tshark, path: str, plugin: bool, extra: list[str] = ()) -> list[tuple[str, bool]]:
+def _stack(tshark, path: str, plugin: bool, extra: list[str] = (), runs=None) -> list[tuple[str, bool]]:
     """(frame.protocols, malformed) per frame."""
-    p = tshark.run(["-r", path, *FIELDS_ARGS, "-e", "frame.protocols", "-e", "_ws.malformed", *extra],
-                   plugin=plugin, check=False)
+    args = [*STACK_ARGS, *extra]
+    if runs is None:
+        p = tshark.run(["-r", path, *args], plugin=plugin, check=False)
+    else:
+        p = runs.run(tshark, path, args, plugin=plugin)
     rows = []
     for line in p.stdout.splitlines():
         cells = line.split("\t") + [""]
@@ -64,11 +72,15 @@ def test_disabled_ciscouc_leaves_stolen_ports_to_their_stock_owners(tshark_evide
     assert disabled == stock
 
 
-def _parity(tshark, path: str) -> str:
+# (arguments, plugin) of the three runs of a capture: stock, ciscouc disabled, ciscouc enabled.
+RUNS = [(STACK_ARGS, False), ([*STACK_ARGS, *DISABLED], True), (STACK_ARGS, True)]
+
+
+def _parity(tshark, runs, path: str) -> str:
     """'' when the capture keeps stock decoding, else what differs."""
-    stock = _stack(tshark, path, plugin=False)
-    disabled = _stack(tshark, path, plugin=True, extra=DISABLED)
-    enabled = _stack(tshark, path, plugin=True)
+    stock = _stack(tshark, path, plugin=False, runs=runs)
+    disabled = _stack(tshark, path, plugin=True, extra=DISABLED, runs=runs)
+    enabled = _stack(tshark, path, plugin=True, runs=runs)
     problems = []
     diff = [i + 1 for i, (a, b) in enumerate(zip(stock, disabled)) if a != b]
     if len(stock) != len(disabled) or diff:
@@ -83,10 +95,17 @@ def _parity(tshark, path: str) -> str:
     return "; ".join(problems)
 
 
-def test_every_capture_keeps_stock_decoding(tshark_evidence):
-    files = conftest.all_captures()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        found = dict(zip(files, pool.map(lambda f: _parity(tshark_evidence, f), files)))
+def corpus_jobs(item) -> list[tuple[str, str, list[str], bool]]:
+    """The runs an item reads (conftest starts them at the start of the session)."""
+    return corpus.set_jobs(item, "test_every_capture_keeps_stock_decoding", "tshark_evidence", RUNS)
+
+
+@pytest.mark.versions
+@pytest.mark.parametrize("captures", corpus.SETS)
+def test_every_capture_keeps_stock_decoding(tshark_evidence, corpus_runs, captures):
+    files = corpus.capture_set(captures)
+    corpus_runs.prefetch(tshark_evidence, files, RUNS)
+    found = {f: _parity(tshark_evidence, corpus_runs, f) for f in files}
     bad = {os.path.relpath(f, conftest.ROOT if f.startswith(LOCAL_CAPTURES) else conftest.SHARED_CAPTURES): p
            for f, p in found.items() if p}
     assert not bad, "\n".join(f"{f}: {p}" for f, p in sorted(bad.items()))

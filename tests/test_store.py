@@ -21,6 +21,9 @@ import ucstats
 import ucstore
 from storelib import annotate
 
+# Version-independent: tools, stores, kernel or the scanner alone (conftest tiers).
+pytestmark = pytest.mark.native
+
 
 # ---------------------------------------------------------------- a private PostgreSQL server
 

@@ -13,6 +13,9 @@ import pytest
 import ucstats
 from conftest import BUILD, ROOT
 
+# Version-independent: tools, stores, kernel or the scanner alone (conftest tiers).
+pytestmark = pytest.mark.native
+
 SCANNER = os.path.join(BUILD, "scanner", "ciscouc-scan")
 ANNOTATE = os.path.join(ROOT, "tools", "annotate")
 TEACHING = os.path.join(ROOT, "captures")

@@ -67,7 +67,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import csv
-import gzip
 import itertools
 import json
 import os
@@ -77,41 +76,13 @@ import sys
 import time
 import urllib.parse
 
+import ucfacts
 import ucstats
 import ucstore
 
-CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz")
-# First four bytes of the capture formats tshark reads most (libpcap's
-# savefile.c and the pcapng specification, draft-ietf-opsawg-pcapng, section 4.1).
-MAGIC = {
-    b"\xd4\xc3\xb2\xa1": "pcap (little-endian)", b"\xa1\xb2\xc3\xd4": "pcap (big-endian)",
-    b"\x4d\x3c\xb2\xa1": "pcap, nanosecond (little-endian)", b"\xa1\xb2\x3c\x4d": "pcap, nanosecond (big-endian)",
-    b"\x34\xcd\xb2\xa1": "pcap, modified (little-endian)", b"\xa1\xb2\xcd\x34": "pcap, modified (big-endian)",
-    b"\x0a\x0d\x0d\x0a": "pcapng",
-}
-GZIP_MAGIC = b"\x1f\x8b"
 BASE_COLUMNS = ["capture", "status", "message", "sha256", *ucstats.CONV_KEYS]
 # The statuses of a capture read whole; any other makes the exit status 1.
 GOOD = ("ok", "no conversations", "skipped")
-
-
-
-def capture_format(path: str) -> str | None:
-    """The capture format named by the file's first bytes, or None."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4)
-            if head[:2] == GZIP_MAGIC:
-                f.seek(0)
-                try:
-                    with gzip.GzipFile(fileobj=f) as g:
-                        inner = g.read(4)
-                except (OSError, EOFError):
-                    return None
-                return "gzip'd " + MAGIC[inner] if inner in MAGIC else None
-    except OSError:
-        return None
-    return MAGIC.get(head)
 
 
 def find_captures(paths: list[str], log=None) -> tuple[list[str], list[tuple[str, str, str]]]:
@@ -139,8 +110,7 @@ def find_captures(paths: list[str], log=None) -> tuple[list[str], list[tuple[str
                     full = os.path.join(d, f)
                     if not os.path.isfile(full):
                         continue
-                    fmt = capture_format(full)
-                    if fmt or f.lower().endswith(CAPTURE_SUFFIXES):
+                    if ucfacts.is_capture(full):
                         add(full)
                     elif log:
                         log(f"{full}: skipped, not a capture (no pcap, pcapng or gzip'd capture header)")

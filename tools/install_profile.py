@@ -18,6 +18,8 @@ import os
 import sys
 import tomllib
 
+import ucfacts
+
 PROFILE = "Cisco UC"
 
 COLUMNS = [
@@ -86,7 +88,8 @@ BUTTONS = [
     ("Mismatch", flag_field("protocol_mismatch"), "Documented UC port carrying another protocol"),
     ("Internal only", flag_field("internal_only"), "Localhost-only ports seen between hosts"),
     ("Cleartext", flag_field("insecure"), "Cleartext where a secure counterpart is documented"),
-    ("Signalling", "ciscouc.detected in {\"SIP\", \"SCCP\", \"MGCP\", \"H.225\", \"RAS\"}", "UC call signalling"),
+    ("Signalling", "ciscouc.detected in {" + ", ".join(f'"{p}"' for p in ucfacts.call_signalling()) + "}",
+     "UC call signalling"),
     ("Undocumented UDP", "udp && !ciscouc.entry && !rtp", "UDP conversations no guide explains"),
 ]
 
