@@ -277,6 +277,9 @@ static_assert(rules_in_flag_order(), "kRules must follow the order of the [flags
 
 FlagResult evaluate_flags(const FlagInput &in) {
     FlagResult r;
+    // Every flag cites a Cisco guide: none between hosts of which one names
+    // another vendor in its own words.
+    if (in.other_vendor) return r;
     RuleContext cx{in, *in.label, {}, {}, in.detected >= 0 || in.detected_other != nullptr};
     for (const Candidate &c : cx.label.candidates)
         if (!c.catch_all) cx.specific.push_back(&c);

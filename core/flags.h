@@ -70,6 +70,7 @@ struct FlagInput {
     bool payload_seen = false;               // some packet carried application bytes
     bool listener_is_unified_cm = false;     // the listener host listens for UC signalling elsewhere
     bool same_host = false;                  // both endpoints are the same address
+    bool other_vendor = false;               // no Cisco guide applies (evidence.h no_cisco_guide)
     Prefs prefs;
     bool site_allowed = false;               // the user's allow-list covers this port and protocol
 };

@@ -290,6 +290,7 @@ Relabel Pipeline::relabel(ConvState *c, const HostKeys &k, uint32_t frame) const
     in.payload_seen = c->payload_seen;
     in.listener_is_unified_cm = listener && (hosts_.roles(*listener) & role_bit(unified_cm));
     in.same_host = c->same_host;
+    in.other_vendor = no_cisco_guide(c->client_roles, c->server_roles);
     in.prefs = settings_.prefs;
     const AllowList *allow = settings_.allow;
     in.site_allowed = allow && (allow->allows(c->transport, label.listener_port ? label.listener_port : c->server_port,

@@ -44,7 +44,53 @@ int sip_software_role(std::string_view sw) {
     return -1;
 }
 
+bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
+
 }  // namespace
+
+bool vendor_pattern_matches(std::string_view text, std::string_view pattern) {
+    const bool prefix = !pattern.empty() && pattern.back() == '*';
+    if (prefix) pattern.remove_suffix(1);
+    if (pattern.empty()) return false;
+    for (size_t i = 0; i + pattern.size() <= text.size(); ++i) {
+        if (i > 0 && is_alnum(text[i - 1])) continue;
+        if (!starts_with_nocase(text.substr(i), pattern)) continue;
+        const size_t end = i + pattern.size();
+        if (prefix || end == text.size() || !is_alpha(text[end])) return true;
+    }
+    return false;
+}
+
+VendorSet vendors_named(std::string_view text) {
+    VendorSet v = 0;
+    if (text.empty()) return v;
+    for (size_t i = 0; i < kVendorPatternCount; ++i)
+        if (vendor_pattern_matches(text, kVendorPatterns[i].pattern)) v |= vendor_bit(kVendorPatterns[i].vendor);
+    return v;
+}
+
+VendorSet cisco_vendor() {
+    static const VendorSet v = [] {
+        for (size_t i = 0; i < kVendorCount; ++i)
+            if (kVendors[i].cisco) return vendor_bit(static_cast<int>(i));
+        return VendorSet(0);
+    }();
+    return v;
+}
+
+bool other_vendor(VendorSet v) {
+    for (size_t i = 0; i < kVendorCount; ++i)
+        if ((v & vendor_bit(static_cast<int>(i))) && !kVendors[i].cisco) return true;
+    return false;
+}
+
+std::string vendor_names(VendorSet v) {
+    std::string s;
+    for (size_t i = 0; i < kVendorCount; ++i)
+        if (v & vendor_bit(static_cast<int>(i))) s += (s.empty() ? "" : ", ") + std::string(kVendors[i].name);
+    return s;
+}
 
 int role_by_key(std::string_view key) {
     for (size_t i = 0; i < kRoleCount; ++i)
@@ -72,6 +118,7 @@ Observation observe_sccp(std::string_view device_name, bool to_server) {
         o.sender_role = role("unified_cm");
         o.receiver_role = device;
     }
+    o.sender_vendors = o.receiver_vendors = cisco_vendor();
     return o;
 }
 
@@ -79,9 +126,11 @@ Observation observe_sip(bool request, std::string_view method, std::string_view 
     Observation o;
     o.protocol = proto("SIP");
     o.sender_role = sip_software_role(software);
+    o.sender_vendors = vendors_named(software);
     if (request && method == "REGISTER") {
         if (o.sender_role < 0) o.sender_role = role("phone");
-        o.receiver_role = role("unified_cm");
+        const bool cisco_agent = (o.sender_vendors & cisco_vendor()) && !other_vendor(o.sender_vendors);
+        o.receiver_role = role(cisco_agent ? "unified_cm" : "sip_server");
     }
     return o;
 }
@@ -137,6 +186,7 @@ Observation observe_tftp_read(std::string_view name) {
     if (phone_file) {
         o.sender_role = role("phone");
         o.receiver_role = role("tftp_server");
+        o.sender_vendors = cisco_vendor();
     }
     return o;
 }
@@ -156,8 +206,7 @@ Observation observe_xmpp_stream(bool initiator, bool server_stream) {
     return o;
 }
 
-bool HostTable::add(const std::string &address, int r, int protocol, uint32_t frame) {
-    if (r < 0 || r >= 31 || address.empty()) return false;
+HostTable::Host &HostTable::host(const std::string &address, uint32_t frame) {
     auto it = index_.find(address);
     if (it == index_.end()) {
         it = index_.emplace(address, hosts_.size()).first;
@@ -165,8 +214,19 @@ bool HostTable::add(const std::string &address, int r, int protocol, uint32_t fr
         hosts_.back().address = address;
         hosts_.back().first_frame = frame;
     }
-    Host &h = hosts_[it->second];
+    return hosts_[it->second];
+}
+
+bool HostTable::add(const std::string &address, int r, int protocol, uint32_t frame) {
+    if (r < 0 || r >= kMaxRoles || address.empty()) return false;
+    if ((role_bit(r) & kCiscoRoles) && other_vendor(vendors(address))) return false;
+    Host &h = host(address, frame);
     if (h.roles & role_bit(r)) return false;
+    // A role that may turn out to be one the host has shown is no news (a
+    // Unified CM is a SIP server); a role shown replaces the possibility.
+    if (kRoles[r].possibly & h.roles) return false;
+    for (size_t i = 0; i < kRoleCount; ++i)
+        if (kRoles[i].possibly & role_bit(r)) h.roles &= ~role_bit(static_cast<int>(i));
     h.roles |= role_bit(r);
     h.proof[r].protocol = protocol;
     h.proof[r].frame = frame;
@@ -196,15 +256,39 @@ bool HostTable::observe(const PayloadFacts &f, const PacketSides &s, const std::
     return news;
 }
 
+bool HostTable::add_vendors(const std::string &address, VendorSet v, int protocol, uint32_t frame) {
+    if (!v || address.empty()) return false;
+    Host &h = host(address, frame);
+    if ((h.vendors & v) == v) return false;
+    for (size_t i = 0; i < kVendorCount; ++i) {
+        const VendorSet bit = vendor_bit(static_cast<int>(i));
+        if ((v & bit) && !(h.vendors & bit)) h.vendor_proof.emplace_back(static_cast<int>(i), Proof{protocol, frame});
+    }
+    h.vendors |= v;
+    // Its own words name another vendor: no Cisco role stays.
+    if (other_vendor(h.vendors)) h.roles &= ~kCiscoRoles;
+    ++generation_;
+    return true;
+}
+
 bool HostTable::apply(const Observation &o, const std::string &sender, const std::string &receiver, uint32_t frame) {
+    // Vendors first: a host's own words decide which roles it may take.
+    bool v = add_vendors(sender, o.sender_vendors, o.protocol, frame);
+    bool w = add_vendors(receiver, o.receiver_vendors, o.protocol, frame);
     bool a = add(sender, o.sender_role, o.protocol, frame);
     bool b = add(receiver, o.receiver_role, o.protocol, frame);
-    return a || b;
+    return v || w || a || b;
 }
 
 RoleSet HostTable::roles(const std::string &address) const {
     const Host *h = find(address);
-    return h ? h->roles : 0;
+    if (!h) return 0;
+    return h->roles | (other_vendor(h->vendors) ? kOtherVendor : (h->vendors & cisco_vendor()) ? kCiscoVendor : 0);
+}
+
+VendorSet HostTable::vendors(const std::string &address) const {
+    const Host *h = find(address);
+    return h ? h->vendors : 0;
 }
 
 const HostTable::Host *HostTable::find(const std::string &address) const {
@@ -226,6 +310,19 @@ std::string HostTable::proofs_text(const Host &h) {
         s += (s.empty() ? "" : "; ") + std::string(kRoles[i].name) + ": " +
              (p.protocol >= 0 ? kProtocols[p.protocol].key : "?") + " frame " + std::to_string(p.frame);
     }
+    for (const auto &vp : h.vendor_proof)
+        s += (s.empty() ? "" : "; ") + std::string(kVendors[vp.first].name) + ": " +
+             (vp.second.protocol >= 0 ? kProtocols[vp.second.protocol].key : "?") + " frame " +
+             std::to_string(vp.second.frame);
+    return s;
+}
+
+std::string HostTable::role_text(const Host *h) {
+    if (!h) return std::string();
+    std::string s = role_names(h->roles);
+    // Cisco is what the roles already say; another vendor is news.
+    const VendorSet others = h->vendors & ~cisco_vendor();
+    if (others) s += (s.empty() ? "(" : " (") + vendor_names(others) + ")";
     return s;
 }
 

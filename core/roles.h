@@ -18,8 +18,26 @@
 
 namespace ciscouc {
 
-using RoleSet = uint32_t;  // one bit per kRoles index
-constexpr RoleSet role_bit(int role) { return role >= 0 && role < 31 ? RoleSet(1) << role : 0; }
+using RoleSet = uint32_t;  // one bit per kRoles index (and kOtherVendor, kCiscoVendor: catalog.h)
+constexpr int kMaxRoles = 29;
+constexpr RoleSet role_bit(int role) { return role >= 0 && role < kMaxRoles ? RoleSet(1) << role : 0; }
+
+using VendorSet = uint64_t;  // one bit per kVendors index
+constexpr VendorSet vendor_bit(int v) { return v >= 0 && v < 64 ? VendorSet(1) << v : 0; }
+
+// Does `pattern` ([vendors.*] in catalog/vocabulary.toml) occur in `text`?
+// Without case, at the start of a word (the text's start or after a character
+// that is not a letter or digit); a pattern ending in '*' is a prefix, any
+// other ends where no letter follows.
+bool vendor_pattern_matches(std::string_view text, std::string_view pattern);
+// Every vendor a product text names ("Asterisk PBX 1.6.0.6": Asterisk).
+VendorSet vendors_named(std::string_view text);
+// The Cisco vendor's bit (SCCP, Cisco's TFTP files), 0 without one.
+VendorSet cisco_vendor();
+// Names a vendor that is not Cisco.
+bool other_vendor(VendorSet v);
+// "Asterisk, FreeSWITCH" (names in vocabulary order); empty for none.
+std::string vendor_names(VendorSet v);
 
 // Index of a role by key ("phone"), or -1.
 int role_by_key(std::string_view key);
@@ -32,7 +50,8 @@ struct Observation {
     int sender_role = -1;    // role index, -1: nothing shown
     int receiver_role = -1;
     int protocol = -1;       // vocabulary protocol index of the evidence
-    bool any() const { return sender_role >= 0 || receiver_role >= 0; }
+    VendorSet sender_vendors = 0, receiver_vendors = 0;  // vendors the payload shows each end to be
+    bool any() const { return sender_role >= 0 || receiver_role >= 0 || sender_vendors || receiver_vendors; }
 };
 
 // SCCP StationRegister from a device (the sender): SEP<MAC> names a phone,
@@ -40,15 +59,19 @@ struct Observation {
 // conference bridge); the receiver is a Unified CM. Without a register
 // message (device_name empty), an SCCP client sent to its server: the
 // server is a Unified CM. (Device naming: Cisco's phone configuration
-// files are SEP<MAC>.cnf.xml, see the TFTP rule.)
+// files are SEP<MAC>.cnf.xml, see the TFTP rule.) SCCP is Cisco's own
+// protocol: both ends are Cisco's.
 Observation observe_sccp(std::string_view device_name, bool to_server);
 
 // SIP: the User-Agent (requests) or Server (responses) header names the
 // sender's software: Cisco-CUCM... a Unified CM, Cisco-SIPGateway... and
 // Cisco-CUBE... a gateway, Cisco-CP... and Cisco-CSF... a phone,
 // Cisco-TelePresence... a TelePresence endpoint, Cisco-Expressway... and
-// TANDBERG/... an Expressway. A REGISTER's sender is an endpoint and its
-// receiver (the registrar) a Unified CM, unless the headers say otherwise.
+// TANDBERG/... an Expressway. The same header names the sender's vendor
+// (vendors_named). A REGISTER's sender is an endpoint, unless its header
+// says otherwise; its receiver (the registrar) is a Unified CM when the
+// sender is Cisco's (a Cisco user agent registers to it), else a SIP server
+// (whose Unified CM role is only possible).
 Observation observe_sip(bool request, std::string_view method, std::string_view software);
 
 // MGCP (RFC 3435 section 2.3): the call agent sends CRCX, MDCX, DLCX, RQNT,
@@ -62,8 +85,8 @@ Observation observe_mgcp(bool request, std::string_view verb);
 Observation observe_ras(uint32_t ras_choice);
 
 // TFTP read request (RFC 1350) for a phone's files: SEP<MAC>.cnf.xml (and
-// .sgn), ITL*.tlv, CTL*.tlv, XMLDefault.cnf.xml: the sender is a phone, the
-// receiver a TFTP server. Other files (boot.img) show nothing.
+// .sgn), ITL*.tlv, CTL*.tlv, XMLDefault.cnf.xml: the sender is a (Cisco)
+// phone, the receiver a TFTP server. Other files (boot.img) show nothing.
 Observation observe_tftp_read(std::string_view filename);
 
 // XMPP stream header (RFC 6120 section 4.7): on a client stream
@@ -117,14 +140,20 @@ public:
     };
     struct Host {
         std::string address;
-        RoleSet roles = 0;
-        Proof proof[31];
+        RoleSet roles = 0;  // without kOtherVendor (see HostTable::roles)
+        Proof proof[kMaxRoles];
+        VendorSet vendors = 0;  // every vendor the host named in its own words
+        std::vector<std::pair<int, Proof>> vendor_proof;  // vendor index, what named it first
         uint32_t first_frame = 0;
     };
 
     // Record that `address` shows `role` through `protocol` in `frame`.
-    // Returns true when that is news (a role the host did not have).
+    // Returns true when that is news (a role the host did not have). A host
+    // that named another vendor than Cisco gets no role marked `cisco`.
     bool add(const std::string &address, int role, int protocol, uint32_t frame);
+    // Record that `address` names `vendors` in its own words. A host that
+    // names another vendor than Cisco loses its `cisco` roles. True on news.
+    bool add_vendors(const std::string &address, VendorSet vendors, int protocol, uint32_t frame);
     // Both sides of an observation. Returns true on news.
     bool apply(const Observation &o, const std::string &sender, const std::string &receiver, uint32_t frame);
     // Everything one packet's facts show about its sender and receiver
@@ -132,19 +161,28 @@ public:
     bool observe(const PayloadFacts &f, const PacketSides &s, const std::string &sender, const std::string &receiver,
                  uint32_t frame);
 
+    // The host's roles, with kOtherVendor when it named another vendor than
+    // Cisco, kCiscoVendor when it named Cisco only.
     RoleSet roles(const std::string &address) const;
+    VendorSet vendors(const std::string &address) const;
     const Host *find(const std::string &address) const;
-    // Hosts in the order they first showed a role.
+    // Hosts in the order they first showed a role or a vendor.
     const std::vector<Host> &hosts() const { return hosts_; }
     // Bumped on every new role: conversations labelled before can tell that
     // their hosts' roles may have changed.
     uint32_t generation() const { return generation_; }
     void clear();
 
-    // "Phone: SCCP frame 4; TFTP server: TFTP frame 1"
+    // "Phone: SCCP frame 4; TFTP server: TFTP frame 1; Asterisk: SIP frame 7"
     static std::string proofs_text(const Host &h);
+    // "SIP server (Asterisk)", "Phone", "(Yealink)": a host's roles and the
+    // vendors other than Cisco it named, as the conversation tables show an
+    // end (the hosts table has every vendor in its own column); "" for none.
+    static std::string role_text(const Host *h);
 
 private:
+    Host &host(const std::string &address, uint32_t frame);  // found or added
+
     std::vector<Host> hosts_;
     std::unordered_map<std::string, size_t> index_;
     uint32_t generation_ = 0;

@@ -68,8 +68,8 @@ void write_conversation(FILE *out, const ConvRow &r, bool original_language) {
     cell(v, ConvColumn::kColOtherUses) = std::to_string(r.cand_count ? r.cand_count - 1 : 0);
     cell(v, ConvColumn::kColEvidence) = claim_text(c.claim);
     cell(v, ConvColumn::kColEvidenceDetail) = r.evidence_detail ? r.evidence_detail : "";
-    cell(v, ConvColumn::kColClientRole) = role_names(r.client_roles);
-    cell(v, ConvColumn::kColServerRole) = role_names(r.server_roles);
+    cell(v, ConvColumn::kColClientRole) = HostTable::role_text(r.client_host);
+    cell(v, ConvColumn::kColServerRole) = HostTable::role_text(r.server_host);
     write_cells(out, v);
 }
 
@@ -85,6 +85,7 @@ void write_hosts(FILE *out, const HostTable &hosts, const std::function<unsigned
         std::string v[kHostColumnCount];
         cell(v, HostColumn::kColAddress) = h.address;
         cell(v, HostColumn::kColRoles) = role_names(h.roles);
+        cell(v, HostColumn::kColVendor) = vendor_names(h.vendors);
         cell(v, HostColumn::kColEvidence) = HostTable::proofs_text(h);
         cell(v, HostColumn::kColConversations) = std::to_string(conversations(h.address));
         write_cells(out, v);

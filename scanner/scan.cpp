@@ -622,8 +622,8 @@ void Scanner::print_conversations(FILE *out) const {
         r.cand = c.cand.data();
         r.cand_count = c.cand.size();
         r.evidence_detail = c.evidence_detail.c_str();
-        r.client_roles = hosts_.roles(ca);
-        r.server_roles = hosts_.roles(sa);
+        r.client_host = hosts_.find(ca);
+        r.server_host = hosts_.find(sa);
         write_conversation(out, r, opt_.original_language);
     }
     write_table_end(out);

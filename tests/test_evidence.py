@@ -131,12 +131,14 @@ def test_a_phone_and_its_unified_cm_confirm_their_rows(tshark_evidence, captures
 def test_hosts_table_names_roles_and_their_first_frames(tshark_evidence, captures):
     out = tshark_evidence.run(["-q", "-2", "-r", captures["office-with-phone"], "-z", "ciscouc,hosts"]).stdout
     lines = out.splitlines()
-    head = lines.index("Address\tRoles\tEvidence\tConversations")
+    head = lines.index("Address\tRoles\tVendor\tEvidence\tConversations")
     hosts = {l.split("\t")[0]: l.split("\t") for l in lines[head + 1:] if "\t" in l}
     assert set(hosts) == {PHONE, CUCM}, hosts
-    assert hosts[PHONE][1] == "Phone" and hosts[PHONE][2].startswith("Phone: SCCP frame ")
+    assert hosts[PHONE][1] == "Phone" and hosts[PHONE][3].startswith("Phone: SCCP frame ")
+    # SCCP is Cisco's own protocol: both ends name Cisco.
+    assert hosts[PHONE][2] == hosts[CUCM][2] == "Cisco"
     assert hosts[CUCM][1] == "Unified CM, TFTP server"
-    assert "TFTP server: TFTP frame" in hosts[CUCM][2]
+    assert "TFTP server: TFTP frame" in hosts[CUCM][3]
 
 
 def test_role_fields_on_every_packet_of_a_conversation_with_roles(tshark_evidence, captures):

@@ -197,8 +197,6 @@ PayloadSide payload_side(proto_tree *tree) {
 }
 HostTable &host_table() { return hosts; }
 
-RoleSet host_roles_by_key(const std::string &key) { return hosts.roles(key); }
-
 RoleSet host_roles(const address *a) { return hosts.hosts().empty() ? 0 : hosts.roles(key_of(a)); }
 
 guint32 host_roles_generation() { return hosts.generation(); }

@@ -98,8 +98,8 @@ void conv_draw(void *p) {
         row.cand = c.cand;
         row.cand_count = c.cand_count;
         row.evidence_detail = c.evidence_detail ? c.evidence_detail : "";
-        row.client_roles = host_roles_by_key(r->client_host);
-        row.server_roles = host_roles_by_key(r->server_host);
+        row.client_host = host_table().find(r->client_host);
+        row.server_host = host_table().find(r->server_host);
         write_conversation(stdout, row, settings.language == 1);
     }
     write_table_end(stdout);

@@ -1,0 +1,105 @@
+"""Vendor-true roles (issue 22): a host's vendor from its own words.
+
+A Yealink phone registering to an Asterisk, which answers "Server: Asterisk
+PBX", and a call the Asterisk sends on 5080: the Asterisk is a "SIP server"
+named Asterisk, never a Unified CM; their conversations carry no Cisco purpose
+and no flag. Near misses in the same capture: a Cisco phone registering to a
+registrar that names no vendor makes it a Unified CM (a Cisco user agent
+registers to it), a user agent that names nothing makes its registrar a SIP
+server whose SIP on 5060 stays confirmed by its payload, and a Linphone
+registering to a Unified CM that names Cisco is a third-party phone there.
+Plugin and scanner print the same tables (the same core rules).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+
+import pytest
+
+import conftest
+from captures import pcap as pg
+
+YEALINK, ASTERISK = "192.0.2.21", "192.0.2.1"
+CISCO_PHONE, CUCM = "192.0.2.31", "192.0.2.3"
+LINPHONE, CUCM2 = "192.0.2.41", "192.0.2.4"
+ANON, REGISTRAR = "192.0.2.51", "192.0.2.5"
+SCANNER = os.path.join(os.path.abspath(conftest.BUILD), "scanner", "ciscouc-scan")
+
+
+def _ucstats():
+    spec = importlib.util.spec_from_file_location("ucstats", os.path.join(conftest.ROOT, "tools", "ucstats.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ucstats = _ucstats()
+
+
+def register(cap: pg.Capture, phone: str, registrar: str, agent: str | None, server: str | None, call_id: str) -> None:
+    via = f"Via: SIP/2.0/UDP {phone}:5060;branch=z9hG4bK{call_id}"
+    cap.udp(phone, 5060, registrar, 5060, pg.sip_message(
+        f"REGISTER sip:{registrar} SIP/2.0",
+        [via, f"From: <sip:100@{registrar}>;tag=1", f"To: <sip:100@{registrar}>", f"Call-ID: {call_id}",
+         "CSeq: 1 REGISTER", f"Contact: <sip:100@{phone}:5060>", "Max-Forwards: 70", *([f"User-Agent: {agent}"] if agent else [])]))
+    cap.udp(registrar, 5060, phone, 5060, pg.sip_message(
+        "SIP/2.0 200 OK",
+        [via, f"From: <sip:100@{registrar}>;tag=1", f"To: <sip:100@{registrar}>;tag=2", f"Call-ID: {call_id}",
+         "CSeq: 1 REGISTER", *([f"Server: {server}"] if server else [])]))
+
+
+@pytest.fixture(scope="module")
+def tables(tshark_evidence, workdir):
+    if not os.access(SCANNER, os.X_OK):
+        pytest.fail(f"ciscouc-scan is not built: {SCANNER} is missing (cmake --build build)")
+    cap = pg.Capture()
+    register(cap, YEALINK, ASTERISK, "Yealink SIP-T46S 66.84.0.15", "Asterisk PBX 1.6.0.6", "y1")
+    # SIP on 5080, a port no guide documents for it: unexpected_port between Cisco hosts.
+    cap.udp(ASTERISK, 5080, YEALINK, 5080, pg.sip_message(
+        f"INVITE sip:100@{YEALINK} SIP/2.0",
+        [f"Via: SIP/2.0/UDP {ASTERISK}:5080;branch=z9hG4bKa1", f"From: <sip:200@{ASTERISK}>;tag=3",
+         f"To: <sip:100@{YEALINK}>", "Call-ID: a1", "CSeq: 1 INVITE", "User-Agent: Asterisk PBX 1.6.0.6"]))
+    register(cap, CISCO_PHONE, CUCM, "Cisco-CP8841/12.5.1", None, "c1")
+    register(cap, LINPHONE, CUCM2, "Linphone/3.6.1 (eXosip2/4.1.0)", "Cisco-CUCM12.5", "l1")
+    register(cap, ANON, REGISTRAR, None, None, "n1")
+    path = cap.write(os.path.join(workdir, "vendors.pcap"))
+    plugin = tshark_evidence.run(["-q", "-2", "-r", path, "-z", "ciscouc,conv", "-z", "ciscouc,hosts"]).stdout
+    scan = subprocess.run([SCANNER, "--hosts", path], capture_output=True, text=True, check=True).stdout
+    return {"plugin": plugin, "scanner": scan}
+
+
+@pytest.mark.parametrize("engine", ["plugin", "scanner"])
+def test_a_host_naming_another_vendor_is_no_unified_cm(tables, engine):
+    hosts = {h["address"]: h for h in ucstats.hosts(tables[engine])}
+    assert hosts[ASTERISK]["roles"] == "SIP server" and hosts[ASTERISK]["vendor"] == "Asterisk", hosts
+    assert hosts[YEALINK]["roles"] == "Phone" and hosts[YEALINK]["vendor"] == "Yealink", hosts
+    assert "Asterisk: SIP frame 2" in hosts[ASTERISK]["evidence"]
+    # Near misses: a Cisco user agent's registrar is a Unified CM; a vendorless one a SIP server.
+    assert hosts[CUCM]["roles"] == "Unified CM" and hosts[CUCM]["vendor"] == "", hosts
+    assert hosts[CISCO_PHONE]["vendor"] == "Cisco"
+    assert hosts[REGISTRAR]["roles"] == "SIP server" and hosts[REGISTRAR]["vendor"] == "", hosts
+    assert hosts[CUCM2]["roles"] == "Unified CM" and hosts[CUCM2]["vendor"] == "Cisco", hosts
+
+
+@pytest.mark.parametrize("engine", ["plugin", "scanner"])
+def test_their_conversations_carry_no_cisco_purpose_and_no_flag(tables, engine):
+    rows = {(r["client"].rsplit(":", 1)[0], r["server"]): r for r in ucstats.conversations(tables[engine])}
+    reg = rows[(YEALINK, f"{ASTERISK}:5060")]
+    assert reg["detected"] == "SIP" and reg["evidence"] != "confirmed" and not reg["entry"] and not reg["flags"], reg
+    assert reg["server_role"] == "SIP server (Asterisk)" and reg["client_role"] == "Phone (Yealink)", reg
+    assert reg["evidence_detail"] == "an end names another vendor than Cisco: no Cisco purpose", reg
+    call = [r for r in rows.values() if r["transport"] == "udp" and ":5080" in r["client"] + r["server"]]
+    assert len(call) == 1 and call[0]["detected"] == "SIP" and not call[0]["flags"] and not call[0]["entry"], call
+    # Near misses: SIP on 5060 to a Unified CM, to a SIP server that named no
+    # vendor, and from a Linphone to a Unified CM that names Cisco, is confirmed.
+    for phone, server in ((CISCO_PHONE, CUCM), (ANON, REGISTRAR), (LINPHONE, CUCM2)):
+        r = rows[(phone, f"{server}:5060")]
+        assert r["evidence"] == "confirmed" and r["entry"] and r["evidence_detail"].startswith("SIP payload"), r
+
+
+def test_plugin_and_scanner_print_the_same_tables(tables):
+    for read in (ucstats.hosts, ucstats.conversations):
+        plugin, scan = read(tables["plugin"]), read(tables["scanner"])
+        assert plugin == scan
