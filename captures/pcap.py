@@ -98,8 +98,10 @@ def sccp(message_id: int, body: bytes = b"", version: int = 0) -> bytes:
     return struct.pack("<III", 4 + len(body), version, message_id) + body
 
 
-def sccp_register(device: str = "SEP001122334455") -> bytes:
-    body = device.encode().ljust(16, b"\0") + struct.pack("<IIIII", 0, 0, 1, 0x6f, 0) + b"\0" * 8
+def sccp_register(device: str = "SEP001122334455", device_type: int = 0x6f) -> bytes:
+    """RegisterMessage 0x0001 (packet-skinny.c handle_RegisterMessage): DeviceName[16],
+    reserved, instance, stationIpAddr, deviceType, maxStreams."""
+    body = device.encode().ljust(16, b"\0") + struct.pack("<IIIII", 0, 0, 1, device_type, 0) + b"\0" * 8
     return sccp(0x0001, body)
 
 

@@ -105,12 +105,38 @@ std::string role_names(RoleSet roles) {
     return s;
 }
 
-Observation observe_sccp(std::string_view device_name, bool to_server) {
+int sccp_device_role(uint32_t t) {
+    // Wireshark epan/dissectors/packet-skinny.c, static const value_string
+    // DeviceType[] (generated from tools/SkinnyProtocolOptimized.xml).
+    static const uint32_t kPhones[] = {
+        0x00001, 0x00002, 0x00003, 0x00004, 0x00005, 0x00006, 0x00007, 0x00008, 0x00009, 0x0000a, 0x0000b,
+        0x0000c, 0x0000d, 0x00014, 0x00015, 0x0003d, 0x00073, 0x00077, 0x00113, 0x0012e, 0x00133, 0x00134,
+        0x00135, 0x0014f, 0x00150, 0x0015c, 0x00166, 0x0016d, 0x00171, 0x00176, 0x00178, 0x00194, 0x001af,
+        0x001b2, 0x001b3, 0x001b4, 0x001b5, 0x001d4, 0x001e4, 0x001ed, 0x001ef, 0x001f0, 0x001f1, 0x001f7,
+        0x00223, 0x00224, 0x00234, 0x00249, 0x0024a, 0x04e20, 0x07532, 0x07536, 0x07537, 0x07538, 0x07540,
+        0x07542, 0x07543, 0x0754b, 0x0754c, 0x07550, 0x07553, 0x13880, 0x13883, 0x13884, 0x13885, 0x13887,
+        0x13889, 0x1388b,
+    };
+    static const uint32_t kGateways[] = {0x0001e, 0x00028, 0x00029, 0x0002a, 0x0002b, 0x0002f, 0x00030,
+                                         0x0003e, 0x00078, 0x00079, 0x00084, 0x000fe};
+    static const uint32_t kMediaResources[] = {0x00032, 0x00033, 0x00034, 0x00035, 0x00046, 0x00052, 0x00053,
+                                               0x00054, 0x00055, 0x00056, 0x00057, 0x00058, 0x0006e, 0x0006f,
+                                               0x00070, 0x00071, 0x0007e, 0x0007f, 0x00081};
+    auto in = [t](const uint32_t *b, const uint32_t *e) { return std::find(b, e, t) != e; };
+    if (in(std::begin(kPhones), std::end(kPhones))) return role("phone");
+    if (in(std::begin(kGateways), std::end(kGateways))) return role("gateway");
+    if (in(std::begin(kMediaResources), std::end(kMediaResources))) return role("media_resource");
+    return -1;
+}
+
+Observation observe_sccp(std::string_view device_name, bool to_server, uint32_t device_type) {
     Observation o;
     o.protocol = proto("SCCP");
-    int device = device_name.empty()                  ? -1
+    const int by_type = sccp_device_role(device_type);
+    int device = device_name.empty()                      ? -1
                  : starts_with_nocase(device_name, "SEP") ? role("phone")
-                                                           : role("media_resource");
+                 : by_type >= 0                           ? by_type
+                                                          : role("media_resource");
     if (to_server) {
         o.sender_role = device;
         o.receiver_role = role("unified_cm");
@@ -236,7 +262,7 @@ bool HostTable::add(const std::string &address, int r, int protocol, uint32_t fr
 
 int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out[kMaxObservations]) {
     int n = 0;
-    if (!f.sccp_device.empty() || f.sccp) out[n++] = observe_sccp(f.sccp_device, s.to_server);
+    if (!f.sccp_device.empty() || f.sccp) out[n++] = observe_sccp(f.sccp_device, s.to_server, f.sccp_device_type);
     if (f.sip_request) out[n++] = observe_sip(true, f.sip_method, f.sip_software);
     else if (f.sip_status) out[n++] = observe_sip(false, "", f.sip_software);
     if (!f.mgcp_verb.empty()) out[n++] = observe_mgcp(true, f.mgcp_verb);

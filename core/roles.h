@@ -54,14 +54,25 @@ struct Observation {
     bool any() const { return sender_role >= 0 || receiver_role >= 0 || sender_vendors || receiver_vendors; }
 };
 
-// SCCP StationRegister from a device (the sender): SEP<MAC> names a phone,
-// any other device name a gateway's media resource (MTP, transcoder,
-// conference bridge); the receiver is a Unified CM. Without a register
+// SCCP StationRegister from a device (the sender): SEP<MAC> names a phone;
+// otherwise its device type says what it is (sccp_device_role), and a type
+// that table does not know leaves any other device name a gateway's media
+// resource (MTP, transcoder, conference bridge); the receiver is a Unified
+// CM. Without a register
 // message (device_name empty), an SCCP client sent to its server: the
 // server is a Unified CM. (Device naming: Cisco's phone configuration
 // files are SEP<MAC>.cnf.xml, see the TFTP rule.) SCCP is Cisco's own
 // protocol: both ends are Cisco's.
-Observation observe_sccp(std::string_view device_name, bool to_server);
+Observation observe_sccp(std::string_view device_name, bool to_server, uint32_t device_type = 0);
+
+// The role an SCCP StationRegister's deviceType shows (Wireshark's
+// epan/dissectors/packet-skinny.c, the DeviceType value_string): phones
+// (Station*, 79xx/89xx/69xx, ATA, AnalogPhone, SCCPGwVirtualPhone, SPA...),
+// gateways (AnalogAccess, DigitalAccess*, VGCGateway, H323Gateway, MGCP*,
+// SipGateway) and media resources (ConferenceBridge*, MusicOnHold,
+// Annunciator, MediaTerminationPoint*, MonitorBridge*); -1 for a type the
+// table does not name or names nothing of these (0: no type).
+int sccp_device_role(uint32_t device_type);
 
 // SIP: the User-Agent (requests) or Server (responses) header names the
 // sender's software: Cisco-CUCM... a Unified CM, Cisco-SIPGateway... and
@@ -104,6 +115,7 @@ struct PayloadFacts {
     // SCCP: an SCCP message; the device name of a StationRegister.
     bool sccp = false;
     std::string_view sccp_device;
+    uint32_t sccp_device_type = 0;  // the StationRegister's deviceType, 0: none
     // SIP: a request (method) or a status line; the sender's User-Agent
     // (requests) or Server (responses) header.
     bool sip_request = false, sip_status = false;

@@ -244,7 +244,9 @@ bool parse_mgcp(const uint8_t *data, size_t len, MgcpMessage *out) {
 bool parse_sccp(const uint8_t *data, size_t len, SccpMessages *out) {
     *out = SccpMessages();
     // Message ids and body layouts (packet-skinny.c): RegisterMessage 0x0001
-    // starts with StationIdentifier.DeviceName[16]; OpenReceiveChannelAck
+    // (handle_RegisterMessage) is DeviceName[16], reserved_for_future_use,
+    // instance, stationIpAddr, then deviceType (32-bit little endian at
+    // body offset 28); OpenReceiveChannelAck
     // 0x0022 is mediaReceptionStatus, ipAddr, portNumber; StartMediaTransmission
     // 0x008A is conferenceID, passThruPartyID, remoteIpAddr, remotePortNumber.
     // From header version 17 (0x11) on, an address is ipAddrType (0 IPv4,
@@ -278,6 +280,7 @@ bool parse_sccp(const uint8_t *data, size_t len, SccpMessages *out) {
             size_t n = 0;
             while (n < 16 && name[n] != '\0') ++n;
             out->device_name = std::string_view(name, n);
+            if (body + 32 <= end) out->device_type = le32(data + body + 28);
         } else if (id == 0x0022 && read_addr(body + 4, &a, &after) && after + 4 <= end) {
             out->media.add(a, static_cast<uint16_t>(le32(data + after)));
         } else if (id == 0x008A && read_addr(body + 8, &a, &after) && after + 4 <= end) {

@@ -60,6 +60,7 @@ bool parse_mgcp(const uint8_t *data, size_t len, MgcpMessage *out);
 // version LE, message id LE) then the body.
 struct SccpMessages {
     std::string_view device_name;  // RegisterMessage (0x0001)
+    uint32_t device_type = 0;      // its deviceType, 0 when the message is too short
     bool any = false;              // at least one well-formed header
     MediaList media;               // OpenReceiveChannelAck (0x0022), StartMediaTransmission (0x008A)
 };

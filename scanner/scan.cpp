@@ -471,6 +471,7 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
         sides.to_server = c.listener_port && p.dport == c.listener_port;
         f.sccp = true;
         f.sccp_device = m.device_name;
+        f.sccp_device_type = m.device_type;
         for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sccp, frame, Leg::kRtp);
     } else if (protocol == mgcp) {
         MgcpMessage m;

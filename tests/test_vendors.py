@@ -8,7 +8,10 @@ registrar that names no vendor makes it a Unified CM (a Cisco user agent
 registers to it), a user agent that names nothing makes its registrar a SIP
 server whose SIP on 5060 stays confirmed by its payload, and a Linphone
 registering to a Unified CM that names Cisco is a third-party phone there.
-Plugin and scanner print the same tables (the same core rules).
+An SCCP device registering with a name that is not SEP<MAC> is what its
+device type says (an FXS port's AnalogPhone is a phone); without a type the
+table names, a media resource. Plugin and scanner print the same tables (the
+same core rules).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ YEALINK, ASTERISK = "192.0.2.21", "192.0.2.1"
 CISCO_PHONE, CUCM = "192.0.2.31", "192.0.2.3"
 LINPHONE, CUCM2 = "192.0.2.41", "192.0.2.4"
 ANON, REGISTRAR = "192.0.2.51", "192.0.2.5"
+FXS, CFB, CUCM3 = "192.0.2.61", "192.0.2.62", "192.0.2.6"
 SCANNER = os.path.join(os.path.abspath(conftest.BUILD), "scanner", "ciscouc-scan")
 
 
@@ -64,6 +68,9 @@ def tables(tshark_evidence, workdir):
     register(cap, CISCO_PHONE, CUCM, "Cisco-CP8841/12.5.1", None, "c1")
     register(cap, LINPHONE, CUCM2, "Linphone/3.6.1 (eXosip2/4.1.0)", "Cisco-CUCM12.5", "l1")
     register(cap, ANON, REGISTRAR, None, None, "n1")
+    for host, port, name, kind in ((FXS, 51000, "ANC288093711081", 0x754b), (CFB, 51001, "CFB0015F9B71800", 14)):
+        cap.tcp_handshake(host, port, CUCM3, 2000)
+        cap.tcp(host, port, CUCM3, 2000, pg.sccp_register(name, kind))
     path = cap.write(os.path.join(workdir, "vendors.pcap"))
     plugin = tshark_evidence.run(["-q", "-2", "-r", path, "-z", "ciscouc,conv", "-z", "ciscouc,hosts"]).stdout
     scan = subprocess.run([SCANNER, "--hosts", path], capture_output=True, text=True, check=True).stdout
@@ -81,6 +88,15 @@ def test_a_host_naming_another_vendor_is_no_unified_cm(tables, engine):
     assert hosts[CISCO_PHONE]["vendor"] == "Cisco"
     assert hosts[REGISTRAR]["roles"] == "SIP server" and hosts[REGISTRAR]["vendor"] == "", hosts
     assert hosts[CUCM2]["roles"] == "Unified CM" and hosts[CUCM2]["vendor"] == "Cisco", hosts
+
+
+@pytest.mark.parametrize("engine", ["plugin", "scanner"])
+def test_an_sccp_device_is_what_its_device_type_says(tables, engine):
+    hosts = {h["address"]: h for h in ucstats.hosts(tables[engine])}
+    assert hosts[FXS]["roles"] == "Phone" and hosts[FXS]["vendor"] == "Cisco", hosts
+    # Near miss: type 14 is not in Wireshark's DeviceType table: the name rule stands.
+    assert hosts[CFB]["roles"] == "Media resource", hosts
+    assert hosts[CUCM3]["roles"] == "Unified CM", hosts
 
 
 @pytest.mark.parametrize("engine", ["plugin", "scanner"])

@@ -42,11 +42,11 @@ struct WantedField {
     const char *name;
     int *id;
 };
-int hf_skinny_device = -1, hf_sip_method = -1, hf_sip_status = -1, hf_sip_ua = -1, hf_sip_server = -1,
+int hf_skinny_device = -1, hf_skinny_device_type = -1, hf_sip_method = -1, hf_sip_status = -1, hf_sip_ua = -1, hf_sip_server = -1,
     hf_mgcp_verb = -1, hf_ras = -1, hf_tftp_opcode = -1, hf_tftp_source = -1, hf_xmpp_xmlns = -1, hf_xmpp_stream = -1,
     hf_rtp_setup_method = -1, hf_rtp_setup_frame = -1;
 const WantedField kWanted[] = {
-    {"skinny.DeviceName", &hf_skinny_device}, {"sip.Method", &hf_sip_method},   {"sip.Status-Code", &hf_sip_status},
+    {"skinny.DeviceName", &hf_skinny_device}, {"skinny.deviceType", &hf_skinny_device_type}, {"sip.Method", &hf_sip_method},   {"sip.Status-Code", &hf_sip_status},
     {"sip.User-Agent", &hf_sip_ua},           {"sip.Server", &hf_sip_server},   {"mgcp.req.verb", &hf_mgcp_verb},
     {"h225.RasMessage", &hf_ras},             {"tftp.opcode", &hf_tftp_opcode}, {"tftp.source_file", &hf_tftp_source},
     {"xmpp.xmlns", &hf_xmpp_xmlns},           {"xmpp.stream", &hf_xmpp_stream},
@@ -156,7 +156,11 @@ bool observe_hosts(packet_info *pinfo, proto_tree *tree, bool to_server, bool sc
     // the UC dissectors' fields.
     PayloadFacts f;
     f.sccp = sccp;
-    if (const char *device = string_of(tree, hf_skinny_device)) f.sccp_device = device;
+    if (const char *device = string_of(tree, hf_skinny_device)) {
+        f.sccp_device = device;
+        guint32 type = 0;
+        if (uint_of(tree, hf_skinny_device_type, &type)) f.sccp_device_type = type;
+    }
     if (const char *method = string_of(tree, hf_sip_method)) {
         f.sip_request = true;
         f.sip_method = method;

@@ -109,6 +109,23 @@ TEST(Roles, SccpDeviceNames) {
     EXPECT_EQ(reply.sender_role, role("unified_cm"));
 }
 
+TEST(Roles, SccpDeviceTypes) {
+    // A gateway's FXS port registers as ANC<MAC...> with device type
+    // AnalogPhone (0x754b, sccp_fxs_register.pcapng): a phone, not a media
+    // resource; Virtual30SPplus (0x14) likewise.
+    EXPECT_EQ(observe_sccp("ANC288093711081", true, 0x754b).sender_role, role("phone"));
+    EXPECT_EQ(observe_sccp("AN0011AABBCC", true, 0x14).sender_role, role("phone"));
+    EXPECT_EQ(observe_sccp("DA0011AABBCC", true, 0x29).sender_role, role("gateway"));  // Digital Access T1
+    EXPECT_EQ(observe_sccp("NONSECURE_MTP", true, 0x53).sender_role, role("media_resource"));  // SoftwareMtpDixieLand
+    // Near misses: SEP names a phone whatever the type; a type the table does
+    // not name (14) or none leaves a non-SEP name a media resource.
+    EXPECT_EQ(observe_sccp("SEP001122334455", true, 0x6f).sender_role, role("phone"));
+    EXPECT_EQ(observe_sccp("CFB0015f9b71800", true, 14).sender_role, role("media_resource"));
+    EXPECT_EQ(observe_sccp("CFB0015f9b71800", true).sender_role, role("media_resource"));
+    EXPECT_EQ(sccp_device_role(0), -1);
+    EXPECT_EQ(sccp_device_role(0x7d), -1);  // Trunk: none of these
+}
+
 TEST(Roles, MgcpVerbs) {
     Observation rsip = observe_mgcp(true, "RSIP");
     EXPECT_EQ(rsip.sender_role, role("gateway"));

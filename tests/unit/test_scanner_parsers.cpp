@@ -148,6 +148,26 @@ TEST(ScannerPayload, SccpRegisterNameAndMediaChannels) {
     EXPECT_TRUE(m.device_name.empty());
 }
 
+TEST(ScannerPayload, SccpRegisterDeviceType) {
+    // handle_RegisterMessage (packet-skinny.c): DeviceName[16], reserved,
+    // instance, stationIpAddr, deviceType (little endian at offset 28).
+    std::vector<uint8_t> reg(16, 0);
+    std::memcpy(reg.data(), "ANC288093711081", 15);
+    reg.resize(28, 0);
+    le32(&reg, 0x754b);  // AnalogPhone
+    le32(&reg, 0);       // maxStreams
+    std::vector<uint8_t> seg = sccp(0x0001, reg);
+    SccpMessages m;
+    ASSERT_TRUE(parse_sccp(seg.data(), seg.size(), &m));
+    EXPECT_EQ(m.device_name, "ANC288093711081");
+    EXPECT_EQ(m.device_type, 0x754bu);
+    // Near miss: a register that ends before deviceType has none.
+    std::vector<uint8_t> cut = sccp(0x0001, std::vector<uint8_t>(reg.begin(), reg.begin() + 30));
+    ASSERT_TRUE(parse_sccp(cut.data(), cut.size(), &m));
+    EXPECT_EQ(m.device_name, "ANC288093711081");
+    EXPECT_EQ(m.device_type, 0u);
+}
+
 TEST(ScannerPayload, MgcpTftpXmppTlsRas) {
     auto crcx = bytes("CRCX 1001 aaln/1@gw MGCP 1.0\r\nC: 1\r\n\r\nv=0\r\nc=IN IP4 10.0.0.5\r\nm=audio 2326 RTP/AVP 0\r\n");
     MgcpMessage g;
