@@ -35,34 +35,9 @@ bool compatible(const Entry &e, const EvidenceInput &in) {
     return false;
 }
 
-enum class Side { kNeutral, kUnknown, kMatch, kContradict, kForeign };
+using Side = RoleFit;
+Side side(RoleSet documented, RoleSet host) { return role_fit(documented, host); }
 
-// A row's role name against the host at that end.
-Side side(RoleSet documented, RoleSet host) {
-    if (documented & kAnyHost) return Side::kNeutral;  // ANY, Browser, DNS server: any host may be it
-    // A host that names another vendor is no Cisco product (a Cisco phone's
-    // Asterisk is not the Unified CM a row names).
-    if ((host & kOtherVendor) && (documented & kCiscoRoles) && !(documented & ~kCiscoRoles)) return Side::kForeign;
-    host &= ~(kOtherVendor | kCiscoVendor);
-    if (!host) return Side::kUnknown;
-    if (documented & host) return Side::kMatch;
-    // A role that may turn out to be the documented one (a SIP server may be
-    // a Unified CM: vocabulary `possibly`) neither matches nor contradicts.
-    RoleSet maybe = 0;
-    for (size_t i = 0; i < kRoleCount; ++i)
-        if (host & role_bit(static_cast<int>(i))) maybe |= kRoles[i].possibly;
-    // A host with roles is not a device the capture cannot show (CTMS, MXE).
-    return (documented & maybe) ? Side::kUnknown : Side::kContradict;
-}
-
-// May a host that showed no role be this row end? Not when the row names only
-// Cisco products there (a host with no role is not a Unified CM); yes for a
-// phone, an endpoint, or a device no capture shows.
-bool unknown_fits(RoleSet documented) {
-    return !(documented & kCiscoRoles) || (documented & ~kCiscoRoles & ~kAnyHost);
-}
-
-// The host showed a Cisco role or named Cisco.
 bool cisco_host(RoleSet r) { return (r & kCiscoVendor) || ((r & kCiscoRoles) && !(r & kOtherVendor)); }
 
 // Not a Cisco conversation: an end names another vendor than Cisco in its

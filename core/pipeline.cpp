@@ -290,6 +290,8 @@ Relabel Pipeline::relabel(ConvState *c, const HostKeys &k, uint32_t frame) const
     in.payload_seen = c->payload_seen;
     in.listener_is_unified_cm = listener && (hosts_.roles(*listener) & role_bit(unified_cm));
     in.same_host = c->same_host;
+    in.client_roles = c->client_roles;
+    in.server_roles = c->server_roles;
     in.other_vendor = no_cisco_guide(c->client_roles, c->server_roles);
     in.prefs = settings_.prefs;
     const AllowList *allow = settings_.allow;

@@ -129,6 +129,35 @@ int sccp_device_role(uint32_t t) {
     return -1;
 }
 
+RoleFit role_fit(RoleSet documented, RoleSet host) {
+    if (documented & kAnyHost) return RoleFit::kNeutral;
+    // A host that names another vendor is no Cisco product (a Cisco phone's
+    // Asterisk is not the Unified CM a row names).
+    if ((host & kOtherVendor) && (documented & kCiscoRoles) && !(documented & ~kCiscoRoles)) return RoleFit::kForeign;
+    host &= ~(kOtherVendor | kCiscoVendor);
+    if (!host) return RoleFit::kUnknown;
+    if (documented & host) return RoleFit::kMatch;
+    // A role that may turn out to be the documented one (a SIP server may be
+    // a Unified CM: vocabulary `possibly`) neither matches nor contradicts.
+    RoleSet maybe = 0;
+    for (size_t i = 0; i < kRoleCount; ++i)
+        if (host & role_bit(static_cast<int>(i))) maybe |= kRoles[i].possibly;
+    // A host with roles is not a device the capture cannot show (CTMS, MXE).
+    return (documented & maybe) ? RoleFit::kUnknown : RoleFit::kContradict;
+}
+
+bool unknown_fits(RoleSet documented) {
+    return !(documented & kCiscoRoles) || (documented & ~kCiscoRoles & ~kAnyHost);
+}
+
+bool flow_fits(const Flow &f, RoleSet sender, RoleSet listener) {
+    auto fits = [](RoleSet documented, RoleSet host) {
+        RoleFit x = role_fit(documented, host);
+        return x != RoleFit::kContradict && x != RoleFit::kForeign;
+    };
+    return fits(f.from_roles, sender) && fits(f.to_roles, listener);
+}
+
 Observation observe_sccp(std::string_view device_name, bool to_server, uint32_t device_type) {
     Observation o;
     o.protocol = proto("SCCP");

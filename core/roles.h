@@ -45,6 +45,26 @@ int role_by_key(std::string_view key);
 // "Phone, Unified CM" (names in vocabulary order); empty for none.
 std::string role_names(RoleSet roles);
 
+// A catalog row's role at one end (Flow::from_roles or to_roles) against the
+// roles of the host there (HostTable::roles).
+enum class RoleFit : uint8_t {
+    kNeutral,     // the row names a role any host may fill (ANY, Browser, DNS server)
+    kUnknown,     // the host showed no role, or one that may turn out to be it (a SIP server, a Unified CM)
+    kMatch,       // the host showed the role
+    kContradict,  // the host showed other roles
+    kForeign,     // the row names only Cisco products; the host names another vendor
+};
+RoleFit role_fit(RoleSet documented, RoleSet host);
+// May a host that showed no role be this row end? Not when the row names
+// only Cisco products there (a host with no role is not a Unified CM); yes
+// for a phone, an endpoint, or a device no capture shows.
+bool unknown_fits(RoleSet documented);
+// Does nothing the hosts showed contradict a row's ends (a role of another
+// kind, another vendor where the row names a Cisco product)? A host with no
+// role fits any end. Used where a row names no protocol to check the payload
+// against (unexpected_port): only evidence against the row counts there.
+bool flow_fits(const Flow &f, RoleSet sender, RoleSet listener);
+
 // What one packet's payload shows about its sender and its receiver.
 struct Observation {
     int sender_role = -1;    // role index, -1: nothing shown

@@ -29,6 +29,7 @@ CISCO_PHONE, CUCM = "192.0.2.31", "192.0.2.3"
 LINPHONE, CUCM2 = "192.0.2.41", "192.0.2.4"
 ANON, REGISTRAR = "192.0.2.51", "192.0.2.5"
 FXS, CFB, CUCM3 = "192.0.2.61", "192.0.2.62", "192.0.2.6"
+PHONE4, CUCM4 = "192.0.2.71", "192.0.2.7"
 SCANNER = os.path.join(os.path.abspath(conftest.BUILD), "scanner", "ciscouc-scan")
 
 
@@ -71,6 +72,14 @@ def tables(tshark_evidence, workdir):
     for host, port, name, kind in ((FXS, 51000, "ANC288093711081", 0x754b), (CFB, 51001, "CFB0015F9B71800", 14)):
         cap.tcp_handshake(host, port, CUCM3, 2000)
         cap.tcp(host, port, CUCM3, 2000, pg.sccp_register(name, kind))
+    # UC payload on ports documented for other purposes: SIP on 1090/tcp (RMI,
+    # Unified CM -> RTMT), a phone's SCCP on 8002/tcp (SDL between Unified CM
+    # nodes); near miss: the same phone's SCCP on 2000.
+    cap.tcp_handshake(PHONE4, 52000, CUCM4, 1090)
+    cap.tcp(PHONE4, 52000, CUCM4, 1090, pg.sip("REGISTER", f"sip:{CUCM4}", PHONE4, 52000, transport="TCP"))
+    for port, dport in ((52001, 2000), (52002, 8002)):
+        cap.tcp_handshake(PHONE4, port, CUCM4, dport)
+        cap.tcp(PHONE4, port, CUCM4, dport, pg.sccp_register("SEP0011AABBCC71"))
     path = cap.write(os.path.join(workdir, "vendors.pcap"))
     plugin = tshark_evidence.run(["-q", "-2", "-r", path, "-z", "ciscouc,conv", "-z", "ciscouc,hosts"]).stdout
     scan = subprocess.run([SCANNER, "--hosts", path], capture_output=True, text=True, check=True).stdout
@@ -113,6 +122,16 @@ def test_their_conversations_carry_no_cisco_purpose_and_no_flag(tables, engine):
     for phone, server in ((CISCO_PHONE, CUCM), (ANON, REGISTRAR), (LINPHONE, CUCM2)):
         r = rows[(phone, f"{server}:5060")]
         assert r["evidence"] == "confirmed" and r["entry"] and r["evidence_detail"].startswith("SIP payload"), r
+
+
+@pytest.mark.parametrize("engine", ["plugin", "scanner"])
+def test_uc_payload_on_another_purposes_port_is_unexpected(tables, engine):
+    rows = {(r["client"].rsplit(":", 1)[0], r["server"]): r for r in ucstats.conversations(tables[engine])}
+    for port, proto in ((1090, "SIP"), (8002, "SCCP")):
+        r = rows[(PHONE4, f"{CUCM4}:{port}")]
+        assert r["detected"] == proto and "unexpected_port" in r["flags"].split(","), r
+    near = rows[(PHONE4, f"{CUCM4}:2000")]
+    assert near["detected"] == "SCCP" and "unexpected_port" not in near["flags"] and near["evidence"] == "confirmed", near
 
 
 def test_plugin_and_scanner_print_the_same_tables(tables):
