@@ -25,6 +25,15 @@ bool generic_row(const Entry &e) {
     return true;
 }
 
+// The row names the encrypted form of a UC protocol (SIPS, SCCPS, CTIS: secure, not generic).
+bool names_secure_uc(const Entry &e) {
+    for (uint16_t i = 0; i < e.proto_count; ++i) {
+        const Protocol &p = kProtocols[kEntryProtocols[e.proto_first + i]];
+        if (p.secure && !p.generic) return true;
+    }
+    return false;
+}
+
 // Can the payload be this row's protocol?
 bool compatible(const Entry &e, const EvidenceInput &in) {
     if (entry_protocol_unknown(e)) return true;
@@ -138,6 +147,15 @@ RowEvidence judge(const Candidate &c, const EvidenceInput &in, bool transfer_leg
         return r;
     }
     if (generic_row(e) && !in.client_roles && !in.server_roles) return r;
+    // A Cisco meaning that rides on a protocol every network runs (AXL/SOAP
+    // on HTTP, COP file install or UDS on TLS, Control Center on HTTP/2, RIS):
+    // the payload is just that carrier; without a UC role at either end the
+    // row is not even possible.
+    const RoleSet role_bits = (in.client_roles | in.server_roles) & ~(kOtherVendor | kCiscoVendor);
+    // A row naming the TLS form of a UC protocol (SIPS, SCCPS, CTIS) is what
+    // an encrypted payload there may be: it stays possible.
+    const bool carrier = in.detected_other || (in.detected >= 0 && kProtocols[in.detected].generic);
+    if (carrier && !role_bits && !names_secure_uc(e)) return r;
     r.claim = Claim::kPossible;
     return r;
 }

@@ -16,7 +16,10 @@
 //              the other end shows nothing of Cisco; rows that name only
 //              Cisco products (Unified CM) at an end that names another vendor,
 //              and with such an end, rows whose roles do not fit both hosts;
-//              generic-service rows when neither host has a UC role;
+//              generic-service rows, and any row whose payload is a
+//              protocol every network runs (HTTP, TLS, HTTP/2: AXL, COP
+//              install, Control Center ride on them), when neither host has
+//              a UC role;
 //              catch-all ranges unless the payload or signalling confirms
 //              them; conversations with no payload; rows the payload
 //              contradicts.

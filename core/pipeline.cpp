@@ -272,6 +272,7 @@ Relabel Pipeline::relabel(ConvState *c, const HostKeys &k, uint32_t frame) const
     const Verdict &v = out.verdict;
     const Label &label = v.label;
     c->claim = v.as.claim;
+    c->confirmed_rows = static_cast<uint16_t>(v.confirmed.candidates.size());
     c->label_frame = frame;
     c->listener_port = label.listener_port;
     c->label_direction = label.direction;

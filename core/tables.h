@@ -40,6 +40,7 @@ struct ConvRow {
     const Candidate *cand = nullptr;  // the rows the label shows, best first
     size_t cand_count = 0;
     const char *evidence_detail = "";
+    ClaimsMode claims = ClaimsMode::kConfirmed;  // which rows the purpose columns list (Settings::claims)
     // The hosts (roles and vendors) when the table is written, or nullptr.
     const HostTable::Host *client_host = nullptr, *server_host = nullptr;
 };

@@ -623,6 +623,7 @@ void Scanner::print_conversations(FILE *out) const {
         r.cand = c.cand.data();
         r.cand_count = c.cand.size();
         r.evidence_detail = c.evidence_detail.c_str();
+        r.claims = opt_.settings.claims;
         r.client_host = hosts_.find(ca);
         r.server_host = hosts_.find(sa);
         write_conversation(out, r, opt_.original_language);

@@ -30,6 +30,7 @@ LINPHONE, CUCM2 = "192.0.2.41", "192.0.2.4"
 ANON, REGISTRAR = "192.0.2.51", "192.0.2.5"
 FXS, CFB, CUCM3 = "192.0.2.61", "192.0.2.62", "192.0.2.6"
 PHONE4, CUCM4 = "192.0.2.71", "192.0.2.7"
+LAPTOP, WEB, OTHER = "192.0.2.81", "198.51.100.80", "192.0.2.8"
 SCANNER = os.path.join(os.path.abspath(conftest.BUILD), "scanner", "ciscouc-scan")
 
 
@@ -80,6 +81,14 @@ def tables(tshark_evidence, workdir):
     for port, dport in ((52001, 2000), (52002, 8002)):
         cap.tcp_handshake(PHONE4, port, CUCM4, dport)
         cap.tcp(PHONE4, port, CUCM4, dport, pg.sccp_register("SEP0011AABBCC71"))
+    # Web traffic: a laptop's HTTP to a web server (AXL/SOAP on 80 rides on
+    # HTTP: not even possible); the phone's TLS to a host with no role on 8443
+    # (possible only: listed apart); to its Unified CM (confirmed).
+    cap.tcp_handshake(LAPTOP, 53000, WEB, 80)
+    cap.tcp(LAPTOP, 53000, WEB, 80, pg.http_get("www.example.com"))
+    for port, server in ((53001, OTHER), (53002, CUCM4)):
+        cap.tcp_handshake(PHONE4, port, server, 8443)
+        cap.tcp(PHONE4, port, server, 8443, pg.tls_client_hello("uds.example.com"))
     path = cap.write(os.path.join(workdir, "vendors.pcap"))
     plugin = tshark_evidence.run(["-q", "-2", "-r", path, "-z", "ciscouc,conv", "-z", "ciscouc,hosts"]).stdout
     scan = subprocess.run([SCANNER, "--hosts", path], capture_output=True, text=True, check=True).stdout
@@ -132,6 +141,18 @@ def test_uc_payload_on_another_purposes_port_is_unexpected(tables, engine):
         assert r["detected"] == proto and "unexpected_port" in r["flags"].split(","), r
     near = rows[(PHONE4, f"{CUCM4}:2000")]
     assert near["detected"] == "SCCP" and "unexpected_port" not in near["flags"] and near["evidence"] == "confirmed", near
+
+
+@pytest.mark.parametrize("engine", ["plugin", "scanner"])
+def test_tables_list_confirmed_purposes_and_possible_ones_apart(tables, engine):
+    rows = {(r["client"].rsplit(":", 1)[0], r["server"]): r for r in ucstats.conversations(tables[engine])}
+    web = rows[(LAPTOP, f"{WEB}:80")]
+    assert not web["entry"] and not web["possible"] and not web["evidence"], web
+    possible = rows[(PHONE4, f"{OTHER}:8443")]
+    assert possible["evidence"] == "possible" and not possible["entry"] and not possible["purpose"], possible
+    assert possible["possible"] and all(e.strip() for e in possible["possible"].split(",")), possible
+    confirmed = rows[(PHONE4, f"{CUCM4}:8443")]
+    assert confirmed["evidence"] == "confirmed" and confirmed["entry"] and confirmed["entry"] not in confirmed["possible"]
 
 
 def test_plugin_and_scanner_print_the_same_tables(tables):

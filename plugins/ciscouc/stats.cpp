@@ -100,6 +100,7 @@ void conv_draw(void *p) {
         row.evidence_detail = c.evidence_detail ? c.evidence_detail : "";
         row.client_host = host_table().find(r->client_host);
         row.server_host = host_table().find(r->server_host);
+        row.claims = settings.labelling().claims;
         write_conversation(stdout, row, settings.language == 1);
     }
     write_table_end(stdout);

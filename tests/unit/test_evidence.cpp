@@ -305,6 +305,27 @@ TEST(Evidence, AHostWithNoRoleIsNotAUnifiedCm) {
     EXPECT_NE(judge(kTcp, 50000, 135, in, ClaimsMode::kPossible).a.claim, Claim::kConfirmed);
 }
 
+TEST(Evidence, CiscoMeaningsOnAGenericCarrierNeedAUcHost) {
+    // HTTP on 80 between hosts with no role: the AXL/SOAP row (AXL, SOAP,
+    // HTTP) is not even possible; nor COP file install (no protocol) on TLS 443.
+    EvidenceInput http;
+    http.detected = proto("HTTP");
+    http.payload_seen = true;
+    EXPECT_TRUE(judge(kTcp, 50000, 80, http, ClaimsMode::kPossible).label.empty());
+    EvidenceInput tls;
+    tls.detected = proto("TLS");
+    tls.payload_seen = true;
+    EXPECT_TRUE(judge(kTcp, 50000, 443, tls, ClaimsMode::kPossible).label.empty());
+    EvidenceInput h2;
+    h2.detected_other = "http2";
+    h2.payload_seen = true;
+    EXPECT_TRUE(judge(kTcp, 50000, 8443, h2, ClaimsMode::kPossible).label.empty());
+    // Near misses: a phone at one end makes them possible; TLS on 5061 may be SIPS.
+    http.client_roles = role_bit(role("phone"));
+    EXPECT_FALSE(judge(kTcp, 50000, 80, http, ClaimsMode::kPossible).label.empty());
+    EXPECT_EQ(judge(kTcp, 50000, 5061, tls, ClaimsMode::kPossible).a.claim, Claim::kPossible);
+}
+
 TEST(Evidence, UcPayloadConfirmsTheRowsDocumentingIt) {
     EvidenceInput in;
     in.detected = proto("SIP");
