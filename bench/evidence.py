@@ -169,6 +169,7 @@ class Figures:
     media_ok: int = 0
     captures: dict = dataclasses.field(default_factory=dict)       # group -> captures read
     rows: list = dataclasses.field(default_factory=list)           # per-conversation detail
+    cisco_purpose: dict = dataclasses.field(default_factory=dict)  # group -> confirmed with a documented row (Entry)
     hosts: dict = dataclasses.field(default_factory=dict)          # group -> hosts in the hosts table
     cisco_role_hosts: dict = dataclasses.field(default_factory=dict)  # group -> hosts with a Cisco role
     vendor_conflicts: list = dataclasses.field(default_factory=list)  # (capture, address, roles, vendor)
@@ -230,6 +231,8 @@ def measure(build: str, captures: str, jobs: int = 2) -> Figures:
             fig.conversations[group] = fig.conversations.get(group, 0) + 1
             if evidence == "confirmed":
                 fig.confirmed[group] = fig.confirmed.get(group, 0) + 1
+                if r.get("Entry"):
+                    fig.cisco_purpose[group] = fig.cisco_purpose.get(group, 0) + 1
             if flags:
                 fig.flagged[group] = fig.flagged.get(group, 0) + 1
                 if group == "non-uc":
@@ -280,7 +283,8 @@ def report(fig: Figures) -> str:
     lines += [
         f"hosts with a Cisco role whose own words name another vendor: {len(fig.vendor_conflicts)} (goal 0)",
         f"VoIP, not Cisco ({fig.captures.get(nc, 0)} captures): {fig.conversations.get(nc, 0)} conversations, "
-        f"{fig.confirmed.get(nc, 0)} with a confirmed Cisco purpose, {fig.flagged.get(nc, 0)} flagged; "
+        f"{fig.cisco_purpose.get(nc, 0)} with a confirmed Cisco purpose (a documented row), "
+        f"{fig.flagged.get(nc, 0)} flagged; "
         f"{fig.cisco_role_hosts.get(nc, 0)} of {fig.hosts.get(nc, 0)} hosts with a Cisco role",
     ]
     for g in sorted(fig.conversations):

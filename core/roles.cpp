@@ -190,6 +190,16 @@ Observation observe_sip(bool request, std::string_view method, std::string_view 
     return o;
 }
 
+Observation observe_sccp_media(std::string_view address) {
+    Observation o;
+    o.protocol = proto("SCCP");
+    // 0.0.0.0 (no address yet) names no host.
+    if (address.empty() || address == "0.0.0.0" || address == "::") return o;
+    o.named = address;
+    o.named_role = role("media_endpoint");
+    return o;
+}
+
 Observation observe_mgcp(bool request, std::string_view verb) {
     Observation o;
     o.protocol = proto("MGCP");
@@ -292,6 +302,8 @@ bool HostTable::add(const std::string &address, int r, int protocol, uint32_t fr
 int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out[kMaxObservations]) {
     int n = 0;
     if (!f.sccp_device.empty() || f.sccp) out[n++] = observe_sccp(f.sccp_device, s.to_server, f.sccp_device_type);
+    for (const std::string &a : f.sccp_media)
+        if (!a.empty() && n < kMaxObservations) out[n++] = observe_sccp_media(a);
     if (f.sip_request) out[n++] = observe_sip(true, f.sip_method, f.sip_software);
     else if (f.sip_status) out[n++] = observe_sip(false, "", f.sip_software);
     if (!f.mgcp_verb.empty()) out[n++] = observe_mgcp(true, f.mgcp_verb);
@@ -332,7 +344,8 @@ bool HostTable::apply(const Observation &o, const std::string &sender, const std
     bool w = add_vendors(receiver, o.receiver_vendors, o.protocol, frame);
     bool a = add(sender, o.sender_role, o.protocol, frame);
     bool b = add(receiver, o.receiver_role, o.protocol, frame);
-    return v || w || a || b;
+    bool c = !o.named.empty() && add(std::string(o.named), o.named_role, o.protocol, frame);
+    return v || w || a || b || c;
 }
 
 RoleSet HostTable::roles(const std::string &address) const {

@@ -71,7 +71,14 @@ struct Observation {
     int receiver_role = -1;
     int protocol = -1;       // vocabulary protocol index of the evidence
     VendorSet sender_vendors = 0, receiver_vendors = 0;  // vendors the payload shows each end to be
-    bool any() const { return sender_role >= 0 || receiver_role >= 0 || sender_vendors || receiver_vendors; }
+    // A third host the payload names (address text, as the host table keys
+    // it) and its role: the far end of SCCP media.
+    std::string_view named;
+    int named_role = -1;
+    bool any() const {
+        return sender_role >= 0 || receiver_role >= 0 || sender_vendors || receiver_vendors ||
+               (named_role >= 0 && !named.empty());
+    }
 };
 
 // SCCP StationRegister from a device (the sender): SEP<MAC> names a phone;
@@ -105,6 +112,12 @@ int sccp_device_role(uint32_t device_type);
 // (whose Unified CM role is only possible).
 Observation observe_sip(bool request, std::string_view method, std::string_view software);
 
+// SCCP media (packet-skinny.c): the remoteIpAddr of a StartMediaTransmission
+// (0x008A, the far end the device is told to send to) and the ipAddr of an
+// OpenReceiveChannelAck (0x0022, where the device receives) terminate media:
+// a media endpoint (a phone, a gateway, a media resource...).
+Observation observe_sccp_media(std::string_view address);
+
 // MGCP (RFC 3435 section 2.3): the call agent sends CRCX, MDCX, DLCX, RQNT,
 // AUEP, AUCX and EPCF; the gateway sends RSIP and NTFY. The call agent of a
 // Cisco gateway is a Unified CM. Responses carry no verb: nothing shown.
@@ -136,6 +149,9 @@ struct PayloadFacts {
     bool sccp = false;
     std::string_view sccp_device;
     uint32_t sccp_device_type = 0;  // the StationRegister's deviceType, 0: none
+    // Hosts SCCP media messages name (StartMediaTransmission's remoteIpAddr,
+    // OpenReceiveChannelAck's ipAddr), as address text; at most two.
+    std::string sccp_media[2];
     // SIP: a request (method) or a status line; the sender's User-Agent
     // (requests) or Server (responses) header.
     bool sip_request = false, sip_status = false;
@@ -159,7 +175,7 @@ struct PacketSides {
 
 // Every observation the role rules make of one packet's facts (at most
 // kMaxObservations), in the order the rules run.
-constexpr int kMaxObservations = 3;
+constexpr int kMaxObservations = 5;
 int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out[kMaxObservations]);
 
 // Roles per host, for one capture. Addresses are strings (the epan layer's

@@ -472,6 +472,7 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
         f.sccp = true;
         f.sccp_device = m.device_name;
         f.sccp_device_type = m.device_type;
+        for (int i = 0; i < m.media.count && i < 2; ++i) f.sccp_media[i] = address_text(m.media.item[i].addr);
         for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sccp, frame, Leg::kRtp);
     } else if (protocol == mgcp) {
         MgcpMessage m;

@@ -635,3 +635,5 @@ def test_evidence_goals(shared_captures):
     assert fig.payloadless_flagged == 0, misses
     assert fig.signalling_ok >= 0.97 * fig.signalling, misses
     assert fig.media_ok >= 0.95 * fig.media, misses
+    # Issue 22: no Cisco role for a host that names another vendor in its own words.
+    assert not fig.vendor_conflicts, fig.vendor_conflicts

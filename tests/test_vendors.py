@@ -31,6 +31,7 @@ ANON, REGISTRAR = "192.0.2.51", "192.0.2.5"
 FXS, CFB, CUCM3 = "192.0.2.61", "192.0.2.62", "192.0.2.6"
 PHONE4, CUCM4 = "192.0.2.71", "192.0.2.7"
 LAPTOP, WEB, OTHER = "192.0.2.81", "198.51.100.80", "192.0.2.8"
+FAR = "192.0.2.91"
 SCANNER = os.path.join(os.path.abspath(conftest.BUILD), "scanner", "ciscouc-scan")
 
 
@@ -81,6 +82,8 @@ def tables(tshark_evidence, workdir):
     for port, dport in ((52001, 2000), (52002, 8002)):
         cap.tcp_handshake(PHONE4, port, CUCM4, dport)
         cap.tcp(PHONE4, port, CUCM4, dport, pg.sccp_register("SEP0011AABBCC71"))
+    # The Unified CM tells the phone where to send media: the far end is a media endpoint.
+    cap.tcp(CUCM4, 2000, PHONE4, 52001, pg.sccp_start_media_transmission(1, 2, FAR, 20000, 3))
     # Web traffic: a laptop's HTTP to a web server (AXL/SOAP on 80 rides on
     # HTTP: not even possible); the phone's TLS to a host with no role on 8443
     # (possible only: listed apart); to its Unified CM (confirmed).
@@ -115,6 +118,8 @@ def test_an_sccp_device_is_what_its_device_type_says(tables, engine):
     # Near miss: type 14 is not in Wireshark's DeviceType table: the name rule stands.
     assert hosts[CFB]["roles"] == "Media resource", hosts
     assert hosts[CUCM3]["roles"] == "Unified CM", hosts
+    # The far end a StartMediaTransmission names terminates media.
+    assert hosts[FAR]["roles"] == "Media endpoint" and hosts[FAR]["evidence"].startswith("Media endpoint: SCCP frame")
 
 
 @pytest.mark.parametrize("engine", ["plugin", "scanner"])

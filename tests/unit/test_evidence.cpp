@@ -126,6 +126,23 @@ TEST(Roles, SccpDeviceTypes) {
     EXPECT_EQ(sccp_device_role(0x7d), -1);  // Trunk: none of these
 }
 
+TEST(Roles, SccpMediaNamesAMediaEndpoint) {
+    Observation far = observe_sccp_media("10.10.1.22");
+    EXPECT_EQ(far.named, "10.10.1.22");
+    EXPECT_EQ(far.named_role, role("media_endpoint"));
+    // Near miss: no address yet.
+    EXPECT_FALSE(observe_sccp_media("0.0.0.0").any());
+    // A media endpoint that turns out to be a phone is a phone; a phone
+    // named as a far end stays a phone.
+    HostTable t;
+    EXPECT_TRUE(t.apply(far, "10.10.0.11", "10.10.1.21", 5));
+    EXPECT_EQ(t.roles("10.10.1.22"), role_bit(role("media_endpoint")));
+    EXPECT_TRUE(t.add("10.10.1.22", role("phone"), proto("SCCP"), 9));
+    EXPECT_EQ(t.roles("10.10.1.22"), role_bit(role("phone")));
+    EXPECT_FALSE(t.apply(far, "10.10.0.11", "10.10.1.21", 12));
+    EXPECT_EQ(t.roles("10.10.1.22"), role_bit(role("phone")));
+}
+
 TEST(Roles, MgcpVerbs) {
     Observation rsip = observe_mgcp(true, "RSIP");
     EXPECT_EQ(rsip.sender_role, role("gateway"));
