@@ -217,6 +217,18 @@ def g711_tone(packet: int, voice: int = 0) -> bytes:
     return bytes(out)
 
 
+# ---- DHCP with raw options (RFC 2131 section 2, RFC 2132; option 150: RFC 5859)
+
+def dhcp(op: int, message_type: int, options: list[tuple[int, bytes]], ciaddr: str = "0.0.0.0",
+         yiaddr: str = "0.0.0.0", chaddr: bytes = b"\x02\x00\x00\x00\x00\x01") -> bytes:
+    """A BOOTP message (op 1 request, 2 reply) with the DHCP magic cookie, option 53
+    (message type), the given options and option 255."""
+    head = struct.pack("!BBBBIHH", op, 1, 6, 0, 0x1234, 0, 0) + _ip4(ciaddr) + _ip4(yiaddr) + b"\0" * 8
+    head += chaddr.ljust(16, b"\0") + b"\0" * 192
+    opts = bytes([53, 1, message_type]) + b"".join(bytes([c, len(v)]) + v for c, v in options) + b"\xff"
+    return head + b"\x63\x82\x53\x63" + opts
+
+
 # ---- SIP with any start line, headers and body
 
 def sip_message(start_line: str, headers: list[str], body: str = "",

@@ -200,6 +200,24 @@ Observation observe_sccp_media(std::string_view address) {
     return o;
 }
 
+Observation observe_dhcp_tftp(std::string_view address) {
+    Observation o;
+    o.protocol = proto("DHCP");
+    if (address.empty() || address == "0.0.0.0") return o;
+    o.named = address;
+    o.named_role = role("tftp_server");
+    return o;
+}
+
+Observation observe_dhcp_vendor_class(std::string_view vendor_class, std::string_view sender) {
+    Observation o;
+    o.protocol = proto("DHCP");
+    if (vendor_class.empty() || sender.empty() || sender == "0.0.0.0") return o;
+    o.sender_vendors = vendors_named(vendor_class);
+    if ((o.sender_vendors & cisco_vendor()) && contains_nocase(vendor_class, "IP Phone")) o.sender_role = role("phone");
+    return o;
+}
+
 Observation observe_mgcp(bool request, std::string_view verb) {
     Observation o;
     o.protocol = proto("MGCP");
@@ -299,14 +317,19 @@ bool HostTable::add(const std::string &address, int r, int protocol, uint32_t fr
     return true;
 }
 
-int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out[kMaxObservations]) {
+int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out[kMaxObservations],
+                    std::string_view sender) {
     int n = 0;
-    if (!f.sccp_device.empty() || f.sccp) out[n++] = observe_sccp(f.sccp_device, s.to_server, f.sccp_device_type);
+    for (const std::string &a : f.dhcp_tftp)
+        if (!a.empty() && n < kMaxObservations) out[n++] = observe_dhcp_tftp(a);
+    if (!f.dhcp_vendor_class.empty() && n < kMaxObservations)
+        out[n++] = observe_dhcp_vendor_class(f.dhcp_vendor_class, sender);
+    if (n < kMaxObservations && (!f.sccp_device.empty() || f.sccp)) out[n++] = observe_sccp(f.sccp_device, s.to_server, f.sccp_device_type);
     for (const std::string &a : f.sccp_media)
         if (!a.empty() && n < kMaxObservations) out[n++] = observe_sccp_media(a);
-    if (f.sip_request) out[n++] = observe_sip(true, f.sip_method, f.sip_software);
-    else if (f.sip_status) out[n++] = observe_sip(false, "", f.sip_software);
-    if (!f.mgcp_verb.empty()) out[n++] = observe_mgcp(true, f.mgcp_verb);
+    if (n < kMaxObservations && f.sip_request) out[n++] = observe_sip(true, f.sip_method, f.sip_software);
+    else if (n < kMaxObservations && f.sip_status) out[n++] = observe_sip(false, "", f.sip_software);
+    if (n < kMaxObservations && !f.mgcp_verb.empty()) out[n++] = observe_mgcp(true, f.mgcp_verb);
     if (n < kMaxObservations && f.ras_choice >= 0) out[n++] = observe_ras(static_cast<uint32_t>(f.ras_choice));
     if (n < kMaxObservations && f.tftp_read && !f.tftp_file.empty()) out[n++] = observe_tftp_read(f.tftp_file);
     if (n < kMaxObservations && f.xmpp_stream) out[n++] = observe_xmpp_stream(s.initiator, f.xmpp_server);
@@ -316,7 +339,7 @@ int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out
 bool HostTable::observe(const PayloadFacts &f, const PacketSides &s, const std::string &sender,
                         const std::string &receiver, uint32_t frame) {
     Observation o[kMaxObservations];
-    const int n = observe_payload(f, s, o);
+    const int n = observe_payload(f, s, o, sender);
     bool news = false;
     for (int i = 0; i < n; ++i)
         if (o[i].any()) news |= apply(o[i], sender, receiver, frame);

@@ -118,6 +118,16 @@ Observation observe_sip(bool request, std::string_view method, std::string_view 
 // a media endpoint (a phone, a gateway, a media resource...).
 Observation observe_sccp_media(std::string_view address);
 
+// DHCP (RFC 2132, RFC 5859): option 150 (TFTP server addresses) and option
+// 66 (TFTP server name, when it is an address) name the TFTP servers a
+// client is told to use: those hosts are TFTP servers.
+Observation observe_dhcp_tftp(std::string_view address);
+// DHCP option 60 (vendor class identifier) from a client that has its
+// address (`sender`, not 0.0.0.0: a renewal) names its vendor; Cisco's
+// phones send "Cisco Systems, Inc. IP Phone CP-7970G" (Cisco IP phone
+// administration guides, DHCP option 60): a phone.
+Observation observe_dhcp_vendor_class(std::string_view vendor_class, std::string_view sender);
+
 // MGCP (RFC 3435 section 2.3): the call agent sends CRCX, MDCX, DLCX, RQNT,
 // AUEP, AUCX and EPCF; the gateway sends RSIP and NTFY. The call agent of a
 // Cisco gateway is a Unified CM. Responses carry no verb: nothing shown.
@@ -152,6 +162,10 @@ struct PayloadFacts {
     // Hosts SCCP media messages name (StartMediaTransmission's remoteIpAddr,
     // OpenReceiveChannelAck's ipAddr), as address text; at most two.
     std::string sccp_media[2];
+    // DHCP: TFTP server addresses (option 150, or option 66 when it is an
+    // IPv4 address), as address text; the vendor class identifier (option 60).
+    std::string dhcp_tftp[2];
+    std::string_view dhcp_vendor_class;
     // SIP: a request (method) or a status line; the sender's User-Agent
     // (requests) or Server (responses) header.
     bool sip_request = false, sip_status = false;
@@ -175,8 +189,10 @@ struct PacketSides {
 
 // Every observation the role rules make of one packet's facts (at most
 // kMaxObservations), in the order the rules run.
-constexpr int kMaxObservations = 5;
-int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out[kMaxObservations]);
+constexpr int kMaxObservations = 6;
+// `sender` is the packet's sender address (as the host table keys it).
+int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out[kMaxObservations],
+                    std::string_view sender = std::string_view());
 
 // Roles per host, for one capture. Addresses are strings (the epan layer's
 // address_to_str, a scanner's inet_ntop): the table never parses them.

@@ -291,6 +291,40 @@ bool parse_sccp(const uint8_t *data, size_t len, SccpMessages *out) {
     return out->any;
 }
 
+bool parse_dhcp(const uint8_t *data, size_t len, DhcpOptions *out) {
+    *out = DhcpOptions();
+    static const uint8_t kCookie[] = {99, 130, 83, 99};
+    if (len < 240 || std::memcmp(data + 236, kCookie, 4) != 0) return false;
+    size_t off = 240;
+    while (off < len) {
+        const uint8_t code = data[off];
+        if (code == 255) break;  // end
+        if (code == 0) {         // pad
+            ++off;
+            continue;
+        }
+        if (off + 2 > len) break;
+        const size_t olen = data[off + 1];
+        const uint8_t *v = data + off + 2;
+        if (off + 2 + olen > len) break;
+        auto text = [&]() {
+            size_t n = olen;
+            while (n && v[n - 1] == 0) --n;  // a trailing NUL (Wireshark's FT_STRINGZ)
+            return std::string_view(reinterpret_cast<const char *>(v), n);
+        };
+        if (code == 60) out->vendor_class = text();
+        else if (code == 66) out->tftp_name = text();
+        else if (code == 150)
+            for (size_t i = 0; i + 4 <= olen && out->tftp_count < 2; i += 4) {
+                Address &a = out->tftp[out->tftp_count++];
+                a.family = 4;
+                std::memcpy(a.bytes, v + i, 4);
+            }
+        off += 2 + olen;
+    }
+    return true;
+}
+
 int count_tpkt_q931(const uint8_t *data, size_t len) {
     int n = 0;
     size_t off = 0;

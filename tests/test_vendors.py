@@ -32,6 +32,7 @@ FXS, CFB, CUCM3 = "192.0.2.61", "192.0.2.62", "192.0.2.6"
 PHONE4, CUCM4 = "192.0.2.71", "192.0.2.7"
 LAPTOP, WEB, OTHER = "192.0.2.81", "198.51.100.80", "192.0.2.8"
 FAR = "192.0.2.91"
+DHCP_SERVER, TFTP1, RENEWING = "192.0.2.100", "192.0.2.101", "192.0.2.102"
 SCANNER = os.path.join(os.path.abspath(conftest.BUILD), "scanner", "ciscouc-scan")
 
 
@@ -82,6 +83,13 @@ def tables(tshark_evidence, workdir):
     for port, dport in ((52001, 2000), (52002, 8002)):
         cap.tcp_handshake(PHONE4, port, CUCM4, dport)
         cap.tcp(PHONE4, port, CUCM4, dport, pg.sccp_register("SEP0011AABBCC71"))
+    # DHCP: an offer naming a TFTP server (option 150); a phone renewing its
+    # lease from its own address with Cisco's option 60; near miss: the same
+    # option 60 in a Discover from 0.0.0.0 names no host.
+    phone60 = (60, b"Cisco Systems, Inc. IP Phone CP-7970G")
+    cap.udp("0.0.0.0", 68, "255.255.255.255", 67, pg.dhcp(1, 1, [phone60]))
+    cap.udp(DHCP_SERVER, 67, "255.255.255.255", 68, pg.dhcp(2, 2, [(150, bytes([192, 0, 2, 101]))], yiaddr=RENEWING))
+    cap.udp(RENEWING, 68, DHCP_SERVER, 67, pg.dhcp(1, 3, [phone60], ciaddr=RENEWING))
     # The Unified CM tells the phone where to send media: the far end is a media endpoint.
     cap.tcp(CUCM4, 2000, PHONE4, 52001, pg.sccp_start_media_transmission(1, 2, FAR, 20000, 3))
     # Web traffic: a laptop's HTTP to a web server (AXL/SOAP on 80 rides on
@@ -118,6 +126,10 @@ def test_an_sccp_device_is_what_its_device_type_says(tables, engine):
     # Near miss: type 14 is not in Wireshark's DeviceType table: the name rule stands.
     assert hosts[CFB]["roles"] == "Media resource", hosts
     assert hosts[CUCM3]["roles"] == "Unified CM", hosts
+    # DHCP option 150 names a TFTP server; option 60 from a renewing phone names it.
+    assert hosts[TFTP1]["roles"] == "TFTP server" and hosts[TFTP1]["evidence"].startswith("TFTP server: DHCP frame")
+    assert hosts[RENEWING]["roles"] == "Phone" and hosts[RENEWING]["vendor"] == "Cisco", hosts
+    assert "0.0.0.0" not in hosts and DHCP_SERVER not in hosts
     # The far end a StartMediaTransmission names terminates media.
     assert hosts[FAR]["roles"] == "Media endpoint" and hosts[FAR]["evidence"].startswith("Media endpoint: SCCP frame")
 

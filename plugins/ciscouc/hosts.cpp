@@ -10,6 +10,7 @@
 #include "conversation.h"
 
 #include <epan/stat_tap_ui.h>
+#include <wsutil/inet_addr.h>
 #include <epan/stats_tree.h>
 
 #include <cstdio>
@@ -43,14 +44,17 @@ struct WantedField {
     int *id;
 };
 int hf_skinny_device = -1, hf_skinny_device_type = -1, hf_skinny_remote4 = -1, hf_skinny_remote6 = -1,
-    hf_skinny_addr4 = -1, hf_skinny_addr6 = -1, hf_skinny_message = -1, hf_sip_method = -1, hf_sip_status = -1, hf_sip_ua = -1, hf_sip_server = -1,
+    hf_skinny_addr4 = -1, hf_skinny_addr6 = -1, hf_skinny_message = -1, hf_dhcp_vendor = -1, hf_dhcp_tftp_name = -1,
+    hf_dhcp_tftp_addr = -1, hf_sip_method = -1, hf_sip_status = -1, hf_sip_ua = -1, hf_sip_server = -1,
     hf_mgcp_verb = -1, hf_ras = -1, hf_tftp_opcode = -1, hf_tftp_source = -1, hf_xmpp_xmlns = -1, hf_xmpp_stream = -1,
     hf_rtp_setup_method = -1, hf_rtp_setup_frame = -1;
 const WantedField kWanted[] = {
     {"skinny.DeviceName", &hf_skinny_device}, {"skinny.deviceType", &hf_skinny_device_type},
     {"skinny.messageId", &hf_skinny_message}, {"skinny.remoteIpAddr.ipv4", &hf_skinny_remote4},
     {"skinny.remoteIpAddr.ipv6", &hf_skinny_remote6}, {"skinny.ipAddr.ipv4", &hf_skinny_addr4},
-    {"skinny.ipAddr.ipv6", &hf_skinny_addr6}, {"sip.Method", &hf_sip_method},   {"sip.Status-Code", &hf_sip_status},
+    {"skinny.ipAddr.ipv6", &hf_skinny_addr6}, {"dhcp.option.vendor_class_id", &hf_dhcp_vendor},
+    {"dhcp.option.tftp_server_name", &hf_dhcp_tftp_name}, {"dhcp.option.tftp_server_address", &hf_dhcp_tftp_addr},
+    {"sip.Method", &hf_sip_method},   {"sip.Status-Code", &hf_sip_status},
     {"sip.User-Agent", &hf_sip_ua},           {"sip.Server", &hf_sip_server},   {"mgcp.req.verb", &hf_mgcp_verb},
     {"h225.RasMessage", &hf_ras},             {"tftp.opcode", &hf_tftp_opcode}, {"tftp.source_file", &hf_tftp_source},
     {"xmpp.xmlns", &hf_xmpp_xmlns},           {"xmpp.stream", &hf_xmpp_stream},
@@ -198,6 +202,22 @@ bool observe_hosts(packet_info *pinfo, proto_tree *tree, bool to_server, bool sc
         f.sip_status = true;
         if (const char *server = string_of(tree, hf_sip_server)) f.sip_software = server;
     }
+    // DHCP (RFC 2132 options 60 and 66, RFC 5859 option 150).
+    if (GPtrArray *a = hf_dhcp_tftp_addr >= 0 ? proto_get_finfo_ptr_array(tree, hf_dhcp_tftp_addr) : nullptr) {
+        for (guint i = 0; i < a->len && i < 2; ++i) {
+            char *s = fvalue_to_string_repr(nullptr, CISCOUC_FVALUE(static_cast<field_info *>(g_ptr_array_index(a, i))),
+                                            FTREPR_DISPLAY, BASE_NONE);
+            if (s) f.dhcp_tftp[i] = s;
+            wmem_free(nullptr, s);
+        }
+    }
+    if (const char *name = string_of(tree, hf_dhcp_tftp_name); name && f.dhcp_tftp[0].empty()) {
+        // An IPv4 address there is one (a name is not resolved).
+        guint32 a4 = 0;
+        char text[WS_INET_ADDRSTRLEN];
+        if (strlen(name) < 16 && ws_inet_pton4(name, &a4)) f.dhcp_tftp[0] = ws_inet_ntop4(&a4, text, sizeof text);
+    }
+    if (const char *vc = string_of(tree, hf_dhcp_vendor)) f.dhcp_vendor_class = vc;
     if (const char *verb = string_of(tree, hf_mgcp_verb)) f.mgcp_verb = verb;
     guint32 v = 0;
     if (ras && uint_of(tree, hf_ras, &v)) f.ras_choice = static_cast<int>(v);

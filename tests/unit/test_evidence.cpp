@@ -143,6 +143,23 @@ TEST(Roles, SccpMediaNamesAMediaEndpoint) {
     EXPECT_EQ(t.roles("10.10.1.22"), role_bit(role("phone")));
 }
 
+TEST(Roles, DhcpNamesTftpServersAndAPhonesVendor) {
+    Observation tftp = observe_dhcp_tftp("10.10.0.11");
+    EXPECT_EQ(tftp.named, "10.10.0.11");
+    EXPECT_EQ(tftp.named_role, role("tftp_server"));
+    EXPECT_FALSE(observe_dhcp_tftp("0.0.0.0").any());
+    Observation renew = observe_dhcp_vendor_class("Cisco Systems, Inc. IP Phone CP-7970G", "10.10.1.21");
+    EXPECT_EQ(renew.sender_role, role("phone"));
+    EXPECT_EQ(renew.sender_vendors, cisco_vendor());
+    // Near misses: a Discover from 0.0.0.0 names no host; a Cisco class that is
+    // not a phone's names the vendor only; another vendor's phone names its vendor.
+    EXPECT_FALSE(observe_dhcp_vendor_class("Cisco Systems, Inc. IP Phone CP-7970G", "0.0.0.0").any());
+    Observation ap = observe_dhcp_vendor_class("Cisco AP c1140", "10.10.9.9");
+    EXPECT_EQ(ap.sender_role, -1);
+    EXPECT_EQ(ap.sender_vendors, cisco_vendor());
+    EXPECT_TRUE(other_vendor(observe_dhcp_vendor_class("yealink", "10.10.9.8").sender_vendors));
+}
+
 TEST(Roles, MgcpVerbs) {
     Observation rsip = observe_mgcp(true, "RSIP");
     EXPECT_EQ(rsip.sender_role, role("gateway"));
