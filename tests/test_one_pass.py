@@ -7,23 +7,37 @@ flag first held (conversation.cpp relabel), and no flag before payload
 evidence, so the two runs must give the same ciscouc expert items on the same
 frames, and the same final conversation table, on every teaching capture and
 every capture in ../shared/captures.
+
+One exception, explained: a host's vendor comes from its own words, which may
+come after the frame that raised a flag (a 200 OK's "Server: FreeSWITCH"
+after the INVITE). With -2 the first pass knows it from the start and no
+Cisco guide's flag is raised between a host naming another vendor and one
+showing nothing of Cisco (issue 22); one pass cannot know the future. A
+difference on a frame to or from a host that names another vendor (the hosts
+table's Vendor column) is that case; any other difference fails.
 """
 from __future__ import annotations
 
 import concurrent.futures
 import os
 
+import tomllib
+
 import pytest
 
 import conftest
 
+with open(os.path.join(conftest.ROOT, "catalog", "vocabulary.toml"), "rb") as _f:
+    OTHER_VENDORS = {v["name"] for v in tomllib.load(_f).get("vendors", {}).values() if not v.get("cisco")}
 
 
-def _raised(tshark, path: str, two_pass: bool) -> set[tuple[int, str]]:
-    """(frame, flag) of every ciscouc expert item."""
+
+def _raised(tshark, path: str, two_pass: bool, ends: dict | None = None) -> set[tuple[int, str]]:
+    """(frame, flag) of every ciscouc expert item; `ends` gets each such frame's addresses."""
     flags = conftest.flag_names()
-    args = ["-r", path, "-T", "fields", "-E", "separator=\t", "-E", "quote=n", "-E", "occurrence=f",
-            "-e", "frame.number", *[a for f in flags for a in ("-e", f"ciscouc.{f}")]]
+    args = ["-r", path, "-T", "fields", "-E", "separator=\t", "-E", "quote=n", "-E", "occurrence=l",
+            "-e", "frame.number", "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst",
+            *[a for f in flags for a in ("-e", f"ciscouc.{f}")]]
     if two_pass:
         args.append("-2")
     p = tshark.run(args, check=False)
@@ -32,9 +46,23 @@ def _raised(tshark, path: str, two_pass: bool) -> set[tuple[int, str]]:
     out = set()
     for line in p.stdout.splitlines():
         cells = line.split("\t")
-        for name, cell in zip(flags, cells[1:]):
+        for name, cell in zip(flags, cells[5:]):
             if cell:
                 out.add((int(cells[0]), name))
+                if ends is not None:
+                    ends[int(cells[0])] = {c for c in cells[1:5] if c}
+    return out
+
+
+def _other_vendor_hosts(tshark, path: str) -> set[str]:
+    """Addresses whose own words name another vendor than Cisco (-2 -z ciscouc,hosts)."""
+    lines = tshark.run(["-q", "-2", "-r", path, "-z", "ciscouc,hosts"], check=False).stdout.splitlines()
+    head = next((i for i, l in enumerate(lines) if l.startswith("Address\tRoles\tVendor")), None)
+    out = set()
+    for line in lines[head + 1:] if head is not None else []:
+        cells = line.split("\t")
+        if len(cells) > 2 and {v.strip() for v in cells[2].split(",")} & OTHER_VENDORS:
+            out.add(cells[0])
     return out
 
 
@@ -45,7 +73,13 @@ def _table(tshark, path: str, two_pass: bool) -> list[str]:
 
 def _compare(tshark, path: str) -> list[str]:
     problems = []
-    one, two = _raised(tshark, path, False), _raised(tshark, path, True)
+    ends: dict[int, set[str]] = {}
+    one, two = _raised(tshark, path, False, ends), _raised(tshark, path, True, ends)
+    if one != two:
+        # Explained: the frame is to or from a host that names another vendor (see above).
+        other = _other_vendor_hosts(tshark, path)
+        one = {x for x in one if x in two or not ends.get(x[0], set()) & other}
+        two = {x for x in two if x in one or not ends.get(x[0], set()) & other}
     if one != two:
         problems.append(f"expert items only in one pass: {sorted(one - two)[:8]}; only with -2: {sorted(two - one)[:8]}")
     t1, t2 = _table(tshark, path, False), _table(tshark, path, True)
