@@ -273,3 +273,22 @@ def test_hosts_table_and_evidence_from_a_newer_plugin(dot, chromium, workdir):
     possible = [g for g in edges if "possible" in g]
     assert len(possible) == 1 and 'stroke-dasharray' in possible[0]
     assert "SCCP payload, frame 4" in dom and "Phone → Unified CM" in dom
+
+
+def test_possible_uses_have_their_own_column(tshark_evidence, workdir):
+    """Issue 22: the conversations table lists possible uses apart: the SQL from
+    a host that showed no role to the Unified CM's database port is only
+    possible, so its Possible cell names the row and its purpose cell is empty."""
+    capture = os.path.join(ROOT, "captures", "misbehaviour.pcap")
+    out = os.path.join(workdir, "report-possible.html")
+    run_report(tshark_evidence, capture, out)
+    with open(out, encoding="utf-8") as f:
+        page = f.read()
+    assert "<th" in page and ">Possible<" in page
+    row = next(r for r in re.findall(r'<tr id="conv-\d+".*?</tr>', page, re.S) if "10.10.0.12:55433" in r)
+    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    assert "cucm42-en.t1.r6" in cells[10] and "see Possible" in cells[6] and cells[7] == "", cells
+    # Near miss: a confirmed conversation's Possible cell does not repeat its own row.
+    sccp = next(r for r in re.findall(r'<tr id="conv-\d+".*?</tr>', page, re.S) if "10.10.1.43:52443" in r)
+    cells = re.findall(r"<td>(.*?)</td>", sccp, re.S)
+    assert "cucm-ja.t6.r3" in cells[7] and "cucm-ja.t6.r3" not in cells[10], cells
