@@ -98,8 +98,10 @@ def sccp(message_id: int, body: bytes = b"", version: int = 0) -> bytes:
     return struct.pack("<III", 4 + len(body), version, message_id) + body
 
 
-def sccp_register(device: str = "SEP001122334455") -> bytes:
-    body = device.encode().ljust(16, b"\0") + struct.pack("<IIIII", 0, 0, 1, 0x6f, 0) + b"\0" * 8
+def sccp_register(device: str = "SEP001122334455", device_type: int = 0x6f) -> bytes:
+    """RegisterMessage 0x0001 (packet-skinny.c handle_RegisterMessage): DeviceName[16],
+    reserved, instance, stationIpAddr, deviceType, maxStreams."""
+    body = device.encode().ljust(16, b"\0") + struct.pack("<IIIII", 0, 0, 1, device_type, 0) + b"\0" * 8
     return sccp(0x0001, body)
 
 
@@ -213,6 +215,18 @@ def g711_tone(packet: int, voice: int = 0) -> bytes:
         lin = (ph * 2 * amp // half - amp) if ph < half else (amp - (ph - half) * 2 * amp // half)
         out.append(_ulaw(lin))
     return bytes(out)
+
+
+# ---- DHCP with raw options (RFC 2131 section 2, RFC 2132; option 150: RFC 5859)
+
+def dhcp(op: int, message_type: int, options: list[tuple[int, bytes]], ciaddr: str = "0.0.0.0",
+         yiaddr: str = "0.0.0.0", chaddr: bytes = b"\x02\x00\x00\x00\x00\x01") -> bytes:
+    """A BOOTP message (op 1 request, 2 reply) with the DHCP magic cookie, option 53
+    (message type), the given options and option 255."""
+    head = struct.pack("!BBBBIHH", op, 1, 6, 0, 0x1234, 0, 0) + _ip4(ciaddr) + _ip4(yiaddr) + b"\0" * 8
+    head += chaddr.ljust(16, b"\0") + b"\0" * 192
+    opts = bytes([53, 1, message_type]) + b"".join(bytes([c, len(v)]) + v for c, v in options) + b"\xff"
+    return head + b"\x63\x82\x53\x63" + opts
 
 
 # ---- SIP with any start line, headers and body

@@ -52,6 +52,7 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
     voc = cat.vocabulary
     try:
         roles = cr.load(voc)
+        vendors = cr.load_vendors(voc)
     except cr.RoleError as e:
         fail(str(e))
     docs = ranking.documents(cat)
@@ -195,7 +196,7 @@ def build_catalog(cat: cc.Catalog, digest: str) -> str:
     w("const IpProtoRef kIpProtos[] = {" + ", ".join(f"{{{p}, {i}}}" for p, i in (ipp or [(0, 0)])) + "};")
     w(f"const size_t kIpProtoCount = {len(ipp)};\n")
 
-    lines.append(cr.generate(roles, c_str))
+    lines.append(cr.generate(roles, vendors, c_str))
     w("const DetectName kDetectNames[] = {")
     for name in sorted(detect):
         w(f"    {{{c_str(name)}, {proto_index[detect[name]]}}},")

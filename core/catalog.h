@@ -96,11 +96,32 @@ struct Flow {
 };
 
 constexpr uint32_t kAnyHost = 1u << 31;
+// In a host's RoleSet: the host names a vendor other than Cisco in its own
+// words (core/roles.h HostTable). Never a row's role.
+constexpr uint32_t kOtherVendor = 1u << 30;
+// In a host's RoleSet: the host names Cisco, and no other vendor.
+constexpr uint32_t kCiscoVendor = 1u << 29;
 
 // A host role a capture can show ([roles.*] in catalog/vocabulary.toml).
 struct Role {
-    const char *key;   // "unified_cm"
-    const char *name;  // "Unified CM"
+    const char *key;    // "unified_cm"
+    const char *name;   // "Unified CM"
+    bool cisco;         // only a Cisco product fills it
+    uint32_t possibly;  // roles (bits of kRoles) a host in this role may turn out to be
+};
+
+// A vendor a host may name in its own words ([vendors.*]), and the patterns
+// that recognise it (core/roles.cpp vendors_named).
+struct Vendor {
+    const char *key;   // "asterisk"
+    const char *name;  // "Asterisk"
+    bool cisco;
+};
+struct VendorPattern {
+    uint8_t vendor;         // index into kVendors
+    const char *pattern;    // "Asterisk", "Polycom*"
+    const char *example;    // a header value it matches
+    const char *near_miss;  // one it does not
 };
 
 // A run of ports [lo, hi] that share the same candidate flows. Segments of one
@@ -154,6 +175,11 @@ extern const IpProtoRef kIpProtos[];
 extern const size_t kIpProtoCount;
 extern const Role kRoles[];
 extern const size_t kRoleCount;
+extern const uint32_t kCiscoRoles;  // the roles marked `cisco`
+extern const Vendor kVendors[];
+extern const size_t kVendorCount;
+extern const VendorPattern kVendorPatterns[];
+extern const size_t kVendorPatternCount;
 extern const DetectName kDetectNames[];
 extern const size_t kDetectNameCount;
 extern const char kCatalogDigest[];

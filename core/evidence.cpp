@@ -25,6 +25,15 @@ bool generic_row(const Entry &e) {
     return true;
 }
 
+// The row names the encrypted form of a UC protocol (SIPS, SCCPS, CTIS: secure, not generic).
+bool names_secure_uc(const Entry &e) {
+    for (uint16_t i = 0; i < e.proto_count; ++i) {
+        const Protocol &p = kProtocols[kEntryProtocols[e.proto_first + i]];
+        if (p.secure && !p.generic) return true;
+    }
+    return false;
+}
+
 // Can the payload be this row's protocol?
 bool compatible(const Entry &e, const EvidenceInput &in) {
     if (entry_protocol_unknown(e)) return true;
@@ -35,14 +44,18 @@ bool compatible(const Entry &e, const EvidenceInput &in) {
     return false;
 }
 
-enum class Side { kNeutral, kUnknown, kMatch, kContradict };
+using Side = RoleFit;
+Side side(RoleSet documented, RoleSet host) { return role_fit(documented, host); }
 
-// A row's role name against the host at that end.
-Side side(RoleSet documented, RoleSet host) {
-    if (documented & kAnyHost) return Side::kNeutral;  // ANY, Browser, DNS server: any host may be it
-    if (!host) return Side::kUnknown;
-    // A host with roles is not a device the capture cannot show (CTMS, MXE).
-    return (documented & host) ? Side::kMatch : Side::kContradict;
+bool cisco_host(RoleSet r) { return (r & kCiscoVendor) || ((r & kCiscoRoles) && !(r & kOtherVendor)); }
+
+// Not a Cisco conversation: an end names another vendor than Cisco in its
+// own words and the other end shows nothing of Cisco (an Asterisk and a
+// Yealink phone; a Linphone and a registrar that named no vendor).
+bool other_vendor_end(const EvidenceInput &in) {
+    auto other = [](RoleSet r) { return (r & kOtherVendor) != 0; };
+    return (other(in.client_roles) && !cisco_host(in.server_roles)) ||
+           (other(in.server_roles) && !cisco_host(in.client_roles));
 }
 
 struct Ends {
@@ -67,15 +80,16 @@ RowEvidence judge(const Candidate &c, const EvidenceInput &in, bool transfer_leg
     const Entry &e = kEntries[f.entry];
     // Both ends agree: each matches, or names a role any host may fill; at
     // least one matches. Or the listener is the documented device and the
-    // sender has shown no role: the listener's role says what the port serves
-    // (a Unified CM answering DHCP). A sender's role alone says nothing about
-    // a listener that showed none.
+    // sender has shown no role where the row's sender may be a host with no
+    // role (a phone asking a Unified CM for DHCP; not a "Unified CM" sender:
+    // a host with no role is not one). A sender's role alone says nothing
+    // about a listener that showed none.
     auto agrees = [](Side x) { return x == Side::kMatch || x == Side::kNeutral; };
     auto match = [&](RoleSet sender, RoleSet listener, uint8_t *matched) {
         Side s = side(f.from_roles, sender), l = side(f.to_roles, listener);
         *matched = static_cast<uint8_t>((s == Side::kMatch) + (l == Side::kMatch));
         return ((s == Side::kMatch || l == Side::kMatch) && agrees(s) && agrees(l)) ||
-               (l == Side::kMatch && s == Side::kUnknown);
+               (l == Side::kMatch && s == Side::kUnknown && unknown_fits(f.from_roles));
     };
     Ends ends = ends_of(c, in);
     r.roles_match = match(ends.sender, ends.listener, &r.roles_matched);
@@ -85,6 +99,15 @@ RowEvidence judge(const Candidate &c, const EvidenceInput &in, bool transfer_leg
     if (!r.roles_match) r.roles_matched = 0;
     bool recognised = in.detected >= 0 || in.detected_other;
     r.contradicted = recognised && !compatible(e, in);
+    // An end names another vendor than Cisco in its own words (an Asterisk,
+    // a Yealink phone): no Cisco purpose when the other end shows nothing of
+    // Cisco, or the row names a Cisco product at that end.
+    // With the other end Cisco's (a Yealink phone on a Unified CM), only a
+    // row whose roles fit both hosts stands: not the payload alone.
+    if (other_vendor_end(in) || side(f.from_roles, ends.sender) == Side::kForeign ||
+        side(f.to_roles, ends.listener) == Side::kForeign)
+        return r;
+    if (((in.client_roles | in.server_roles) & kOtherVendor) && !r.roles_match) return r;
 
     // Media that signalling set up: rows documenting RTP, and the platform
     // ranges that name no protocol (a gateway's 8000-48200 is its media range).
@@ -124,6 +147,15 @@ RowEvidence judge(const Candidate &c, const EvidenceInput &in, bool transfer_leg
         return r;
     }
     if (generic_row(e) && !in.client_roles && !in.server_roles) return r;
+    // A Cisco meaning that rides on a protocol every network runs (AXL/SOAP
+    // on HTTP, COP file install or UDS on TLS, Control Center on HTTP/2, RIS):
+    // the payload is just that carrier; without a UC role at either end the
+    // row is not even possible.
+    const RoleSet role_bits = (in.client_roles | in.server_roles) & ~(kOtherVendor | kCiscoVendor);
+    // A row naming the TLS form of a UC protocol (SIPS, SCCPS, CTIS) is what
+    // an encrypted payload there may be: it stays possible.
+    const bool carrier = in.detected_other || (in.detected >= 0 && kProtocols[in.detected].generic);
+    if (carrier && !role_bits && !names_secure_uc(e)) return r;
     r.claim = Claim::kPossible;
     return r;
 }
@@ -201,6 +233,15 @@ std::string evidence_text(const Candidate &c, const RowEvidence &r, const Eviden
     return "port only: no evidence in the capture";
 }
 
+bool no_cisco_guide(RoleSet client_roles, RoleSet server_roles) {
+    EvidenceInput in;
+    in.client_roles = client_roles;
+    in.server_roles = server_roles;
+    return other_vendor_end(in) || (server_roles & kOtherVendor);
+}
+
+const char kOtherVendorText[] = "an end names another vendor than Cisco: no Cisco purpose";
+
 Verdict weigh(Label label, Direction direction, const EvidenceInput &in, const Prefs &prefs, ClaimsMode mode) {
     Verdict v;
     v.label = std::move(label);
@@ -215,7 +256,7 @@ Verdict weigh(Label label, Direction direction, const EvidenceInput &in, const P
         v.as.basis = Basis::kMedia;
     }
     v.detail = v.bare_media         ? media_text(in)
-               : v.as.rows.empty() ? std::string()
+               : v.as.rows.empty() ? (other_vendor_end(in) ? kOtherVendorText : std::string())
                                    : evidence_text(v.label.candidates.front(), v.as.rows.front(), in);
     if (v.as.basis == Basis::kMedia) v.media = media_text(in);
     v.confirmed = v.label;

@@ -7,10 +7,19 @@
 //              stream is media that signalling in the capture set up; or the
 //              hosts' roles match the row's sender and listener roles (or the
 //              listener is the documented device and the sender showed no
-//              role) and the payload does not contradict the row.
+//              role where the row names no Cisco product: a host with no role
+//              is not a Unified CM) and the payload does not contradict the row.
 //   possible   the port matches a row and nothing contradicts it, but nothing
 //              confirms it.
-//   (none)     generic-service rows when neither host has a UC role;
+//   (none)     every row when an end names another vendor than Cisco in its
+//              own words (roles.h; the host's RoleSet has kOtherVendor) and
+//              the other end shows nothing of Cisco; rows that name only
+//              Cisco products (Unified CM) at an end that names another vendor,
+//              and with such an end, rows whose roles do not fit both hosts;
+//              generic-service rows, and any row whose payload is a
+//              protocol every network runs (HTTP, TLS, HTTP/2: AXL, COP
+//              install, Control Center ride on them), when neither host has
+//              a UC role;
 //              catch-all ranges unless the payload or signalling confirms
 //              them; conversations with no payload; rows the payload
 //              contradicts.
@@ -102,6 +111,14 @@ struct Verdict {
     const Label &flag_label(ClaimsMode mode) const { return mode == ClaimsMode::kPort ? label : confirmed; }
 };
 Verdict weigh(Label label, Direction direction, const EvidenceInput &in, const Prefs &prefs, ClaimsMode mode);
+
+// No Cisco guide applies (no flag is raised): an end names another vendor
+// and the other shows nothing of Cisco, or the listener names another vendor.
+bool no_cisco_guide(RoleSet client_roles, RoleSet server_roles);
+
+// The evidence detail of a conversation an end of which names another
+// vendor, the other nothing of Cisco.
+extern const char kOtherVendorText[];
 
 // Should the user be shown this claim as the conversation's purpose?
 inline bool shown(Claim c, ClaimsMode mode) {

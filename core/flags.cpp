@@ -25,12 +25,14 @@ struct RuleContext {
     bool detected_any;                        // a protocol was recognised (vocabulary or not)
 };
 
-std::string describe(const Candidate &c) {
-    const Flow &f = kFlows[c.flow];
+std::string describe_flow(uint16_t flow) {
+    const Flow &f = kFlows[flow];
     const Entry &e = kEntries[f.entry];
     return std::string(e.id) + " (" + kDocuments[e.doc].edition + ", table " + e.table + " row " +
            std::to_string(e.row) + ": " + f.from + " -> " + f.to + ")";
 }
+
+std::string describe(const Candidate &c) { return describe_flow(c.flow); }
 
 std::string proto_name(const FlagInput &in) {
     if (in.detected >= 0) return kProtocols[in.detected].key;
@@ -57,28 +59,43 @@ bool listener_is_unified_cm_role(const Flow &f) { return std::string(f.to).rfind
 // A rule returns true when its flag holds, with the reason in *why.
 using Rule = bool (*)(const RuleContext &cx, FlagResult *r, std::string *why);
 
-// unexpected_port: a UC signalling protocol where no specific row documents it.
+// unexpected_port: a UC signalling protocol (recognised by its payload)
+// where no specific row explains it: none documents the protocol, and the
+// rows that name no protocol name ends these hosts do not fit (a phone's
+// SCCP on 8002, documented for SDL between Unified CM nodes). A row that
+// names no protocol and whose ends fit the hosts (Unified CM -> IM and
+// Presence on 5070) explains the port.
 bool unexpected_port(const RuleContext &cx, FlagResult *, std::string *why) {
     const FlagInput &in = cx.in;
     if (in.detected < 0 || !kProtocols[in.detected].uc || in.site_allowed) return false;
     bool documented = cx.label.from_transfer || cx.label.from_ephemeral;
-    // A specific row documents the protocol, or names none the payload
-    // could contradict (IM and Presence 5070 "used on a call
-    // configuration"): either way the port is explained.
-    auto check_port = [&](uint16_t p) {
-        for (uint16_t f : lookup_port(in.transport, p)) {
-            const Entry &e = kEntries[kFlows[f].entry];
-            if (!(e.flags & kCatchAll) && (entry_has_protocol(e, in.detected) || entry_protocol_unknown(e)))
+    std::string examined;  // the port's rows that do not explain it
+    auto check_port = [&](uint16_t p, bool at_server) {
+        const RoleSet at_port = at_server ? in.server_roles : in.client_roles;
+        const RoleSet other = at_server ? in.client_roles : in.server_roles;
+        for (uint16_t fi : lookup_port(in.transport, p)) {
+            const Flow &f = kFlows[fi];
+            const Entry &e = kEntries[f.entry];
+            if (e.flags & kCatchAll) continue;
+            const bool fits = entry_protocol_unknown(e) && (f.by_src ? flow_fits(f, at_port, other)
+                                                                     : flow_fits(f, other, at_port));
+            if (entry_has_protocol(e, in.detected) || fits) {
                 documented = true;
+            } else if (examined.find(e.id) == std::string::npos) {
+                examined += (examined.empty() ? "" : "; ") + describe_flow(fi) +
+                            (entry_protocol_unknown(e) ? ", whose ends the hosts' roles do not fit" : "");
+            }
         }
     };
-    check_port(in.server_port);
+    check_port(in.server_port, true);
     if (cx.label.direction == Direction::kUnknown || cx.label.direction == Direction::kInferred ||
         cx.label.direction == Direction::kProtocol)
-        check_port(in.client_port);
+        check_port(in.client_port, false);
     if (documented) return false;
-    std::string compared;
-    for (const Candidate *c : cx.specific) compared += (compared.empty() ? "" : "; ") + describe(*c);
+    // The port's rows that do not explain it; without any, the label's.
+    std::string compared = examined;
+    if (compared.empty())
+        for (const Candidate *c : cx.specific) compared += (compared.empty() ? "" : "; ") + describe(*c);
     *why = std::string(kProtocols[in.detected].key) + " on " + cx.port + ": no guide documents " +
            kProtocols[in.detected].key + " on this port and transport" +
            (compared.empty() ? " (the port is not in the catalog)" : " (rows compared: " + compared + ")") +
@@ -294,6 +311,9 @@ static_assert(rules_in_flag_order(), "kRules must follow the order of the [flags
 
 FlagResult evaluate_flags(const FlagInput &in) {
     FlagResult r;
+    // Every flag cites a Cisco guide: none between hosts of which one names
+    // another vendor in its own words.
+    if (in.other_vendor) return r;
     RuleContext cx{in, *in.label, {}, {}, in.detected >= 0 || in.detected_other != nullptr};
     for (const Candidate &c : cx.label.candidates)
         if (!c.catch_all) cx.specific.push_back(&c);

@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "classify.h"
+#include "roles.h"
 #include "plugin_tables.h"  // generated: enum class Flag, kFlagCount, kFlag<Name> bits
 
 namespace ciscouc {
@@ -70,6 +71,8 @@ struct FlagInput {
     bool payload_seen = false;               // some packet carried application bytes
     bool listener_is_unified_cm = false;     // the listener host listens for UC signalling elsewhere
     bool same_host = false;                  // both endpoints are the same address
+    RoleSet client_roles = 0, server_roles = 0;  // the hosts' roles (roles.h HostTable::roles)
+    bool other_vendor = false;               // no Cisco guide applies (evidence.h no_cisco_guide)
     Prefs prefs;
     bool site_allowed = false;               // the user's allow-list covers this port and protocol
 };

@@ -272,6 +272,7 @@ Relabel Pipeline::relabel(ConvState *c, const HostKeys &k, uint32_t frame) const
     const Verdict &v = out.verdict;
     const Label &label = v.label;
     c->claim = v.as.claim;
+    c->confirmed_rows = static_cast<uint16_t>(v.confirmed.candidates.size());
     c->label_frame = frame;
     c->listener_port = label.listener_port;
     c->label_direction = label.direction;
@@ -290,6 +291,9 @@ Relabel Pipeline::relabel(ConvState *c, const HostKeys &k, uint32_t frame) const
     in.payload_seen = c->payload_seen;
     in.listener_is_unified_cm = listener && (hosts_.roles(*listener) & role_bit(unified_cm));
     in.same_host = c->same_host;
+    in.client_roles = c->client_roles;
+    in.server_roles = c->server_roles;
+    in.other_vendor = no_cisco_guide(c->client_roles, c->server_roles);
     in.prefs = settings_.prefs;
     const AllowList *allow = settings_.allow;
     in.site_allowed = allow && (allow->allows(c->transport, label.listener_port ? label.listener_port : c->server_port,

@@ -138,6 +138,7 @@ struct ConvState {
     uint16_t listener_port;      // 0 when both ports are labelled
     Direction label_direction;
     Claim claim;                 // the first row's claim
+    uint16_t confirmed_rows;     // the label's rows that are confirmed (first in every mode but port)
     bool shown;                  // the first row is shown as the purpose (Settings::claims)
     RoleSet client_roles, server_roles;
     uint32_t roles_generation;   // HostTable::generation() when last labelled

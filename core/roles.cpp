@@ -44,7 +44,53 @@ int sip_software_role(std::string_view sw) {
     return -1;
 }
 
+bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
+
 }  // namespace
+
+bool vendor_pattern_matches(std::string_view text, std::string_view pattern) {
+    const bool prefix = !pattern.empty() && pattern.back() == '*';
+    if (prefix) pattern.remove_suffix(1);
+    if (pattern.empty()) return false;
+    for (size_t i = 0; i + pattern.size() <= text.size(); ++i) {
+        if (i > 0 && is_alnum(text[i - 1])) continue;
+        if (!starts_with_nocase(text.substr(i), pattern)) continue;
+        const size_t end = i + pattern.size();
+        if (prefix || end == text.size() || !is_alpha(text[end])) return true;
+    }
+    return false;
+}
+
+VendorSet vendors_named(std::string_view text) {
+    VendorSet v = 0;
+    if (text.empty()) return v;
+    for (size_t i = 0; i < kVendorPatternCount; ++i)
+        if (vendor_pattern_matches(text, kVendorPatterns[i].pattern)) v |= vendor_bit(kVendorPatterns[i].vendor);
+    return v;
+}
+
+VendorSet cisco_vendor() {
+    static const VendorSet v = [] {
+        for (size_t i = 0; i < kVendorCount; ++i)
+            if (kVendors[i].cisco) return vendor_bit(static_cast<int>(i));
+        return VendorSet(0);
+    }();
+    return v;
+}
+
+bool other_vendor(VendorSet v) {
+    for (size_t i = 0; i < kVendorCount; ++i)
+        if ((v & vendor_bit(static_cast<int>(i))) && !kVendors[i].cisco) return true;
+    return false;
+}
+
+std::string vendor_names(VendorSet v) {
+    std::string s;
+    for (size_t i = 0; i < kVendorCount; ++i)
+        if (v & vendor_bit(static_cast<int>(i))) s += (s.empty() ? "" : ", ") + std::string(kVendors[i].name);
+    return s;
+}
 
 int role_by_key(std::string_view key) {
     for (size_t i = 0; i < kRoleCount; ++i)
@@ -59,12 +105,67 @@ std::string role_names(RoleSet roles) {
     return s;
 }
 
-Observation observe_sccp(std::string_view device_name, bool to_server) {
+int sccp_device_role(uint32_t t) {
+    // Wireshark epan/dissectors/packet-skinny.c, static const value_string
+    // DeviceType[] (generated from tools/SkinnyProtocolOptimized.xml).
+    static const uint32_t kPhones[] = {
+        0x00001, 0x00002, 0x00003, 0x00004, 0x00005, 0x00006, 0x00007, 0x00008, 0x00009, 0x0000a, 0x0000b,
+        0x0000c, 0x0000d, 0x00014, 0x00015, 0x0003d, 0x00073, 0x00077, 0x00113, 0x0012e, 0x00133, 0x00134,
+        0x00135, 0x0014f, 0x00150, 0x0015c, 0x00166, 0x0016d, 0x00171, 0x00176, 0x00178, 0x00194, 0x001af,
+        0x001b2, 0x001b3, 0x001b4, 0x001b5, 0x001d4, 0x001e4, 0x001ed, 0x001ef, 0x001f0, 0x001f1, 0x001f7,
+        0x00223, 0x00224, 0x00234, 0x00249, 0x0024a, 0x04e20, 0x07532, 0x07536, 0x07537, 0x07538, 0x07540,
+        0x07542, 0x07543, 0x0754b, 0x0754c, 0x07550, 0x07553, 0x13880, 0x13883, 0x13884, 0x13885, 0x13887,
+        0x13889, 0x1388b,
+    };
+    static const uint32_t kGateways[] = {0x0001e, 0x00028, 0x00029, 0x0002a, 0x0002b, 0x0002f, 0x00030,
+                                         0x0003e, 0x00078, 0x00079, 0x00084, 0x000fe};
+    static const uint32_t kMediaResources[] = {0x00032, 0x00033, 0x00034, 0x00035, 0x00046, 0x00052, 0x00053,
+                                               0x00054, 0x00055, 0x00056, 0x00057, 0x00058, 0x0006e, 0x0006f,
+                                               0x00070, 0x00071, 0x0007e, 0x0007f, 0x00081};
+    auto in = [t](const uint32_t *b, const uint32_t *e) { return std::find(b, e, t) != e; };
+    if (in(std::begin(kPhones), std::end(kPhones))) return role("phone");
+    if (in(std::begin(kGateways), std::end(kGateways))) return role("gateway");
+    if (in(std::begin(kMediaResources), std::end(kMediaResources))) return role("media_resource");
+    return -1;
+}
+
+RoleFit role_fit(RoleSet documented, RoleSet host) {
+    if (documented & kAnyHost) return RoleFit::kNeutral;
+    // A host that names another vendor is no Cisco product (a Cisco phone's
+    // Asterisk is not the Unified CM a row names).
+    if ((host & kOtherVendor) && (documented & kCiscoRoles) && !(documented & ~kCiscoRoles)) return RoleFit::kForeign;
+    host &= ~(kOtherVendor | kCiscoVendor);
+    if (!host) return RoleFit::kUnknown;
+    if (documented & host) return RoleFit::kMatch;
+    // A role that may turn out to be the documented one (a SIP server may be
+    // a Unified CM: vocabulary `possibly`) neither matches nor contradicts.
+    RoleSet maybe = 0;
+    for (size_t i = 0; i < kRoleCount; ++i)
+        if (host & role_bit(static_cast<int>(i))) maybe |= kRoles[i].possibly;
+    // A host with roles is not a device the capture cannot show (CTMS, MXE).
+    return (documented & maybe) ? RoleFit::kUnknown : RoleFit::kContradict;
+}
+
+bool unknown_fits(RoleSet documented) {
+    return !(documented & kCiscoRoles) || (documented & ~kCiscoRoles & ~kAnyHost);
+}
+
+bool flow_fits(const Flow &f, RoleSet sender, RoleSet listener) {
+    auto fits = [](RoleSet documented, RoleSet host) {
+        RoleFit x = role_fit(documented, host);
+        return x != RoleFit::kContradict && x != RoleFit::kForeign;
+    };
+    return fits(f.from_roles, sender) && fits(f.to_roles, listener);
+}
+
+Observation observe_sccp(std::string_view device_name, bool to_server, uint32_t device_type) {
     Observation o;
     o.protocol = proto("SCCP");
-    int device = device_name.empty()                  ? -1
+    const int by_type = sccp_device_role(device_type);
+    int device = device_name.empty()                      ? -1
                  : starts_with_nocase(device_name, "SEP") ? role("phone")
-                                                           : role("media_resource");
+                 : by_type >= 0                           ? by_type
+                                                          : role("media_resource");
     if (to_server) {
         o.sender_role = device;
         o.receiver_role = role("unified_cm");
@@ -72,6 +173,7 @@ Observation observe_sccp(std::string_view device_name, bool to_server) {
         o.sender_role = role("unified_cm");
         o.receiver_role = device;
     }
+    o.sender_vendors = o.receiver_vendors = cisco_vendor();
     return o;
 }
 
@@ -79,10 +181,40 @@ Observation observe_sip(bool request, std::string_view method, std::string_view 
     Observation o;
     o.protocol = proto("SIP");
     o.sender_role = sip_software_role(software);
+    o.sender_vendors = vendors_named(software);
     if (request && method == "REGISTER") {
         if (o.sender_role < 0) o.sender_role = role("phone");
-        o.receiver_role = role("unified_cm");
+        const bool cisco_agent = (o.sender_vendors & cisco_vendor()) && !other_vendor(o.sender_vendors);
+        o.receiver_role = role(cisco_agent ? "unified_cm" : "sip_server");
     }
+    return o;
+}
+
+Observation observe_sccp_media(std::string_view address) {
+    Observation o;
+    o.protocol = proto("SCCP");
+    // 0.0.0.0 (no address yet) names no host.
+    if (address.empty() || address == "0.0.0.0" || address == "::") return o;
+    o.named = address;
+    o.named_role = role("media_endpoint");
+    return o;
+}
+
+Observation observe_dhcp_tftp(std::string_view address) {
+    Observation o;
+    o.protocol = proto("DHCP");
+    if (address.empty() || address == "0.0.0.0") return o;
+    o.named = address;
+    o.named_role = role("tftp_server");
+    return o;
+}
+
+Observation observe_dhcp_vendor_class(std::string_view vendor_class, std::string_view sender) {
+    Observation o;
+    o.protocol = proto("DHCP");
+    if (vendor_class.empty() || sender.empty() || sender == "0.0.0.0") return o;
+    o.sender_vendors = vendors_named(vendor_class);
+    if ((o.sender_vendors & cisco_vendor()) && contains_nocase(vendor_class, "IP Phone")) o.sender_role = role("phone");
     return o;
 }
 
@@ -137,6 +269,7 @@ Observation observe_tftp_read(std::string_view name) {
     if (phone_file) {
         o.sender_role = role("phone");
         o.receiver_role = role("tftp_server");
+        o.sender_vendors = cisco_vendor();
     }
     return o;
 }
@@ -156,8 +289,7 @@ Observation observe_xmpp_stream(bool initiator, bool server_stream) {
     return o;
 }
 
-bool HostTable::add(const std::string &address, int r, int protocol, uint32_t frame) {
-    if (r < 0 || r >= 31 || address.empty()) return false;
+HostTable::Host &HostTable::host(const std::string &address, uint32_t frame) {
     auto it = index_.find(address);
     if (it == index_.end()) {
         it = index_.emplace(address, hosts_.size()).first;
@@ -165,8 +297,19 @@ bool HostTable::add(const std::string &address, int r, int protocol, uint32_t fr
         hosts_.back().address = address;
         hosts_.back().first_frame = frame;
     }
-    Host &h = hosts_[it->second];
+    return hosts_[it->second];
+}
+
+bool HostTable::add(const std::string &address, int r, int protocol, uint32_t frame) {
+    if (r < 0 || r >= kMaxRoles || address.empty()) return false;
+    if ((role_bit(r) & kCiscoRoles) && other_vendor(vendors(address))) return false;
+    Host &h = host(address, frame);
     if (h.roles & role_bit(r)) return false;
+    // A role that may turn out to be one the host has shown is no news (a
+    // Unified CM is a SIP server); a role shown replaces the possibility.
+    if (kRoles[r].possibly & h.roles) return false;
+    for (size_t i = 0; i < kRoleCount; ++i)
+        if (kRoles[i].possibly & role_bit(r)) h.roles &= ~role_bit(static_cast<int>(i));
     h.roles |= role_bit(r);
     h.proof[r].protocol = protocol;
     h.proof[r].frame = frame;
@@ -174,12 +317,19 @@ bool HostTable::add(const std::string &address, int r, int protocol, uint32_t fr
     return true;
 }
 
-int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out[kMaxObservations]) {
+int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out[kMaxObservations],
+                    std::string_view sender) {
     int n = 0;
-    if (!f.sccp_device.empty() || f.sccp) out[n++] = observe_sccp(f.sccp_device, s.to_server);
-    if (f.sip_request) out[n++] = observe_sip(true, f.sip_method, f.sip_software);
-    else if (f.sip_status) out[n++] = observe_sip(false, "", f.sip_software);
-    if (!f.mgcp_verb.empty()) out[n++] = observe_mgcp(true, f.mgcp_verb);
+    for (const std::string &a : f.dhcp_tftp)
+        if (!a.empty() && n < kMaxObservations) out[n++] = observe_dhcp_tftp(a);
+    if (!f.dhcp_vendor_class.empty() && n < kMaxObservations)
+        out[n++] = observe_dhcp_vendor_class(f.dhcp_vendor_class, sender);
+    if (n < kMaxObservations && (!f.sccp_device.empty() || f.sccp)) out[n++] = observe_sccp(f.sccp_device, s.to_server, f.sccp_device_type);
+    for (const std::string &a : f.sccp_media)
+        if (!a.empty() && n < kMaxObservations) out[n++] = observe_sccp_media(a);
+    if (n < kMaxObservations && f.sip_request) out[n++] = observe_sip(true, f.sip_method, f.sip_software);
+    else if (n < kMaxObservations && f.sip_status) out[n++] = observe_sip(false, "", f.sip_software);
+    if (n < kMaxObservations && !f.mgcp_verb.empty()) out[n++] = observe_mgcp(true, f.mgcp_verb);
     if (n < kMaxObservations && f.ras_choice >= 0) out[n++] = observe_ras(static_cast<uint32_t>(f.ras_choice));
     if (n < kMaxObservations && f.tftp_read && !f.tftp_file.empty()) out[n++] = observe_tftp_read(f.tftp_file);
     if (n < kMaxObservations && f.xmpp_stream) out[n++] = observe_xmpp_stream(s.initiator, f.xmpp_server);
@@ -189,22 +339,47 @@ int observe_payload(const PayloadFacts &f, const PacketSides &s, Observation out
 bool HostTable::observe(const PayloadFacts &f, const PacketSides &s, const std::string &sender,
                         const std::string &receiver, uint32_t frame) {
     Observation o[kMaxObservations];
-    const int n = observe_payload(f, s, o);
+    const int n = observe_payload(f, s, o, sender);
     bool news = false;
     for (int i = 0; i < n; ++i)
         if (o[i].any()) news |= apply(o[i], sender, receiver, frame);
     return news;
 }
 
+bool HostTable::add_vendors(const std::string &address, VendorSet v, int protocol, uint32_t frame) {
+    if (!v || address.empty()) return false;
+    Host &h = host(address, frame);
+    if ((h.vendors & v) == v) return false;
+    for (size_t i = 0; i < kVendorCount; ++i) {
+        const VendorSet bit = vendor_bit(static_cast<int>(i));
+        if ((v & bit) && !(h.vendors & bit)) h.vendor_proof.emplace_back(static_cast<int>(i), Proof{protocol, frame});
+    }
+    h.vendors |= v;
+    // Its own words name another vendor: no Cisco role stays.
+    if (other_vendor(h.vendors)) h.roles &= ~kCiscoRoles;
+    ++generation_;
+    return true;
+}
+
 bool HostTable::apply(const Observation &o, const std::string &sender, const std::string &receiver, uint32_t frame) {
+    // Vendors first: a host's own words decide which roles it may take.
+    bool v = add_vendors(sender, o.sender_vendors, o.protocol, frame);
+    bool w = add_vendors(receiver, o.receiver_vendors, o.protocol, frame);
     bool a = add(sender, o.sender_role, o.protocol, frame);
     bool b = add(receiver, o.receiver_role, o.protocol, frame);
-    return a || b;
+    bool c = !o.named.empty() && add(std::string(o.named), o.named_role, o.protocol, frame);
+    return v || w || a || b || c;
 }
 
 RoleSet HostTable::roles(const std::string &address) const {
     const Host *h = find(address);
-    return h ? h->roles : 0;
+    if (!h) return 0;
+    return h->roles | (other_vendor(h->vendors) ? kOtherVendor : (h->vendors & cisco_vendor()) ? kCiscoVendor : 0);
+}
+
+VendorSet HostTable::vendors(const std::string &address) const {
+    const Host *h = find(address);
+    return h ? h->vendors : 0;
 }
 
 const HostTable::Host *HostTable::find(const std::string &address) const {
@@ -226,6 +401,19 @@ std::string HostTable::proofs_text(const Host &h) {
         s += (s.empty() ? "" : "; ") + std::string(kRoles[i].name) + ": " +
              (p.protocol >= 0 ? kProtocols[p.protocol].key : "?") + " frame " + std::to_string(p.frame);
     }
+    for (const auto &vp : h.vendor_proof)
+        s += (s.empty() ? "" : "; ") + std::string(kVendors[vp.first].name) + ": " +
+             (vp.second.protocol >= 0 ? kProtocols[vp.second.protocol].key : "?") + " frame " +
+             std::to_string(vp.second.frame);
+    return s;
+}
+
+std::string HostTable::role_text(const Host *h) {
+    if (!h) return std::string();
+    std::string s = role_names(h->roles);
+    // Cisco is what the roles already say; another vendor is news.
+    const VendorSet others = h->vendors & ~cisco_vendor();
+    if (others) s += (s.empty() ? "(" : " (") + vendor_names(others) + ")";
     return s;
 }
 

@@ -1,6 +1,7 @@
 // ciscouc core: the conversation and hosts tables (see tables.h).
 #include "tables.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <string>
 
@@ -63,23 +64,39 @@ void conversation_cells(const ConvRow &r, bool original_language, std::string v[
     cell(v, ConvColumn::kColLast) = seconds(r.last);
     cell(v, ConvColumn::kColDetected) = c.detected_name();
     cell(v, ConvColumn::kColFlags) = flag_list(c.flags);
-    if (r.cand_count) {
+    // The purpose columns show the first row when the claims preference
+    // shows it (by default only a confirmed one); the rows only possible are
+    // listed apart, by entry.
+    const bool port_mode = r.claims == ClaimsMode::kPort;
+    const size_t listed = !c.shown || !r.cand_count                 ? 0
+                          : r.claims == ClaimsMode::kConfirmed ? std::min<size_t>(c.confirmed_rows, r.cand_count)
+                                                               : r.cand_count;
+    if (listed) {
         const Entry &e = kEntries[kFlows[r.cand[0].flow].entry];
         cell(v, ConvColumn::kColProduct) = e.product;
         cell(v, ConvColumn::kColEntry) = e.id;
         cell(v, ConvColumn::kColPurpose) = std::string(r.cand[0].catch_all ? "(catch-all range) " : "") +
                                         (original_language ? e.purpose_original : e.purpose);
     }
-    cell(v, ConvColumn::kColOtherUses) = std::to_string(r.cand_count ? r.cand_count - 1 : 0);
+    cell(v, ConvColumn::kColOtherUses) = std::to_string(listed ? listed - 1 : 0);
+    if (!port_mode) {
+        std::string possible;
+        for (size_t i = std::min<size_t>(c.confirmed_rows, r.cand_count); i < r.cand_count; ++i) {
+            const char *id = kEntries[kFlows[r.cand[i].flow].entry].id;
+            if (possible.find(id) == std::string::npos) possible += (possible.empty() ? "" : ", ") + std::string(id);
+        }
+        cell(v, ConvColumn::kColPossible) = possible;
+    }
     cell(v, ConvColumn::kColEvidence) = claim_text(c.claim);
     cell(v, ConvColumn::kColEvidenceDetail) = r.evidence_detail ? r.evidence_detail : "";
-    cell(v, ConvColumn::kColClientRole) = role_names(r.client_roles);
-    cell(v, ConvColumn::kColServerRole) = role_names(r.server_roles);
+    cell(v, ConvColumn::kColClientRole) = HostTable::role_text(r.client_host);
+    cell(v, ConvColumn::kColServerRole) = HostTable::role_text(r.server_host);
 }
 
 void host_cells(const HostTable::Host &h, unsigned conversations, std::string v[kHostColumnCount]) {
     cell(v, HostColumn::kColAddress) = h.address;
     cell(v, HostColumn::kColRoles) = role_names(h.roles);
+    cell(v, HostColumn::kColVendor) = vendor_names(h.vendors);
     cell(v, HostColumn::kColEvidence) = HostTable::proofs_text(h);
     cell(v, HostColumn::kColConversations) = std::to_string(conversations);
 }

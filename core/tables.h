@@ -49,7 +49,9 @@ struct ConvRow {
     const Candidate *cand = nullptr;  // the rows the label shows, best first
     size_t cand_count = 0;
     const char *evidence_detail = "";
-    RoleSet client_roles = 0, server_roles = 0;  // the hosts' roles when the table is written
+    ClaimsMode claims = ClaimsMode::kConfirmed;  // which rows the purpose columns list (Settings::claims)
+    // The hosts (roles and vendors) when the table is written, or nullptr.
+    const HostTable::Host *client_host = nullptr, *server_host = nullptr;
 };
 
 // The table's opening lines (rule, "TITLE: count", the column titles).

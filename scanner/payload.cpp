@@ -244,7 +244,9 @@ bool parse_mgcp(const uint8_t *data, size_t len, MgcpMessage *out) {
 bool parse_sccp(const uint8_t *data, size_t len, SccpMessages *out) {
     *out = SccpMessages();
     // Message ids and body layouts (packet-skinny.c): RegisterMessage 0x0001
-    // starts with StationIdentifier.DeviceName[16]; OpenReceiveChannelAck
+    // (handle_RegisterMessage) is DeviceName[16], reserved_for_future_use,
+    // instance, stationIpAddr, then deviceType (32-bit little endian at
+    // body offset 28); OpenReceiveChannelAck
     // 0x0022 is mediaReceptionStatus, ipAddr, portNumber; StartMediaTransmission
     // 0x008A is conferenceID, passThruPartyID, remoteIpAddr, remotePortNumber.
     // From header version 17 (0x11) on, an address is ipAddrType (0 IPv4,
@@ -278,6 +280,7 @@ bool parse_sccp(const uint8_t *data, size_t len, SccpMessages *out) {
             size_t n = 0;
             while (n < 16 && name[n] != '\0') ++n;
             out->device_name = std::string_view(name, n);
+            if (body + 32 <= end) out->device_type = le32(data + body + 28);
         } else if (id == 0x0022 && read_addr(body + 4, &a, &after) && after + 4 <= end) {
             out->media.add(a, static_cast<uint16_t>(le32(data + after)));
         } else if (id == 0x008A && read_addr(body + 8, &a, &after) && after + 4 <= end) {
@@ -286,6 +289,40 @@ bool parse_sccp(const uint8_t *data, size_t len, SccpMessages *out) {
         off += 8 + static_cast<size_t>(dlen);
     }
     return out->any;
+}
+
+bool parse_dhcp(const uint8_t *data, size_t len, DhcpOptions *out) {
+    *out = DhcpOptions();
+    static const uint8_t kCookie[] = {99, 130, 83, 99};
+    if (len < 240 || std::memcmp(data + 236, kCookie, 4) != 0) return false;
+    size_t off = 240;
+    while (off < len) {
+        const uint8_t code = data[off];
+        if (code == 255) break;  // end
+        if (code == 0) {         // pad
+            ++off;
+            continue;
+        }
+        if (off + 2 > len) break;
+        const size_t olen = data[off + 1];
+        const uint8_t *v = data + off + 2;
+        if (off + 2 + olen > len) break;
+        auto text = [&]() {
+            size_t n = olen;
+            while (n && v[n - 1] == 0) --n;  // a trailing NUL (Wireshark's FT_STRINGZ)
+            return std::string_view(reinterpret_cast<const char *>(v), n);
+        };
+        if (code == 60) out->vendor_class = text();
+        else if (code == 66) out->tftp_name = text();
+        else if (code == 150)
+            for (size_t i = 0; i + 4 <= olen && out->tftp_count < 2; i += 4) {
+                Address &a = out->tftp[out->tftp_count++];
+                a.family = 4;
+                std::memcpy(a.bytes, v + i, 4);
+            }
+        off += 2 + olen;
+    }
+    return true;
 }
 
 int count_tpkt_q931(const uint8_t *data, size_t len) {

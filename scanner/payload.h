@@ -60,6 +60,7 @@ bool parse_mgcp(const uint8_t *data, size_t len, MgcpMessage *out);
 // version LE, message id LE) then the body.
 struct SccpMessages {
     std::string_view device_name;  // RegisterMessage (0x0001)
+    uint32_t device_type = 0;      // its deviceType, 0 when the message is too short
     bool any = false;              // at least one well-formed header
     MediaList media;               // OpenReceiveChannelAck (0x0022), StartMediaTransmission (0x008A)
 };
@@ -81,6 +82,18 @@ bool parse_tftp_read(const uint8_t *data, size_t len, std::string_view *filename
 // XMPP stream header (RFC 6120 section 4.7): <stream:stream ...>; a server
 // stream declares the jabber:server namespace.
 bool parse_xmpp_stream(const uint8_t *data, size_t len, bool *server_stream);
+
+// DHCP (RFC 2131 section 2: the 236-byte BOOTP header, then the magic
+// cookie 99.130.83.99 and the options, RFC 2132): option 60 (vendor class
+// identifier), option 66 (TFTP server name) and option 150 (TFTP server
+// addresses, RFC 5859). Views point into the payload.
+struct DhcpOptions {
+    std::string_view vendor_class;  // option 60
+    std::string_view tftp_name;     // option 66
+    Address tftp[2];                // option 150, the first two
+    int tftp_count = 0;
+};
+bool parse_dhcp(const uint8_t *data, size_t len, DhcpOptions *out);
 
 // TLS ClientHello server_name (RFC 8446 section 4.1.2, RFC 6066 section 3).
 bool parse_tls_sni(const uint8_t *data, size_t len, std::string_view *sni);

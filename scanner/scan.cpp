@@ -480,7 +480,8 @@ Scanner::StockDetection Scanner::detect(Conv &c, Packet &p, uint32_t frame) {
 // and transfer legs signalling announces.
 void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
     static const int sip = protocol_by_key("SIP"), sccp = protocol_by_key("SCCP"), mgcp = protocol_by_key("MGCP"),
-                     ras = protocol_by_key("RAS"), tftp = protocol_by_key("TFTP"), xmpp = protocol_by_key("XMPP");
+                     ras = protocol_by_key("RAS"), tftp = protocol_by_key("TFTP"), xmpp = protocol_by_key("XMPP"),
+                     dhcp = protocol_by_key("DHCP");
     if (!p.payload_len || protocol < 0) return;
     PayloadFacts f;
     PacketSides sides;
@@ -508,6 +509,8 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
         sides.to_server = c.listener_port && p.dport == c.listener_port;
         f.sccp = true;
         f.sccp_device = m.device_name;
+        f.sccp_device_type = m.device_type;
+        for (int i = 0; i < m.media.count && i < 2; ++i) f.sccp_media[i] = address_text(m.media.item[i].addr);
         for (int i = 0; i < m.media.count; ++i) announce(m.media.item[i].addr, m.media.item[i].port, sccp, frame, Leg::kRtp);
     } else if (protocol == mgcp) {
         MgcpMessage m;
@@ -520,6 +523,18 @@ void Scanner::observe(Conv &c, const Packet &p, uint32_t frame, int protocol) {
         if (p.payload_len >= 2 && p.payload[0] == 0 && (p.payload[1] == 1 || p.payload[1] == 2))
             announce(p.src, p.sport, tftp, frame, Leg::kTransfer);  // the server answers from a new port (RFC 1350 section 4)
         f.tftp_read = parse_tftp_read(p.payload, p.payload_len, &f.tftp_file);
+    } else if (protocol == dhcp) {
+        DhcpOptions d;
+        if (!parse_dhcp(p.payload, p.payload_len, &d)) return;
+        for (int i = 0; i < d.tftp_count; ++i) f.dhcp_tftp[i] = address_text(d.tftp[i]);
+        // Option 66 names a server; an IPv4 address there is one (a name is not resolved).
+        Address a{};
+        if (!d.tftp_count && !d.tftp_name.empty() && d.tftp_name.size() < 16 &&
+            inet_pton(AF_INET, std::string(d.tftp_name).c_str(), a.bytes) == 1) {
+            a.family = 4;
+            f.dhcp_tftp[0] = address_text(a);
+        }
+        f.dhcp_vendor_class = d.vendor_class;
     } else if (protocol == xmpp) {
         f.xmpp_stream = parse_xmpp_stream(p.payload, p.payload_len, &f.xmpp_server);
         sides.initiator = p.src == c.client.addr && p.sport == c.client.port;
@@ -688,8 +703,9 @@ ConvRow Scanner::row_of(const Conv &c) const {
         r.cand = c.cand.data();
         r.cand_count = c.cand.size();
         r.evidence_detail = c.evidence_detail.c_str();
-        r.client_roles = hosts_.roles(ca);
-        r.server_roles = hosts_.roles(sa);
+        r.claims = opt_.settings.claims;
+        r.client_host = hosts_.find(ca);
+        r.server_host = hosts_.find(sa);
         return r;
     }
 }

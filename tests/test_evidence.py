@@ -64,6 +64,9 @@ def phone_and_cucm(cap: pg.Capture) -> None:
     cap.tcp(CUCM, 8443, PHONE, 51443, b"\x16\x03\x03\x00\x04\x0e\x00\x00\x00")
     cap.add_frame(Ether() / IP(src=CUCM, dst=DNS_SERVER) / UDP(sport=53002, dport=53) /
                   DNS(rd=1, qd=DNSQR(qname="ldap.example.com")))
+    # The phone's HTTPS to a web server that showed no role: possible only.
+    cap.tcp_handshake(PHONE, 51444, WEB, 8443)
+    cap.tcp(PHONE, 51444, WEB, 8443, pg.tls_client_hello("intranet"))
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +115,8 @@ def test_port_mode_still_lists_every_documented_use(tshark_evidence, captures):
 
 def test_a_phone_and_its_unified_cm_confirm_their_rows(tshark_evidence, captures):
     rows = conv_rows(tshark_evidence, captures["office-with-phone"])
-    by_port = {(r["Transport"], r["Server"].rsplit(":", 1)[1], r["Client"].rsplit(":", 1)[0]): r for r in rows}
+    by_port = {(r["Transport"], r["Server"].rsplit(":", 1)[1], r["Client"].rsplit(":", 1)[0]): r for r in rows
+               if not r["Server"].startswith(WEB + ":")}
     sccp = by_port[("tcp", "2000", PHONE)]
     assert sccp["Evidence"] == "confirmed" and sccp["Detected"] == "SCCP"
     assert sccp["Client role"] == "Phone" and "Unified CM" in sccp["Server role"]
@@ -131,12 +135,14 @@ def test_a_phone_and_its_unified_cm_confirm_their_rows(tshark_evidence, captures
 def test_hosts_table_names_roles_and_their_first_frames(tshark_evidence, captures):
     out = tshark_evidence.run(["-q", "-2", "-r", captures["office-with-phone"], "-z", "ciscouc,hosts"]).stdout
     lines = out.splitlines()
-    head = lines.index("Address\tRoles\tEvidence\tConversations")
+    head = lines.index("Address\tRoles\tVendor\tEvidence\tConversations")
     hosts = {l.split("\t")[0]: l.split("\t") for l in lines[head + 1:] if "\t" in l}
     assert set(hosts) == {PHONE, CUCM}, hosts
-    assert hosts[PHONE][1] == "Phone" and hosts[PHONE][2].startswith("Phone: SCCP frame ")
+    assert hosts[PHONE][1] == "Phone" and hosts[PHONE][3].startswith("Phone: SCCP frame ")
+    # SCCP is Cisco's own protocol: both ends name Cisco.
+    assert hosts[PHONE][2] == hosts[CUCM][2] == "Cisco"
     assert hosts[CUCM][1] == "Unified CM, TFTP server"
-    assert "TFTP server: TFTP frame" in hosts[CUCM][2]
+    assert "TFTP server: TFTP frame" in hosts[CUCM][3]
 
 
 def test_role_fields_on_every_packet_of_a_conversation_with_roles(tshark_evidence, captures):
@@ -150,6 +156,11 @@ def test_role_fields_on_every_packet_of_a_conversation_with_roles(tshark_evidenc
 
 
 def test_possible_uses_are_worded_as_possible_in_the_details(tshark_evidence, captures):
-    out = tshark_evidence.run(["-r", captures["office"], "-2", "-V", "-Y", "tcp.dstport == 8443 && tcp.len > 0"]).stdout
+    out = tshark_evidence.run(["-r", captures["office-with-phone"], "-2", "-V", "-Y",
+                               f"ip.src == {PHONE} && ip.dst == {WEB} && tcp.dstport == 8443 && tcp.len > 0"]).stdout
     assert "Cisco UC port usage: possible: " in out
-    assert "no evidence yet that either host is a Cisco UC device" in out
+    assert "the hosts' roles (Phone) do not show it" in out
+    # Near miss: TLS on 8443 between two hosts that showed no role is not even
+    # possible: a Cisco meaning riding on TLS needs a UC host (issue 22).
+    out = tshark_evidence.run(["-r", captures["office"], "-2", "-V", "-Y", "tcp.dstport == 8443 && tcp.len > 0"]).stdout
+    assert "Transmission Control Protocol" in out and "Cisco UC port usage: possible: " not in out

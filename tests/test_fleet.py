@@ -70,7 +70,7 @@ def test_fleet_page_in_chromium(chromium, sites, fleet_store):  # noqa: F811
     # Hosts by role across captures, from each capture's own hosts table.
     seen = collections.Counter()
     for c in expected:
-        for address, roles, _, _ in storelib.scanner_hosts(c):
+        for address, roles, *_ in storelib.scanner_hosts(c):
             for role in roles.split(","):
                 seen[(role.strip(), address)] += 1
     assert {(r[0], r[1]): int(r[2]) for r in dom_table(dom, "roles")} == seen

@@ -8,21 +8,34 @@ evidence, so the two runs must give the same ciscouc expert items on the same
 frames, and the same final conversation table, on every teaching capture and
 every capture in ../shared/captures (the fast tier: the teaching captures and
 tests/corpus.py's sample). The runs are the session's (tests/corpus.py).
+
+One exception, explained: a host's vendor comes from its own words, which may
+come after the frame that raised a flag (a 200 OK's "Server: FreeSWITCH"
+after the INVITE). With -2 the first pass knows it from the start and no
+Cisco guide's flag is raised between a host naming another vendor and one
+showing nothing of Cisco (issue 22); one pass cannot know the future. A
+difference on a frame to or from a host that names another vendor (the hosts
+table's Vendor column) is that case; any other difference fails.
 """
 from __future__ import annotations
 
 import os
+import tomllib
 
 import pytest
 
 import conftest
 import corpus
 
+with open(os.path.join(conftest.ROOT, "catalog", "vocabulary.toml"), "rb") as _f:
+    OTHER_VENDORS = {v["name"] for v in tomllib.load(_f).get("vendors", {}).values() if not v.get("cisco")}
+
 
 def _raised_args(two_pass: bool) -> list[str]:
     flags = conftest.flag_names()
-    args = ["-T", "fields", "-E", "separator=\t", "-E", "quote=n", "-E", "occurrence=f",
-            "-e", "frame.number", *[a for f in flags for a in ("-e", f"ciscouc.{f}")]]
+    args = ["-T", "fields", "-E", "separator=\t", "-E", "quote=n", "-E", "occurrence=l",
+            "-e", "frame.number", "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst",
+            *[a for f in flags for a in ("-e", f"ciscouc.{f}")]]
     return args + ["-2"] if two_pass else args
 
 
@@ -34,8 +47,8 @@ def _table_args(two_pass: bool) -> list[str]:
 RUNS = [(f(two_pass), True) for f in (_raised_args, _table_args) for two_pass in (False, True)]
 
 
-def _raised(tshark, path: str, two_pass: bool, runs=None) -> set[tuple[int, str]]:
-    """(frame, flag) of every ciscouc expert item."""
+def _raised(tshark, path: str, two_pass: bool, runs=None, ends: dict | None = None) -> set[tuple[int, str]]:
+    """(frame, flag) of every ciscouc expert item; `ends` gets each such frame's addresses."""
     flags = conftest.flag_names()
     if runs is None:
         p = tshark.run(["-r", path, *_raised_args(two_pass)], check=False)
@@ -46,9 +59,22 @@ def _raised(tshark, path: str, two_pass: bool, runs=None) -> set[tuple[int, str]
     out = set()
     for line in p.stdout.splitlines():
         cells = line.split("\t")
-        for name, cell in zip(flags, cells[1:]):
+        for name, cell in zip(flags, cells[5:]):
             if cell:
                 out.add((int(cells[0]), name))
+                if ends is not None:
+                    ends[int(cells[0])] = {c for c in cells[1:5] if c}
+    return out
+
+
+def _other_vendor_hosts(lines: list[str]) -> set[str]:
+    """Addresses whose own words name another vendor than Cisco (the -2 run's hosts table)."""
+    head = next((i for i, l in enumerate(lines) if l.startswith("Address\tRoles\tVendor")), None)
+    out = set()
+    for line in lines[head + 1:] if head is not None else []:
+        cells = line.split("\t")
+        if len(cells) > 2 and {v.strip() for v in cells[2].split(",")} & OTHER_VENDORS:
+            out.add(cells[0])
     return out
 
 
@@ -58,7 +84,13 @@ def _table(tshark, runs, path: str, two_pass: bool) -> list[str]:
 
 def _compare(tshark, runs, path: str) -> list[str]:
     problems = []
-    one, two = _raised(tshark, path, False, runs), _raised(tshark, path, True, runs)
+    ends: dict[int, set[str]] = {}
+    one, two = _raised(tshark, path, False, runs, ends), _raised(tshark, path, True, runs, ends)
+    if one != two:
+        # Explained: the frame is to or from a host that names another vendor (see above).
+        other = _other_vendor_hosts(_table(tshark, runs, path, True))
+        one = {x for x in one if x in two or not ends.get(x[0], set()) & other}
+        two = {x for x in two if x in one or not ends.get(x[0], set()) & other}
     if one != two:
         problems.append(f"expert items only in one pass: {sorted(one - two)[:8]}; only with -2: {sorted(two - one)[:8]}")
     t1, t2 = _table(tshark, runs, path, False), _table(tshark, runs, path, True)

@@ -590,7 +590,7 @@ def test_flag_counts_log(results, tmp_path_factory, capsys):
 
 @pytest.mark.corpus
 def test_evidence_goals(tshark_evidence, corpus_runs, shared_captures):
-    """Issue 13's goals over every capture in ../shared/captures, as
+    """Issues 13 and 22's goals over every capture in ../shared/captures, as
     bench/evidence.py measures them (its report is printed)."""
     from bench import evidence
 
@@ -601,8 +601,10 @@ def test_evidence_goals(tshark_evidence, corpus_runs, shared_captures):
     nu = "non-uc"
     assert fig.captures.get(nu, 0) >= 30 and fig.captures.get("uc-signalling", 0) >= 100, fig.captures
     misses = "\n".join(f"{w}: {c}: {v}" for w, c, v in fig.problems[:30])
-    assert fig.confirmed.get(nu, 0) <= 0.01 * fig.conversations[nu], misses
+    assert fig.confirmed.get(nu, 0) <= 0.005 * fig.conversations[nu], misses
     assert fig.flagged.get(nu, 0) == 0, misses
     assert fig.payloadless_flagged == 0, misses
-    assert fig.signalling_ok >= 0.97 * fig.signalling, misses
-    assert fig.media_ok >= 0.95 * fig.media, misses
+    assert fig.signalling_ok >= 0.99 * fig.signalling, misses
+    assert fig.media_ok == fig.media, misses
+    # Issue 22: no Cisco role for a host that names another vendor in its own words.
+    assert not fig.vendor_conflicts, fig.vendor_conflicts

@@ -211,7 +211,12 @@ def test_misbehaviour_flags_and_map(dot, chromium, tshark, workdir):
     assert len(internal) == 1 and "5049/tcp" in internal[0]
     assert 'stroke="#c00000"' in internal[0] and 'stroke-width="3"' in internal[0]
     documented = [g for g in svg_edges(dom) if 'class="edge documented"' in g]
-    assert documented and all('stroke="#c00000"' not in g for g in documented)
+    assert all('stroke="#c00000"' not in g for g in documented)
+    # MSSQL from a host that showed no role to the Unified CM's database port
+    # (row Unified CM (DB) -> Unified CM (DB)) is only possible: a host with no
+    # role is not a Unified CM (issue 22). Its edge is not drawn as documented.
+    mssql = [g for g in svg_edges(dom) if "1433/tcp" in g]
+    assert mssql and all('class="edge documented"' not in g and 'class="edge flagged"' not in g for g in mssql)
 
 
 def test_sorting_by_a_column(dot, chromium, tshark, workdir):
@@ -391,3 +396,22 @@ def test_flags_grouped(site_page, chromium):
     big = [g for g, n in zip(groups, counts) if n >= 100][0]
     assert re.search(r"<td>Phone → Unified CM[^<]*</td>", big)
     assert re.search(r'<td class="frame" data-key="\d+">frame \d+, frame \d+, frame \d+, frame \d+, frame \d+ …</td>', big)
+
+
+def test_possible_uses_have_their_own_column(tshark_evidence, workdir):
+    """Issue 22: the conversations table lists possible uses apart: the SQL from
+    a host that showed no role to the Unified CM's database port is only
+    possible, so its Possible cell names the row and its purpose cell is empty."""
+    capture = os.path.join(ROOT, "captures", "misbehaviour.pcap")
+    out = os.path.join(workdir, "report-possible.html")
+    run_report(tshark_evidence, capture, out)
+    with open(out, encoding="utf-8") as f:
+        page = f.read()
+    assert "<th" in page and ">Possible<" in page
+    row = next(r for r in re.findall(r'<tr id="conv-\d+".*?</tr>', page, re.S) if "10.10.0.12:55433" in r)
+    cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+    assert "cucm42-en.t1.r6" in cells[10] and "see Possible" in cells[6] and cells[7] == "", cells
+    # Near miss: a confirmed conversation's Possible cell does not repeat its own row.
+    sccp = next(r for r in re.findall(r'<tr id="conv-\d+".*?</tr>', page, re.S) if "10.10.1.43:52443" in r)
+    cells = re.findall(r"<td>(.*?)</td>", sccp, re.S)
+    assert "cucm-ja.t6.r3" in cells[7] and "cucm-ja.t6.r3" not in cells[10], cells

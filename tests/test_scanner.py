@@ -279,7 +279,7 @@ def test_output_layout_and_hosts(scanner):
     rtp = [r for r in rows if r["detected"] == "RTP"]
     assert rtp and all(r["evidence"] == "confirmed" and "set up by SCCP" in r["evidence_detail"] for r in rtp)
     # The hosts table in the plugin's -z ciscouc,hosts layout.
-    assert "Address\tRoles\tEvidence\tConversations" in lines
+    assert "Address\tRoles\tVendor\tEvidence\tConversations" in lines
     hosts = ucstats.hosts(p.stdout)
     assert any(h["roles"] == "Phone" and h["conversations"] == str(len(rows)) for h in hosts)
     assert any("Unified CM" in h["roles"] for h in hosts)

@@ -136,6 +136,8 @@ MEDIA_DETECTIONS = frozenset({"RTP", "RTCP", "t38"})
 # ---- ../shared/captures/INVENTORY.md
 
 INVENTORY_NAME = "INVENTORY.md"
+# Cisco's own words in a SIP user agent or server name (Cisco, CSCO, and TANDBERG's products).
+CISCO_WORDS = re.compile(r"\b(cisco|csco|tandberg)", re.I)
 
 
 @dataclasses.dataclass
@@ -161,10 +163,16 @@ class InventoryRow:
 
     def group(self) -> str:
         """uc-signalling (SIP, SCCP, MGCP, H.323 or XMPP seen), uc-media (only
-        media), or non-uc, by the "UC protocols tshark sees" column."""
+        media), or non-uc, by the "UC protocols tshark sees" column; signalling
+        whose note names SIP user agents or servers ("SIP UA/Server: ...") none
+        of which is Cisco's is voip-not-cisco (Asterisk, FreeSWITCH, X-Lite...)."""
         def named(names) -> bool:
             return bool(re.search(r"\b(" + "|".join(sorted(names)) + r")\b", self.uc_protocols))
         if named(wireshark_signalling_names()):
+            m = re.search(r"SIP UA/Server: ([^|]*)", self.note)
+            agents = [a.strip() for a in m.group(1).split(";") if a.strip()] if m else []
+            if agents and not any(CISCO_WORDS.search(a) for a in agents):
+                return "voip-not-cisco"
             return "uc-signalling"
         return "uc-media" if named(WIRESHARK_MEDIA_NAMES) else "non-uc"
 

@@ -476,7 +476,8 @@ MAP_LEGEND = (
 CONV_COLUMNS = [("n", "#", True), ("client", "Client", False), ("server", "Server", False),
                 ("transport", "Transport", False), ("port", "Port", True), ("detected", "Detected", False),
                 ("purpose", "Purpose", False), ("entry", "Catalog entry", False),
-                ("source", "Document and table", False), ("evidence", "Evidence", False), ("roles", "Roles", False),
+                ("source", "Document and table", False), ("evidence", "Evidence", False),
+                ("possible", "Possible", False), ("roles", "Roles", False),
                 ("flags", "Flags", False), ("packets", "Packets", True), ("bytes", "Bytes", True),
                 ("other_uses", "Other uses", True)]
 
@@ -600,7 +601,9 @@ def render_html(data: dict, catalog: dict, svg: str, ports_dir: str | None, out_
             purpose = (f'<span lang="{e(info["language"])}">{e(info["purpose_original"])}</span>'
                        f'<span class="orig" lang="en">{e(c["purpose"])}</span>')
         else:
-            purpose = e(c["purpose"]) if c["purpose"] else '<span class="muted">(no guide documents this port)</span>'
+            purpose = (e(c["purpose"]) if c["purpose"] else
+                       '<span class="muted">(nothing confirms a documented use: see Possible)</span>'
+                       if c.get("possible") else '<span class="muted">(no guide documents this port)</span>')
         link = port_link(c, ports_dir, out_dir)
         entry = (f'<a href="{e(link)}">{e(c["entry"])}</a>' if link else e(c["entry"])) if c["entry"] else ""
         if info:
@@ -620,7 +623,8 @@ def render_html(data: dict, catalog: dict, svg: str, ports_dir: str | None, out_
         cls = ' class="flagged"' if c["flags"] else ""
         out.append(f'<tr id="conv-{i + 1}"{cls}><td>{i + 1}</td><td>{e(c["client"])}</td><td>{e(c["server"])}</td>'
                    f'<td>{e(c["transport"])}</td><td>{e(c["listener_port"])}</td><td>{e(c["detected"])}</td>'
-                   f"<td>{purpose}</td><td>{entry}</td><td>{source}</td><td>{ev}</td><td>{e(roles)}</td>"
+                   f"<td>{purpose}</td><td>{entry}</td><td>{source}</td><td>{ev}</td>"
+                   f'<td>{e(c.get("possible", ""))}</td><td>{e(roles)}</td>'
                    f'<td>{flags}</td><td>{e(c["packets"])}</td><td>{e(c["bytes"])}</td><td>{e(c["other_uses"])}</td></tr>')
     out.append("</tbody></table>")
     if not convs:

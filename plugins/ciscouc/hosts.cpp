@@ -10,6 +10,7 @@
 #include "conversation.h"
 
 #include <epan/stat_tap_ui.h>
+#include <wsutil/inet_addr.h>
 #include <epan/stats_tree.h>
 
 #include <cstdio>
@@ -53,11 +54,18 @@ struct WantedField {
     const char *name;
     int *id;
 };
-int hf_skinny_device = -1, hf_sip_method = -1, hf_sip_status = -1, hf_sip_ua = -1, hf_sip_server = -1,
+int hf_skinny_device = -1, hf_skinny_device_type = -1, hf_skinny_remote4 = -1, hf_skinny_remote6 = -1,
+    hf_skinny_addr4 = -1, hf_skinny_addr6 = -1, hf_skinny_message = -1, hf_dhcp_vendor = -1, hf_dhcp_tftp_name = -1,
+    hf_dhcp_tftp_addr = -1, hf_sip_method = -1, hf_sip_status = -1, hf_sip_ua = -1, hf_sip_server = -1,
     hf_mgcp_verb = -1, hf_ras = -1, hf_tftp_opcode = -1, hf_tftp_source = -1, hf_xmpp_xmlns = -1, hf_xmpp_stream = -1,
     hf_rtp_setup_method = -1, hf_rtp_setup_frame = -1;
 const WantedField kWanted[] = {
-    {"skinny.DeviceName", &hf_skinny_device}, {"sip.Method", &hf_sip_method},   {"sip.Status-Code", &hf_sip_status},
+    {"skinny.DeviceName", &hf_skinny_device}, {"skinny.deviceType", &hf_skinny_device_type},
+    {"skinny.messageId", &hf_skinny_message}, {"skinny.remoteIpAddr.ipv4", &hf_skinny_remote4},
+    {"skinny.remoteIpAddr.ipv6", &hf_skinny_remote6}, {"skinny.ipAddr.ipv4", &hf_skinny_addr4},
+    {"skinny.ipAddr.ipv6", &hf_skinny_addr6}, {"dhcp.option.vendor_class_id", &hf_dhcp_vendor},
+    {"dhcp.option.tftp_server_name", &hf_dhcp_tftp_name}, {"dhcp.option.tftp_server_address", &hf_dhcp_tftp_addr},
+    {"sip.Method", &hf_sip_method},   {"sip.Status-Code", &hf_sip_status},
     {"sip.User-Agent", &hf_sip_ua},           {"sip.Server", &hf_sip_server},   {"mgcp.req.verb", &hf_mgcp_verb},
     {"h225.RasMessage", &hf_ras},             {"tftp.opcode", &hf_tftp_opcode}, {"tftp.source_file", &hf_tftp_source},
     {"xmpp.xmlns", &hf_xmpp_xmlns},           {"xmpp.stream", &hf_xmpp_stream},
@@ -90,6 +98,26 @@ bool any_value(proto_tree *tree, int hf, const char *value) {
         if (s && strcmp(s, value) == 0) return true;
     }
     return false;
+}
+
+
+bool any_uint(proto_tree *tree, int hf, guint32 value) {
+    if (hf < 0) return false;
+    GPtrArray *a = proto_get_finfo_ptr_array(tree, hf);
+    for (guint i = 0; a && i < a->len; ++i)
+        if (fvalue_get_uinteger(CISCOUC_FVALUE(static_cast<field_info *>(g_ptr_array_index(a, i)))) == value) return true;
+    return false;
+}
+
+// An address field's value as address text ("10.10.1.22"), or "".
+std::string address_of(proto_tree *tree, int hf4, int hf6) {
+    field_info *fi = first(tree, hf4);
+    if (!fi) fi = first(tree, hf6);
+    if (!fi) return std::string();
+    char *s = fvalue_to_string_repr(nullptr, CISCOUC_FVALUE(fi), FTREPR_DISPLAY, BASE_NONE);
+    std::string out = s ? s : "";
+    wmem_free(nullptr, s);
+    return out;
 }
 
 
@@ -178,7 +206,17 @@ bool observe_hosts(packet_info *pinfo, proto_tree *tree, bool to_server, bool sc
     // the UC dissectors' fields.
     PayloadFacts f;
     f.sccp = sccp;
-    if (const char *device = string_of(tree, hf_skinny_device)) f.sccp_device = device;
+    if (const char *device = string_of(tree, hf_skinny_device)) {
+        f.sccp_device = device;
+        guint32 type = 0;
+        if (uint_of(tree, hf_skinny_device_type, &type)) f.sccp_device_type = type;
+    }
+    // The hosts SCCP media messages name (packet-skinny.c: StartMediaTransmission
+    // 0x008A remoteIpAddr, OpenReceiveChannelAck 0x0022 ipAddr).
+    if (sccp && any_uint(tree, hf_skinny_message, 0x008A))
+        f.sccp_media[0] = address_of(tree, hf_skinny_remote4, hf_skinny_remote6);
+    if (sccp && any_uint(tree, hf_skinny_message, 0x0022))
+        f.sccp_media[1] = address_of(tree, hf_skinny_addr4, hf_skinny_addr6);
     if (const char *method = string_of(tree, hf_sip_method)) {
         f.sip_request = true;
         f.sip_method = method;
@@ -187,6 +225,22 @@ bool observe_hosts(packet_info *pinfo, proto_tree *tree, bool to_server, bool sc
         f.sip_status = true;
         if (const char *server = string_of(tree, hf_sip_server)) f.sip_software = server;
     }
+    // DHCP (RFC 2132 options 60 and 66, RFC 5859 option 150).
+    if (GPtrArray *a = hf_dhcp_tftp_addr >= 0 ? proto_get_finfo_ptr_array(tree, hf_dhcp_tftp_addr) : nullptr) {
+        for (guint i = 0; i < a->len && i < 2; ++i) {
+            char *s = fvalue_to_string_repr(nullptr, CISCOUC_FVALUE(static_cast<field_info *>(g_ptr_array_index(a, i))),
+                                            FTREPR_DISPLAY, BASE_NONE);
+            if (s) f.dhcp_tftp[i] = s;
+            wmem_free(nullptr, s);
+        }
+    }
+    if (const char *name = string_of(tree, hf_dhcp_tftp_name); name && f.dhcp_tftp[0].empty()) {
+        // An IPv4 address there is one (a name is not resolved).
+        guint32 a4 = 0;
+        char text[WS_INET_ADDRSTRLEN];
+        if (strlen(name) < 16 && ws_inet_pton4(name, &a4)) f.dhcp_tftp[0] = ws_inet_ntop4(&a4, text, sizeof text);
+    }
+    if (const char *vc = string_of(tree, hf_dhcp_vendor)) f.dhcp_vendor_class = vc;
     if (const char *verb = string_of(tree, hf_mgcp_verb)) f.mgcp_verb = verb;
     guint32 v = 0;
     if (ras && uint_of(tree, hf_ras, &v)) f.ras_choice = static_cast<int>(v);
@@ -234,8 +288,6 @@ PayloadSide payload_side(proto_tree *tree) {
     return PayloadSide::kNone;
 }
 HostTable &host_table() { return hosts; }
-
-RoleSet host_roles_by_key(const std::string &key) { return hosts.roles(key); }
 
 RoleSet host_roles(const address *a) { return hosts.hosts().empty() ? 0 : hosts.roles(key_of(a)); }
 

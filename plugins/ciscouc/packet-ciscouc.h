@@ -155,7 +155,6 @@ void hosts_session_packet(packet_info *pinfo);
 HostTable &host_table();  // the capture's host table, which the core's Pipeline labels with
 RoleSet host_roles(const address *a);
 std::string host_key(const address *a);  // the host table's key for an address
-RoleSet host_roles_by_key(const std::string &key);
 guint32 host_roles_generation();
 // The RTP dissector's rtp.setup-method and rtp.setup-frame in this packet's
 // tree (media that signalling set up), read like the role fields.

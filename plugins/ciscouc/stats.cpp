@@ -98,8 +98,9 @@ void conv_draw(void *p) {
         row.cand = c.cand;
         row.cand_count = c.cand_count;
         row.evidence_detail = c.evidence_detail ? c.evidence_detail : "";
-        row.client_roles = host_roles_by_key(r->client_host);
-        row.server_roles = host_roles_by_key(r->server_host);
+        row.client_host = host_table().find(r->client_host);
+        row.server_host = host_table().find(r->server_host);
+        row.claims = settings.labelling().claims;
         write_conversation(stdout, row, settings.language == 1);
     }
     write_table_end(stdout);
@@ -262,7 +263,7 @@ tap_packet_status conv_tree_packet(stats_tree *st, packet_info *pinfo, epan_diss
         if (c.evidence_detail && *c.evidence_detail)
             evidence += (evidence.empty() ? "" : ": ") + std::string(c.evidence_detail);
         auto roles_of = [](const std::string &host) {
-            std::string r = role_names(host_roles_by_key(host));
+            std::string r = HostTable::role_text(host_table().find(host));
             return r.empty() ? std::string("-") : r;
         };
         std::string roles = roles_of(client_host) + " -> " + roles_of(server_host);

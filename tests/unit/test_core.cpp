@@ -443,6 +443,55 @@ TEST(Flags, RowsNamingNoProtocolAreNotContradictedByUnexpectedPort) {
     EXPECT_TRUE(flags_for(kTcp, 52000, 3000, Direction::kHandshake, proto("SIP")).flags & kFlagUnexpectedPort);
 }
 
+namespace {
+FlagResult flags_with_roles(uint16_t server, const char *detected, RoleSet client, RoleSet server_roles,
+                            Transport t = kTcp) {
+    static Label keep;
+    keep = classify(t, 52000, server, t == kTcp ? Direction::kHandshake : Direction::kFirstPacket,
+                    protocol_by_key(detected), Prefs());
+    FlagInput in;
+    in.transport = t;
+    in.client_port = 52000;
+    in.server_port = server;
+    in.label = &keep;
+    in.detected = protocol_by_key(detected);
+    in.payload_seen = true;
+    in.client_roles = client;
+    in.server_roles = server_roles;
+    return evaluate_flags(in);
+}
+RoleSet roles_of(const char *a, const char *b = nullptr) {
+    return role_bit(role_by_key(a)) | (b ? role_bit(role_by_key(b)) : 0);
+}
+}  // namespace
+
+// UC payload on a port the guides document for another purpose (issue 22).
+TEST(Flags, UcPayloadOnAnotherPurposesPort) {
+    const RoleSet phone = roles_of("phone"), cucm = roles_of("unified_cm"), imp = roles_of("imp");
+    // SIP on 1090/tcp: the rows there name RMI (IM and Presence AMC) or name no
+    // protocol for Unified CM -> RTMT; a phone is no Unified CM.
+    FlagResult sip = flags_with_roles(1090, "SIP", phone, cucm);
+    EXPECT_TRUE(sip.has(Flag::kUnexpectedPort));
+    EXPECT_NE(sip.reason_for(Flag::kUnexpectedPort).find("whose ends the hosts' roles do not fit"), std::string::npos)
+        << sip.reason_for(Flag::kUnexpectedPort);
+    // SCCP from a phone to its Unified CM on 8002 (SDL between Unified CM nodes).
+    EXPECT_TRUE(flags_with_roles(8002, "SCCP", phone, cucm).has(Flag::kUnexpectedPort));
+    // MGCP, H.225 and XMPP on ports documented for other protocols (TFTP, SMB, HTTPS).
+    EXPECT_TRUE(flags_with_roles(69, "MGCP", roles_of("gateway"), cucm, kUdp).has(Flag::kUnexpectedPort));
+    EXPECT_TRUE(flags_with_roles(445, "H.225", roles_of("gateway"), cucm).has(Flag::kUnexpectedPort));
+    EXPECT_TRUE(flags_with_roles(443, "XMPP", roles_of("xmpp_client"), imp).has(Flag::kUnexpectedPort));
+    // Near misses: each on a port that documents it.
+    EXPECT_FALSE(flags_with_roles(5060, "SIP", phone, cucm).has(Flag::kUnexpectedPort));
+    EXPECT_FALSE(flags_with_roles(2000, "SCCP", phone, cucm).has(Flag::kUnexpectedPort));
+    EXPECT_FALSE(flags_with_roles(2427, "MGCP", cucm, roles_of("gateway"), kUdp).has(Flag::kUnexpectedPort));
+    EXPECT_FALSE(flags_with_roles(1720, "H.225", roles_of("gateway"), cucm).has(Flag::kUnexpectedPort));
+    EXPECT_FALSE(flags_with_roles(5222, "XMPP", roles_of("xmpp_client"), imp).has(Flag::kUnexpectedPort));
+    // A row naming no protocol whose ends fit: Unified CM -> IM and Presence on 5070.
+    EXPECT_FALSE(flags_with_roles(5070, "SIP", cucm, imp).has(Flag::kUnexpectedPort));
+    // SCCP between two Unified CM nodes on 8002 fits its row's ends.
+    EXPECT_FALSE(flags_with_roles(8002, "SCCP", cucm, cucm).has(Flag::kUnexpectedPort));
+}
+
 TEST(Flags, TableFollowsTheEnum) {
     // kFlagInfo and the Flag enum are generated together from vocabulary.toml [flags.NAME].
     EXPECT_STREQ(flag_info(Flag::kUnexpectedPort).name, "unexpected_port");

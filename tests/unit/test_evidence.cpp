@@ -72,16 +72,24 @@ TEST(Roles, SipSoftwareHeaderNamesTheSender) {
     EXPECT_EQ(observe_sip(false, "", "Cisco-CUCM12.5").sender_role, role("unified_cm"));
     EXPECT_EQ(observe_sip(true, "INVITE", "Cisco-SIPGateway/IOS-16.9.2").sender_role, role("gateway"));
     EXPECT_EQ(observe_sip(true, "INVITE", "TANDBERG/4352 (X12.5)").sender_role, role("expressway"));
-    // Near miss: other software shows nothing.
+    // Near miss: other software shows no role (only its vendor).
     Observation linphone = observe_sip(true, "INVITE", "Linphone/3.6.1 (eXosip2/4.1.0)");
-    EXPECT_FALSE(linphone.any());
+    EXPECT_EQ(linphone.sender_role, -1);
+    EXPECT_EQ(linphone.receiver_role, -1);
     EXPECT_FALSE(observe_sip(true, "INVITE", "").any());
 }
 
 TEST(Roles, SipRegisterShowsEndpointAndRegistrar) {
-    Observation o = observe_sip(true, "REGISTER", "Linphone/3.6.1");
+    // A Cisco user agent registers to a Unified CM.
+    Observation o = observe_sip(true, "REGISTER", "Cisco-CP8845/14.1.1");
     EXPECT_EQ(o.sender_role, role("phone"));
     EXPECT_EQ(o.receiver_role, role("unified_cm"));
+    // Near misses: another vendor's user agent, or none, registers to a SIP
+    // server (whose Unified CM role is only possible).
+    Observation l = observe_sip(true, "REGISTER", "Linphone/3.6.1");
+    EXPECT_EQ(l.sender_role, role("phone"));
+    EXPECT_EQ(l.receiver_role, role("sip_server"));
+    EXPECT_EQ(observe_sip(true, "REGISTER", "").receiver_role, role("sip_server"));
     // The software header wins over the endpoint guess.
     EXPECT_EQ(observe_sip(true, "REGISTER", "Cisco-TelePresence-MX300").sender_role, role("telepresence"));
     // Near miss: a 200 OK to REGISTER is a response, not a REGISTER.
@@ -99,6 +107,57 @@ TEST(Roles, SccpDeviceNames) {
     EXPECT_EQ(any.receiver_role, role("unified_cm"));
     Observation reply = observe_sccp("", false);
     EXPECT_EQ(reply.sender_role, role("unified_cm"));
+}
+
+TEST(Roles, SccpDeviceTypes) {
+    // A gateway's FXS port registers as ANC<MAC...> with device type
+    // AnalogPhone (0x754b, sccp_fxs_register.pcapng): a phone, not a media
+    // resource; Virtual30SPplus (0x14) likewise.
+    EXPECT_EQ(observe_sccp("ANC288093711081", true, 0x754b).sender_role, role("phone"));
+    EXPECT_EQ(observe_sccp("AN0011AABBCC", true, 0x14).sender_role, role("phone"));
+    EXPECT_EQ(observe_sccp("DA0011AABBCC", true, 0x29).sender_role, role("gateway"));  // Digital Access T1
+    EXPECT_EQ(observe_sccp("NONSECURE_MTP", true, 0x53).sender_role, role("media_resource"));  // SoftwareMtpDixieLand
+    // Near misses: SEP names a phone whatever the type; a type the table does
+    // not name (14) or none leaves a non-SEP name a media resource.
+    EXPECT_EQ(observe_sccp("SEP001122334455", true, 0x6f).sender_role, role("phone"));
+    EXPECT_EQ(observe_sccp("CFB0015f9b71800", true, 14).sender_role, role("media_resource"));
+    EXPECT_EQ(observe_sccp("CFB0015f9b71800", true).sender_role, role("media_resource"));
+    EXPECT_EQ(sccp_device_role(0), -1);
+    EXPECT_EQ(sccp_device_role(0x7d), -1);  // Trunk: none of these
+}
+
+TEST(Roles, SccpMediaNamesAMediaEndpoint) {
+    Observation far = observe_sccp_media("10.10.1.22");
+    EXPECT_EQ(far.named, "10.10.1.22");
+    EXPECT_EQ(far.named_role, role("media_endpoint"));
+    // Near miss: no address yet.
+    EXPECT_FALSE(observe_sccp_media("0.0.0.0").any());
+    // A media endpoint that turns out to be a phone is a phone; a phone
+    // named as a far end stays a phone.
+    HostTable t;
+    EXPECT_TRUE(t.apply(far, "10.10.0.11", "10.10.1.21", 5));
+    EXPECT_EQ(t.roles("10.10.1.22"), role_bit(role("media_endpoint")));
+    EXPECT_TRUE(t.add("10.10.1.22", role("phone"), proto("SCCP"), 9));
+    EXPECT_EQ(t.roles("10.10.1.22"), role_bit(role("phone")));
+    EXPECT_FALSE(t.apply(far, "10.10.0.11", "10.10.1.21", 12));
+    EXPECT_EQ(t.roles("10.10.1.22"), role_bit(role("phone")));
+}
+
+TEST(Roles, DhcpNamesTftpServersAndAPhonesVendor) {
+    Observation tftp = observe_dhcp_tftp("10.10.0.11");
+    EXPECT_EQ(tftp.named, "10.10.0.11");
+    EXPECT_EQ(tftp.named_role, role("tftp_server"));
+    EXPECT_FALSE(observe_dhcp_tftp("0.0.0.0").any());
+    Observation renew = observe_dhcp_vendor_class("Cisco Systems, Inc. IP Phone CP-7970G", "10.10.1.21");
+    EXPECT_EQ(renew.sender_role, role("phone"));
+    EXPECT_EQ(renew.sender_vendors, cisco_vendor());
+    // Near misses: a Discover from 0.0.0.0 names no host; a Cisco class that is
+    // not a phone's names the vendor only; another vendor's phone names its vendor.
+    EXPECT_FALSE(observe_dhcp_vendor_class("Cisco Systems, Inc. IP Phone CP-7970G", "0.0.0.0").any());
+    Observation ap = observe_dhcp_vendor_class("Cisco AP c1140", "10.10.9.9");
+    EXPECT_EQ(ap.sender_role, -1);
+    EXPECT_EQ(ap.sender_vendors, cisco_vendor());
+    EXPECT_TRUE(other_vendor(observe_dhcp_vendor_class("yealink", "10.10.9.8").sender_vendors));
 }
 
 TEST(Roles, MgcpVerbs) {
@@ -153,9 +212,152 @@ TEST(Roles, HostTableKeepsFirstProofAndCountsNews) {
     EXPECT_TRUE(t.apply(observe_tftp_read("SEP001122334455.cnf.xml"), "10.0.0.21", "10.0.0.11", 1));
     ASSERT_EQ(t.hosts().size(), 2u);
     EXPECT_EQ(t.hosts()[1].address, "10.0.0.11");
-    EXPECT_EQ(HostTable::proofs_text(t.hosts()[1]), "Unified CM: SCCP frame 4; TFTP server: TFTP frame 1");
+    EXPECT_EQ(HostTable::proofs_text(t.hosts()[1]), "Unified CM: SCCP frame 4; TFTP server: TFTP frame 1; Cisco: SCCP frame 4");
     EXPECT_EQ(t.roles("10.0.0.99"), 0u);
     EXPECT_FALSE(t.add("", role("phone"), -1, 1));
+}
+
+// Every [vendors.*] pattern of the vocabulary matches its example and not
+// its near miss (the data's own test cases).
+TEST(Vendors, EveryPatternMatchesItsExampleAndNotItsNearMiss) {
+    ASSERT_GT(kVendorPatternCount, 20u);
+    for (size_t i = 0; i < kVendorPatternCount; ++i) {
+        const VendorPattern &p = kVendorPatterns[i];
+        EXPECT_TRUE(vendor_pattern_matches(p.example, p.pattern)) << p.pattern << " vs " << p.example;
+        EXPECT_FALSE(vendor_pattern_matches(p.near_miss, p.pattern)) << p.pattern << " vs " << p.near_miss;
+        EXPECT_TRUE(vendors_named(p.example) & vendor_bit(p.vendor)) << p.example;
+    }
+}
+
+TEST(Vendors, HeaderValuesNameTheirVendor) {
+    auto named = [](const char *text) { return vendor_names(vendors_named(text)); };
+    // Real User-Agent/Server values from ../shared/captures (INVENTORY.md).
+    EXPECT_EQ(named("Asterisk PBX 1.6.0.6"), "Asterisk");
+    EXPECT_EQ(named("Cisco-SIPGateway/IOS-16.9.2"), "Cisco");
+    EXPECT_EQ(named("Cirpack/v4.38e (gw_sip)"), "Cirpack");
+    EXPECT_EQ(named("Aastra 480i/1.4.3.23 Brcm Callctrl/1.5.1.0 MxSF/v3.2.8.45"), "Mitel/Aastra");
+    EXPECT_EQ(named("Huawei SoftX3000 V300R011"), "Huawei");
+    EXPECT_EQ(named("kamailio (5.2.1 (x86_64/linux))"), "Kamailio/OpenSIPS");
+    // Near misses: a word inside another word, or a product of no listed vendor.
+    EXPECT_EQ(named("prod-pbxreg02"), "");
+    EXPECT_EQ(named("iOS/8.1 (12B411) iPhone"), "");
+    EXPECT_EQ(named("SIP Server"), "");
+    EXPECT_TRUE(other_vendor(vendors_named("FreeSWITCH-mod_sofia/1.6.12")));
+    EXPECT_FALSE(other_vendor(vendors_named("Cisco-CUCM12.5")));
+    EXPECT_FALSE(other_vendor(0));
+}
+
+TEST(Vendors, AHostNamingAnotherVendorGetsNoCiscoRole) {
+    HostTable t;
+    // A REGISTER from a Cisco phone makes its registrar a Unified CM...
+    EXPECT_TRUE(t.apply(observe_sip(true, "REGISTER", "Cisco-CP8841/12.5.1"), "10.0.0.5", "10.0.0.1", 1));
+    EXPECT_EQ(t.roles("10.0.0.1"), role_bit(role("unified_cm")));
+    // ...until the registrar names another vendor in its own words.
+    EXPECT_TRUE(t.apply(observe_sip(false, "", "Asterisk PBX 1.6.0.6"), "10.0.0.1", "10.0.0.5", 2));
+    EXPECT_EQ(t.roles("10.0.0.1"), kOtherVendor);
+    EXPECT_FALSE(t.add("10.0.0.1", role("unified_cm"), proto("SCCP"), 3));
+    EXPECT_TRUE(t.add("10.0.0.1", role("sip_server"), proto("SIP"), 3));  // not a Cisco role
+    EXPECT_EQ(HostTable::role_text(t.find("10.0.0.1")), "SIP server (Asterisk)");
+    EXPECT_EQ(HostTable::proofs_text(*t.find("10.0.0.1")), "SIP server: SIP frame 3; Asterisk: SIP frame 2");
+    // Near miss: the Cisco phone keeps its roles and names Cisco only.
+    EXPECT_EQ(t.roles("10.0.0.5"), role_bit(role("phone")) | kCiscoVendor);
+    EXPECT_EQ(HostTable::role_text(t.find("10.0.0.5")), "Phone");
+    EXPECT_EQ(vendor_names(t.find("10.0.0.5")->vendors), "Cisco");
+    // A vendor alone, no role.
+    EXPECT_TRUE(t.apply(observe_sip(true, "INVITE", "Yealink SIP-T46S 66.84.0.15"), "10.0.0.7", "10.0.0.1", 4));
+    EXPECT_EQ(HostTable::role_text(t.find("10.0.0.7")), "(Yealink)");
+    // SCCP names Cisco at both ends.
+    Observation sccp = observe_sccp("SEP001122334455", true);
+    EXPECT_EQ(sccp.sender_vendors, cisco_vendor());
+    EXPECT_EQ(sccp.receiver_vendors, cisco_vendor());
+}
+
+TEST(Evidence, AnEndNamingAnotherVendorGetsNoCiscoPurpose) {
+    // SIP from a phone to an Asterisk on 5060: the payload would confirm the
+    // Unified CM "SIP phones" row; the listener's own words say otherwise.
+    EvidenceInput in;
+    in.detected = proto("SIP");
+    in.payload_seen = true;
+    in.client_roles = role_bit(role("phone"));
+    in.server_roles = role_bit(role("sip_server")) | kOtherVendor;
+    Judged j = judge(kUdp, 50000, 5060, in, ClaimsMode::kPossible);
+    EXPECT_TRUE(j.label.empty());
+    Verdict v = weigh(classify(kUdp, 50000, 5060, Direction::kFirstPacket, in.detected, Prefs()), Direction::kFirstPacket,
+                      [&] { EvidenceInput e = in; e.transport = kUdp; e.client_port = 50000; e.server_port = 5060; return e; }(),
+                      Prefs(), ClaimsMode::kConfirmed);
+    EXPECT_EQ(v.detail, kOtherVendorText);
+    // A Cisco phone's Asterisk is still no Unified CM.
+    in.client_roles = role_bit(role("phone")) | kCiscoVendor;
+    EXPECT_TRUE(judge(kUdp, 50000, 5060, in, ClaimsMode::kPossible).label.empty());
+    EXPECT_TRUE(no_cisco_guide(in.client_roles, in.server_roles));
+    // Near misses: the same SIP to a SIP server that named no vendor is
+    // confirmed by its payload; so is a Yealink phone's SIP to a Unified CM
+    // that names Cisco (a third-party phone on a Unified CM).
+    in.client_roles = role_bit(role("phone"));
+    in.server_roles = role_bit(role("sip_server"));
+    Judged k = judge(kUdp, 50000, 5060, in);
+    EXPECT_EQ(k.a.claim, Claim::kConfirmed);
+    EXPECT_EQ(k.a.basis, Basis::kPayload);
+    in.client_roles = role_bit(role("phone")) | kOtherVendor;
+    in.server_roles = role_bit(role("unified_cm")) | kCiscoVendor;
+    EXPECT_EQ(judge(kUdp, 50000, 5060, in).a.claim, Claim::kConfirmed);
+    EXPECT_FALSE(no_cisco_guide(in.client_roles, in.server_roles));
+    // Media between them stays media (bare, no Cisco row).
+    EvidenceInput m;
+    m.transport = kUdp;
+    m.client_port = 16384;
+    m.server_port = 16386;
+    m.detected = proto("RTP");
+    m.payload_seen = true;
+    m.media_protocol = proto("SIP");
+    m.client_roles = kOtherVendor;
+    Verdict mv = weigh(classify(kUdp, 16384, 16386, Direction::kFirstPacket, m.detected, Prefs()), Direction::kFirstPacket,
+                       m, Prefs(), ClaimsMode::kConfirmed);
+    EXPECT_TRUE(mv.bare_media);
+    EXPECT_EQ(mv.as.claim, Claim::kConfirmed);
+}
+
+TEST(Evidence, AHostWithNoRoleIsNotAUnifiedCm) {
+    // DCE-RPC on 135/tcp from a host with no role to a Unified CM: the row
+    // "Unified CM -> Unified CM" names a Unified CM at both ends; the sender
+    // shows none, so the listener's role alone does not confirm it.
+    EvidenceInput in;
+    in.detected_other = "dcerpc";
+    in.payload_seen = true;
+    in.server_roles = role_bit(role("unified_cm"));
+    Judged j = judge(kTcp, 50000, 135, in, ClaimsMode::kPossible);
+    ASSERT_FALSE(j.label.empty());
+    EXPECT_NE(j.a.claim, Claim::kConfirmed);
+    // Near miss: both ends are Unified CMs: confirmed by their roles.
+    in.client_roles = role_bit(role("unified_cm"));
+    Judged k = judge(kTcp, 50000, 135, in);
+    ASSERT_FALSE(k.label.empty());
+    EXPECT_EQ(k.a.claim, Claim::kConfirmed);
+    EXPECT_EQ(k.a.basis, Basis::kHostRoles);
+    // A SIP server may be a Unified CM: it neither confirms nor contradicts the row.
+    in.client_roles = role_bit(role("sip_server"));
+    EXPECT_NE(judge(kTcp, 50000, 135, in, ClaimsMode::kPossible).a.claim, Claim::kConfirmed);
+}
+
+TEST(Evidence, CiscoMeaningsOnAGenericCarrierNeedAUcHost) {
+    // HTTP on 80 between hosts with no role: the AXL/SOAP row (AXL, SOAP,
+    // HTTP) is not even possible; nor COP file install (no protocol) on TLS 443.
+    EvidenceInput http;
+    http.detected = proto("HTTP");
+    http.payload_seen = true;
+    EXPECT_TRUE(judge(kTcp, 50000, 80, http, ClaimsMode::kPossible).label.empty());
+    EvidenceInput tls;
+    tls.detected = proto("TLS");
+    tls.payload_seen = true;
+    EXPECT_TRUE(judge(kTcp, 50000, 443, tls, ClaimsMode::kPossible).label.empty());
+    EvidenceInput h2;
+    h2.detected_other = "http2";
+    h2.payload_seen = true;
+    EXPECT_TRUE(judge(kTcp, 50000, 8443, h2, ClaimsMode::kPossible).label.empty());
+    // Near misses: a phone at one end makes them possible; TLS on 5061 may be SIPS.
+    http.client_roles = role_bit(role("phone"));
+    EXPECT_FALSE(judge(kTcp, 50000, 80, http, ClaimsMode::kPossible).label.empty());
+    EXPECT_EQ(judge(kTcp, 50000, 5061, tls, ClaimsMode::kPossible).a.claim, Claim::kPossible);
 }
 
 TEST(Evidence, UcPayloadConfirmsTheRowsDocumentingIt) {

@@ -148,6 +148,26 @@ TEST(ScannerPayload, SccpRegisterNameAndMediaChannels) {
     EXPECT_TRUE(m.device_name.empty());
 }
 
+TEST(ScannerPayload, SccpRegisterDeviceType) {
+    // handle_RegisterMessage (packet-skinny.c): DeviceName[16], reserved,
+    // instance, stationIpAddr, deviceType (little endian at offset 28).
+    std::vector<uint8_t> reg(16, 0);
+    std::memcpy(reg.data(), "ANC288093711081", 15);
+    reg.resize(28, 0);
+    le32(&reg, 0x754b);  // AnalogPhone
+    le32(&reg, 0);       // maxStreams
+    std::vector<uint8_t> seg = sccp(0x0001, reg);
+    SccpMessages m;
+    ASSERT_TRUE(parse_sccp(seg.data(), seg.size(), &m));
+    EXPECT_EQ(m.device_name, "ANC288093711081");
+    EXPECT_EQ(m.device_type, 0x754bu);
+    // Near miss: a register that ends before deviceType has none.
+    std::vector<uint8_t> cut = sccp(0x0001, std::vector<uint8_t>(reg.begin(), reg.begin() + 30));
+    ASSERT_TRUE(parse_sccp(cut.data(), cut.size(), &m));
+    EXPECT_EQ(m.device_name, "ANC288093711081");
+    EXPECT_EQ(m.device_type, 0u);
+}
+
 TEST(ScannerPayload, MgcpTftpXmppTlsRas) {
     auto crcx = bytes("CRCX 1001 aaln/1@gw MGCP 1.0\r\nC: 1\r\n\r\nv=0\r\nc=IN IP4 10.0.0.5\r\nm=audio 2326 RTP/AVP 0\r\n");
     MgcpMessage g;
@@ -238,4 +258,29 @@ TEST(ScannerPackets, VxlanGpeOpensToItsInnerPacket) {
     outer[20 + 8 + 3] = 4;
     ASSERT_EQ(decode(kLinkRaw, outer.data(), outer.size(), &p), Skip::kNone);
     EXPECT_EQ(p.dport, 4790);
+}
+
+TEST(ScannerPayload, DhcpOptions) {
+    // RFC 2131 section 2: a 236-byte BOOTP header, the magic cookie, options (RFC 2132).
+    std::vector<uint8_t> m(236, 0);
+    m[0] = 2;  // BOOTREPLY
+    const uint8_t cookie[] = {99, 130, 83, 99};
+    m.insert(m.end(), cookie, cookie + 4);
+    const uint8_t opts[] = {53, 1, 5, 0, 150, 8, 10, 10, 0, 11, 10, 10, 0, 12, 66, 9, 't', 'f', 't', 'p', '.', 'l', 'a', 'n', 0,
+                            60, 4, 'C', 'i', 's', 'c', 255};
+    m.insert(m.end(), opts, opts + sizeof opts);
+    DhcpOptions d;
+    ASSERT_TRUE(parse_dhcp(m.data(), m.size(), &d));
+    ASSERT_EQ(d.tftp_count, 2);
+    EXPECT_TRUE(d.tftp[0] == v4("10.10.0.11"));
+    EXPECT_TRUE(d.tftp[1] == v4("10.10.0.12"));
+    EXPECT_EQ(d.tftp_name, "tftp.lan");
+    EXPECT_EQ(d.vendor_class, "Cisc");
+    // Near misses: no magic cookie; an option running past the end is not read.
+    std::vector<uint8_t> bad = m;
+    bad[236] = 0;
+    EXPECT_FALSE(parse_dhcp(bad.data(), bad.size(), &d));
+    std::vector<uint8_t> cut(m.begin(), m.begin() + 240 + 3 + 6);  // option 150 cut short
+    ASSERT_TRUE(parse_dhcp(cut.data(), cut.size(), &d));
+    EXPECT_EQ(d.tftp_count, 0);
 }
