@@ -261,7 +261,8 @@ private:
     uint32_t lru_head_[2] = {UINT32_MAX, UINT32_MAX}, lru_tail_[2] = {UINT32_MAX, UINT32_MAX};  // [0] TCP, [1] UDP
     double now_ = 0, next_interval_ = 0;
     KeptHosts kept_{65536};
-    std::vector<RoleSet> host_shown_;  // per hosts_.hosts() entry: the roles its records showed
+    // Per hosts_.hosts() entry: the roles and vendors its records showed.
+    std::vector<std::pair<RoleSet, VendorSet>> host_shown_;
     uint32_t host_generation_ = 0;
     std::vector<std::pair<Endpoint, uint32_t>> setup_order_;  // announcements, oldest first (from setup_head_)
     size_t setup_head_ = 0;

@@ -129,12 +129,12 @@ void Scanner::flush() {
 void Scanner::hosts_changed() {
     if (hosts_.generation() == host_generation_) return;
     const std::vector<HostTable::Host> &hs = hosts_.hosts();
-    if (host_shown_.size() < hs.size()) host_shown_.resize(hs.size(), 0);
+    if (host_shown_.size() < hs.size()) host_shown_.resize(hs.size(), {0, 0});
     for (size_t i = 0; i < hs.size(); ++i) {
-        if (hs[i].roles == host_shown_[i]) continue;
+        if (hs[i].roles == host_shown_[i].first && hs[i].vendors == host_shown_[i].second) continue;
         kept_.seen(hosts_, hs[i].address, now_);
-        opt_.sink->host(hs[i], hs[i].roles & ~host_shown_[i], false);
-        host_shown_[i] = hs[i].roles;
+        opt_.sink->host(hs[i], hs[i].roles & ~host_shown_[i].first, false);
+        host_shown_[i] = {hs[i].roles, hs[i].vendors};
     }
     if (hs.size() > opt_.max_hosts) {
         for (const HostTable::Host &h : kept_.trim(hosts_)) {
@@ -142,7 +142,7 @@ void Scanner::hosts_changed() {
             ++n_.hosts_evicted;
         }
         host_shown_.clear();
-        for (const HostTable::Host &h : hosts_.hosts()) host_shown_.push_back(h.roles);
+        for (const HostTable::Host &h : hosts_.hosts()) host_shown_.emplace_back(h.roles, h.vendors);
     }
     host_generation_ = hosts_.generation();
 }

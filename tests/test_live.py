@@ -218,9 +218,10 @@ def test_host_records_and_the_cap_on_hosts(scanner, tmp_path):
     hosts = [r for r in recs if r["record"] == "host"]
     # The first StationRegister shows both ends' roles, in the host table's order.
     assert sorted(hosts[:2], key=lambda h: h["address"]) == [
-        {"record": "host", "address": "10.0.0.11", "roles": "Unified CM", "evidence": "Unified CM: SCCP frame 4",
-         "added": "Unified CM"},
-        {"record": "host", "address": "10.0.1.1", "roles": "Phone", "evidence": "Phone: SCCP frame 4", "added": "Phone"}]
+        {"record": "host", "address": "10.0.0.11", "roles": "Unified CM", "vendor": "Cisco",
+         "evidence": "Unified CM: SCCP frame 4; Cisco: SCCP frame 4", "added": "Unified CM"},
+        {"record": "host", "address": "10.0.1.1", "roles": "Phone", "vendor": "Cisco",
+         "evidence": "Phone: SCCP frame 4; Cisco: SCCP frame 4", "added": "Phone"}]
     evicted = [h["address"] for h in hosts if h.get("evicted")]
     assert evicted and all(h.get("evicted") is True and "added" not in h for h in hosts if h.get("evicted"))
     assert "10.0.0.11" not in evicted  # the Unified CM is seen in every registration
@@ -363,4 +364,4 @@ def test_readme_live_example_is_real_output(netns, scanner):
     timeless = lambda recs: [{k: v for k, v in r.items() if k not in ("first", "last", "time")} for r in recs]
     assert timeless(live) == timeless(shown)
     assert "$ ciscouc-scan --live curx1 --stats 0" in block
-    assert "stopped after 144 frames, 9 records" in block and "stopped after 144 frames, 9 records" in err
+    assert "stopped after 144 frames, 10 records" in block and "stopped after 144 frames, 10 records" in err

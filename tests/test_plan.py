@@ -122,10 +122,14 @@ def test_secure_variant_other_release_and_review_are_marked(plans):
     sccp = next(r for r in plans["sccp-phone-call.pcap"][0].rules if r.ports == (2000, 2000))
     assert any(s.startswith("2443/tcp (cucm-ja.t6.r4") for s in sccp.secure)
     mis = plans["misbehaviour.pcap"][0]
+    # SQL from a host that showed no role to the Unified CM's database port is
+    # only possible (no host in the row's "Unified CM (DB)" sender role): a
+    # review rule citing the possible row, never an accept.
     sql = next(r for r in mis.rules if r.ports == (1433, 1433))
-    assert any(n.startswith("other release: only CallManager 4.2") for n in sql.notes)
+    assert sql.status == ucplan.UNDOCUMENTED and "cucm42-en.t1.r6" in sql.rows, sql
+    assert any(n.startswith("only possible (cucm42-en.t1.r6") for n in sql.notes), sql.notes
     review = {(r.transport, r.ports[0]) for r in mis.rules if r.status == ucplan.UNDOCUMENTED}
-    assert review == {("udp", 6000), ("tcp", 6000), ("tcp", 3000), ("tcp", 5060), ("tcp", 5049)}
+    assert review == {("udp", 6000), ("tcp", 6000), ("tcp", 3000), ("tcp", 5060), ("tcp", 5049), ("tcp", 1433)}
     assert any("not forwarded" in s for s in mis.skipped)  # the DHCP broadcast
 
 

@@ -393,7 +393,12 @@ class Builder:
         entry = self.ctx.cat.by_id.get(c["entry"])
         flags = [f for f in c["flags"].split(",") if f]
         reason = ""
-        if entry is None:
+        possible = [e.strip() for e in (c.get("possible") or "").split(",") if e.strip()]
+        if entry is None and possible:
+            # Documented for roles the capture does not show these hosts in
+            # (the Possible column): reviewed, never silently allowed.
+            reason = f"only possible ({', '.join(possible)}): {c['evidence_detail']}"
+        elif entry is None:
             reason = "no guide row documents it"
         elif c["evidence"] != "confirmed":
             reason = f"{c['evidence'] or 'no'} evidence: {c['evidence_detail']}"
@@ -432,7 +437,8 @@ class Builder:
             detected = c["detected"] or "payload"
             purpose = f"{detected} on {port}/{transport}" + (f" ({', '.join(flags)})" if flags else "")
             self.review[key] = (Rule(sender="", listener="", transport=transport, ports=(port, port),
-                                     status=UNDOCUMENTED, rows=[c["entry"]] if c["entry"] else [],
+                                     status=UNDOCUMENTED,
+                                     rows=[c["entry"]] if c["entry"] else possible,
                                      purpose=purpose, protocol=c["detected"], notes=[reason]), set(), set())
         rule, senders, listeners = self.review[key]
         senders.add(client)
