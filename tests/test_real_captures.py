@@ -28,6 +28,7 @@ import dataclasses
 import os
 import random
 import re
+import tomllib
 import threading
 
 import pytest
@@ -45,8 +46,8 @@ PI_ERROR = 0x00800000  # _ws.expert.severity of an error (epan/proto.h PI_ERROR)
 # Fields of the plugin run, one row per frame (all occurrences joined by '|').
 PLUGIN_FIELDS = ["frame.number", "frame.protocols", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
                  "ciscouc.detected", "ciscouc.purpose", "ciscouc.listener_port", "ciscouc.direction", "ciscouc.flags",
-                 "ciscouc.heuristic", "_ws.malformed", "_ws.malformed.dissector_bug", "_ws.expert.severity",
-                 *[f"ciscouc.{f}" for f in FLAG_NAMES]]
+                 "ciscouc.heuristic", "ciscouc.possible", "ciscouc.evidence_detail", "_ws.malformed",
+                 "_ws.malformed.dissector_bug", "_ws.expert.severity", *[f"ciscouc.{f}" for f in FLAG_NAMES]]
 STOCK_FIELDS = ["frame.number", "frame.protocols", "_ws.malformed", "_ws.malformed.dissector_bug",
                 "_ws.expert.severity"]
 
@@ -148,6 +149,7 @@ class Frame:
     bug: bool
     error: bool
     expert: list[str]  # ciscouc flags raised (as expert info) on this frame
+    why: str = ""      # ciscouc.possible and ciscouc.evidence_detail: what the evidence says
 
     def has_port(self, port: int) -> bool:
         return port in (self.sport, self.dport)
@@ -170,7 +172,8 @@ def _frame(r: dict[str, str]) -> Frame:
                  listener=r["ciscouc.listener_port"], direction=r["ciscouc.direction"], flags=r["ciscouc.flags"], heuristic=r["ciscouc.heuristic"],
                  malformed=bool(r["_ws.malformed"]), bug=bool(r["_ws.malformed.dissector_bug"]),
                  error=PI_ERROR in _severities(r["_ws.expert.severity"]),
-                 expert=[f for f in FLAG_NAMES if r[f"ciscouc.{f}"]])
+                 expert=[f for f in FLAG_NAMES if r[f"ciscouc.{f}"]],
+                 why=r["ciscouc.possible"] + "|" + r["ciscouc.evidence_detail"])
 
 
 @dataclasses.dataclass
@@ -356,6 +359,12 @@ def _label_rows() -> list[str]:
                   if not _negative(row) and any(p in UC_SIGNALLING for p, _, _ in row.signalling()))
 
 
+def _other_vendor(why: str) -> bool:
+    """Does the plugin say an end names another vendor than Cisco (issue 22: no
+    Cisco purpose and no Cisco guide's flag between such hosts)?"""
+    return "names another vendor than Cisco" in why
+
+
 @pytest.mark.parametrize("rel", corpus.params(_label_rows()))
 def test_uc_signalling_labelled(results, inventory, rel):
     """Frames of the UC signalling INVENTORY.md lists carry the right
@@ -395,7 +404,9 @@ def test_uc_signalling_labelled(results, inventory, rel):
                 # A specific row that names no protocol explains the port: labelled, no flag due.
                 if not f.purpose:
                     problems.append(f"{where}: no ciscouc.purpose although a specific row documents the port")
-            elif not in_tls and not {"unexpected_port", "protocol_mismatch"} & set(flags):
+            elif not in_tls and not {"unexpected_port", "protocol_mismatch"} & set(flags) \
+                    and not _other_vendor(f.why):
+                # (A host that names another vendor than Cisco: no Cisco guide's flag, issue 22.)
                 problems.append(f"{where}: {detected} on a listener port no row explains, "
                                 f"without unexpected_port or protocol_mismatch")
     assert checked, f"{rel}: no UC signalling frame checked"
