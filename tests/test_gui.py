@@ -133,8 +133,11 @@ def ocr_words(shot: str) -> list[dict]:
 
 def header_left(words: list[dict], *texts: str) -> dict | None:
     """The first word of the column title `texts` (consecutive words on one line)."""
+    # The OCR may read a selection's edge as punctuation around a word ("_UC").
+    def text(k: int) -> str:
+        return re.sub(r"^\W+|\W+$", "", words[k]["text"]).strip("_")
     for i, w in enumerate(words):
-        if all(i + k < len(words) and words[i + k]["text"] == t and abs(words[i + k]["top"] - w["top"]) < 6
+        if all(i + k < len(words) and text(i + k) == t and abs(words[i + k]["top"] - w["top"]) < 6
                for k, t in enumerate(texts)):
             return w
     return None
@@ -229,11 +232,15 @@ def test_gui_colours_known_rows(gui_tools, workdir, tshark):
         # payload raised the note, takes the note's colour (ciscouc.flag.insecure).
         25: "ciscouc: insecure variant",
         28: "ciscouc: insecure variant",
-        33: "ciscouc: documented UC conversation",  # the next conversation holds no flag
+        # The next conversation holds no flag, and no confirmed purpose either
+        # (SQL from a host that showed no role: only possible, issue 22): the
+        # list's own background.
+        33: None,
     }
     seen = {}
     for frame, rule in expected.items():
         y = int(y0 + (frame - n0) * height)
         seen[frame] = pixel(shot, x, y)
     for frame, rule in expected.items():
-        assert all(abs(a - b) <= 12 for a, b in zip(seen[frame], bg[rule])), (frame, rule, seen[frame], bg[rule], seen)
+        want = bg[rule] if rule else (255, 255, 255)
+        assert all(abs(a - b) <= 12 for a, b in zip(seen[frame], want)), (frame, rule, seen[frame], want, seen)
