@@ -539,6 +539,12 @@ def status_text(rule: Rule) -> str:
     return rule.status
 
 
+def rule_notes(rule: Rule) -> list[str]:
+    """What the readable table prints under a rule: secure variants, notes, the conntrack helper."""
+    return [f"secure variant: {s}" for s in rule.secure] + rule.notes + \
+        ([f"transfer legs related by the {rule.helper} conntrack helper"] if rule.helper else [])
+
+
 def rule_dict(rule: Rule, plan: Plan) -> dict:
     return {"id": rule.id, "from": plan.groups[rule.sender].name, "from_group": rule.sender,
             "to": plan.groups[rule.listener].name, "to_group": rule.listener, "transport": rule.transport,
@@ -594,9 +600,7 @@ def to_table(plan: Plan) -> str:
     for r in plan.rules:
         rows.append([r.id, r.sender, r.listener, f"{r.ports_text()}/{r.transport}", cc.short_text(r.purpose, 40),
                      _rows_text(r), status_text(r)])
-        for s in r.secure:
-            rows.append(["", "", "", "", f"secure variant: {s}", "", ""])
-        for n in r.notes + ([f"transfer legs related by the {r.helper} conntrack helper"] if r.helper else []):
+        for n in rule_notes(r):
             rows.append(["", "", "", "", n, "", ""])
     lines += ["  " + l for l in _columns(rows)]
     if plan.skipped:

@@ -65,10 +65,8 @@ def rule_cells(rule: ucplan.Rule) -> list[str]:
     """One rule as the page's and the report's rules table show it: the
     terminal table's columns (tools/plan --format table), purpose and guide
     rows in full, the secure variants and notes in a column of their own."""
-    notes = [f"secure variant: {s}" for s in rule.secure] + rule.notes + \
-        ([f"transfer legs related by the {rule.helper} conntrack helper"] if rule.helper else [])
     return [rule.id, rule.sender, rule.listener, f"{rule.ports_text()}/{rule.transport}", rule.purpose,
-            " ".join(rule.rows), ucplan.status_text(rule), "; ".join(notes)]
+            " ".join(rule.rows), ucplan.status_text(rule), "; ".join(ucplan.rule_notes(rule))]
 
 
 def page(plan: ucplan.Plan, name: str) -> str:
@@ -136,8 +134,17 @@ def report_rules(data: dict, ctx: ucplan.Context | None = None) -> dict:
     rules with the cells of the rules table, and the groups."""
     ctx = ctx or ucplan.Context()
     result = {"conversations": data.get("conversations") or [], "hosts": data.get("hosts") or []}
+    for n, c in enumerate(result["conversations"], 1):
+        what = f"{data.get('capture', '')}: conversation {n} ({c.get('client')} -> {c.get('server')})"
+        for side in ("client", "server"):
+            port = ucstats.split_endpoint(str(c.get(side, "")))[1]
+            if not port.isdigit():
+                raise ucplan.PlanError(f"{what}: {side} {c.get(side)!r} is not ADDRESS:PORT")
+        if not str(c.get("listener_port", "")).isdigit() and c.get("listener_port", "") != "":
+            raise ucplan.PlanError(f"{what}: listener port {c.get('listener_port')!r} is not a number")
     plan = ucplan.build([(data.get("capture", ""), result)], ctx, data.get("edition") or None)
-    return {"rules": [{**ucplan.rule_dict(r, plan), "cells": dict(zip(RULE_COLUMNS, rule_cells(r)))}
+    return {"rules": [{**ucplan.rule_dict(r, plan), "cells": dict(zip(RULE_COLUMNS, rule_cells(r))),
+                       "note_lines": ucplan.rule_notes(r)}
                       for r in plan.rules],
             "groups": [{"key": g.key, "name": g.name, "members": list(g.members)} for g in plan.groups.values()],
             "preferred_editions": plan.preferred}
@@ -166,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                 json.dump(report_rules(data), sys.stdout, ensure_ascii=False)
             except (ucplan.PlanError, ValueError, KeyError, TypeError, AttributeError) as e:
                 # The report shows why its plan section is empty instead of failing.
-                json.dump({"error": f"{type(e).__name__}: {e}"}, sys.stdout, ensure_ascii=False)
+                json.dump({"error": str(e) if isinstance(e, ucplan.PlanError) else f"{type(e).__name__}: {e}"}, sys.stdout, ensure_ascii=False)
     except ucplan.PlanError as e:
         print(f"ucplandoc: {e}", file=sys.stderr)
         return 1
