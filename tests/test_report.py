@@ -306,6 +306,76 @@ def test_hosts_table_and_evidence_from_a_newer_plugin(dot, chromium, workdir):
     assert "SCCP payload, frame 4" in dom and "Phone → Unified CM" in dom
 
 
+PLAN = os.path.join(ROOT, "tools", "plan")
+
+
+def plan_table(dom: str) -> list[dict]:
+    """The firewall plan section's rows, by the cells' classes."""
+    body = dom[dom.index('id="plan-table"'):]
+    body = body[:body.index("</table>")]
+    rows = []
+    for tr in re.findall(r'<tr id="plan-[^"]*"[^>]*>.*?</tr>', body, re.S):
+        cells = dict(re.findall(r'<td class="([a-z-]+)"[^>]*>(.*?)</td>', tr, re.S))
+        notes = re.findall(r'<span class="orig">(.*?)</span>', cells["purpose"], re.S)
+        cells["purpose"] = re.sub(r'<span class="orig">.*?</span>', "", cells["purpose"], flags=re.S)
+        rows.append({**{k: html.unescape(v) for k, v in cells.items()}, "notes": [html.unescape(n) for n in notes],
+                     "flagged": 'class="flagged"' in tr.split(">", 1)[0]})
+    return rows
+
+
+@pytest.mark.parametrize("name", ["sccp-phone-call.pcap", "misbehaviour.pcap"])
+def test_firewall_plan_section(dot, chromium, tshark, workdir, name):
+    """The report's firewall plan: tools/plan's rules for the same tables
+    (tools/plan --engine tshark with the same plugin), row for row: from, to,
+    port, purpose with its secure variant and notes, guide rows, status; the
+    rules to review (misbehaviour.pcap) marked, none in a clean capture."""
+    capture = os.path.join(ROOT, "captures", name)
+    out = os.path.join(workdir, f"report-plan-{name}.html")
+    run_report(tshark, capture, out)
+    dom, log = browse(chromium, "file://" + out)
+    check_page(dom, log)
+    env = dict(os.environ, CISCOUC_TSHARK_HOME=tshark.home)
+    p = subprocess.run([sys.executable, PLAN, "--engine", "tshark", "--plugin-dir", tshark.plugins, "--format", "json",
+                        capture], capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    rules = json.loads(p.stdout)["rules"]
+    rows = plan_table(dom)
+    assert len(rows) == len(rules) > 3
+    for row, rule in zip(rows, rules):
+        n = rule["conversations"]
+        status = {"observed": f"observed ({n} conversation{'s' * (n != 1)}, first {rule['first']})",
+                  "observed, not documented": f"observed, not documented ({n}, first {rule['first']}): to review"}
+        assert (row["id"], row["from"], row["to"], row["port"], row["purpose"], row["guide-rows"], row["status"]) == \
+            (rule["id"], rule["from"], rule["to"], f"{rule['ports']}/{rule['transport']}", rule["purpose"],
+             " ".join(rule["rows"]), status.get(rule["status"], rule["status"])), (row, rule)
+        assert all(any(x in note for note in row["notes"]) for x in rule["secure"] + rule["notes"]), (row, rule)
+        assert row["flagged"] == (rule["action"] == "drop")
+    review = [r for r in rows if r["flagged"]]
+    if name == "misbehaviour.pcap":
+        assert {r["port"] for r in review} >= {"3000/tcp", "6000/tcp", "6000/udp"}
+    else:
+        assert not review and any(r["status"].startswith("observed (") for r in rows)
+
+
+def test_firewall_plan_section_names_bad_data(dot, workdir):
+    """Data the plan cannot read (a listener port that is no number): the page
+    is written and its plan section says which conversation, instead of failing."""
+    data = hostile_data()
+    data["conversations"][0]["listener_port"] = "50x"
+    path = os.path.join(workdir, "bad-port.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    out = os.path.join(workdir, "report-bad-port.html")
+    p = subprocess.run([sys.executable, REPORT, "--data", path, "-o", out], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    with open(out, encoding="utf-8") as f:
+        text = f.read()
+    err = re.search(r'<p id="plan-error"[^>]*>(.*?)</p>', text, re.S)
+    assert err and "conversation 1 (10.0.0.1:5000 -&gt; 10.0.0.2:5060): listener port &#x27;50x&#x27; is not a number" \
+        in err.group(1), err
+    assert 'id="plan-table"' not in text
+
+
 @pytest.fixture(scope="module")
 def site_page(dot, chromium, tshark, workdir):
     """A generated site of 300 hosts (captures/site.py): 200 SCCP phones, 30 SIP

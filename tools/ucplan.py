@@ -537,12 +537,18 @@ def _rows_text(rule: Rule) -> str:
     return rule.rows[0] + (f" +{len(rule.rows) - 1}" if len(rule.rows) > 1 else "") if rule.rows else "-"
 
 
-def _status_text(rule: Rule) -> str:
+def status_text(rule: Rule) -> str:
     if rule.status == OBSERVED:
         return f"observed ({rule.conversations} conversation{'s' * (rule.conversations != 1)}, first {rule.first})"
     if rule.status == UNDOCUMENTED:
         return f"{UNDOCUMENTED} ({rule.conversations}, first {rule.first}): to review"
     return rule.status
+
+
+def rule_notes(rule: Rule) -> list[str]:
+    """What the readable table prints under a rule: secure variants, notes, the conntrack helper."""
+    return [f"secure variant: {s}" for s in rule.secure] + rule.notes + \
+        ([f"transfer legs related by the {rule.helper} conntrack helper"] if rule.helper else [])
 
 
 def rule_dict(rule: Rule, plan: Plan) -> dict:
@@ -599,10 +605,8 @@ def to_table(plan: Plan) -> str:
     rows = [["id", "from", "to", "port", "purpose", "guide rows", "status"]]
     for r in plan.rules:
         rows.append([r.id, r.sender, r.listener, f"{r.ports_text()}/{r.transport}", cc.short_text(r.purpose, 40),
-                     _rows_text(r), _status_text(r)])
-        for s in r.secure:
-            rows.append(["", "", "", "", f"secure variant: {s}", "", ""])
-        for n in r.notes + ([f"transfer legs related by the {r.helper} conntrack helper"] if r.helper else []):
+                     _rows_text(r), status_text(r)])
+        for n in rule_notes(r):
             rows.append(["", "", "", "", n, "", ""])
     lines += ["  " + l for l in _columns(rows)]
     if plan.skipped:
@@ -713,7 +717,7 @@ def capirca_files(plan: Plan, formats: list[str] | None = None) -> dict[str, str
         pol.append(f"  target:: {platform} {options}")
     pol.append("}")
     for r in plan.rules:
-        state = _status_text(r) if r.status != DOCUMENTED else r.status
+        state = status_text(r) if r.status != DOCUMENTED else r.status
         bits = [f"{r.id} {state}", f"{plan.groups[r.sender].name} -> {plan.groups[r.listener].name}: {r.purpose}",
                 f"guide rows {' '.join(r.rows) or 'none'}"] + [f"secure variant {s}" for s in r.secure] + r.notes
         comment = ". ".join(bits).replace('"', "'")

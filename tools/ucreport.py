@@ -4,7 +4,8 @@ Used by tools/report (one capture) and tools/annotate.py --html (many).
 The page holds a map (Graphviz `dot -Tsvg`, inlined), the flags with their
 reasons and frame numbers, the hosts table when the plugin prints one, and the
 conversations table, sortable by clicking a header (a few lines of inline
-script; the page loads nothing from the network).
+script; the page loads nothing from the network), and the firewall plan's
+rules computed from the same tables (tools/ucplan.py, run as tools/plan runs it).
 """
 from __future__ import annotations
 
@@ -86,9 +87,67 @@ def collect(path: str, prefs: list[str], plugin_dir: str | None, stats_result: d
     convs = stats_result["conversations"]
     frames = ucstats.flagged_frames(path, ucstats.flag_names(convs), prefs, plugin_dir)
     ucstats.conversation_flags(convs, frames)
+    edition = next((p.partition(":")[2].strip() for p in prefs if p.partition(":")[0].strip() == "ciscouc.edition"),
+                   "")
     return {"capture": os.path.basename(path), "status": stats_result["status"],
             "message": stats_result["message"], "language": language, "conversations": convs,
-            "hosts": stats_result["hosts"]}
+            "hosts": stats_result["hosts"], "edition": edition}
+
+
+# --------------------------------------------------------------------------- firewall plan
+
+def plan_rules(data: dict) -> dict:
+    """The firewall plan of the report's own tables (tools/ucplan.py through
+    tools/ucplandoc.py report-rules, run as a module from the repository root
+    as tools/plan runs): {"rules": [...], "groups": [...]}, or {"error": why}."""
+    ask = {k: data.get(k) for k in ("capture", "conversations", "hosts", "edition")}
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
+    try:
+        p = subprocess.run(["/usr/bin/python3", "-m", "tools.ucplandoc", "report-rules"], input=json.dumps(ask),
+                           capture_output=True, text=True, env=env, timeout=300)
+        return json.loads(p.stdout) if p.returncode == 0 else {"error": p.stderr.strip()[-500:] or "no output"}
+    except (OSError, subprocess.SubprocessError, json.JSONDecodeError) as ex:
+        return {"error": str(ex)}
+
+
+PLAN_COLUMNS = [("id", "Rule"), ("from", "From"), ("to", "To"), ("port", "Port"), ("purpose", "Purpose"),
+                ("guide rows", "Guide rows"), ("status", "Status")]
+
+
+def plan_section(plan: dict | None, cap: str) -> list[str]:
+    """The firewall plan's rules (tools/plan's readable table): from, to, port,
+    purpose (with the secure variant and notes), guide rows and status."""
+    out = ['<h2 id="plan">Firewall plan</h2>',
+           '<p class="muted">The rules this capture needs, role to role, from the sender to the listener\'s port '
+           "(replies ride on connection tracking), as <code>tools/plan --engine tshark " + e(cap) + "</code> prints them: "
+           "<i>observed</i>, <i>documented, not observed</i> (the guides document it for the roles present), or "
+           "<i>observed, not documented</i> (a drop rule to review). <code>tools/plan --format nft|ios|asa|…</code> "
+           "writes the ruleset.</p>"]
+    if plan is None:
+        return []
+    if plan.get("error"):
+        return out + [f'<p id="plan-error" class="flag">The firewall plan could not be computed: {e(plan["error"])}</p>']
+    if not plan.get("rules"):
+        return out + ['<p id="no-plan" class="muted">No rule: no conversation a router forwards, and no role.</p>']
+    names = {g["key"]: g for g in plan.get("groups", [])}
+    out.append('<table class="sortable" id="plan-table"><thead><tr>' +
+               "".join(f"<th>{e(t)}</th>" for _, t in PLAN_COLUMNS) + "</tr></thead><tbody>")
+    for r in plan["rules"]:
+        cells = r["cells"]
+        row = []
+        for k, _ in PLAN_COLUMNS:
+            if k in ("from", "to"):
+                g = names.get(r[k + "_group"], {})
+                row.append(f'<td class="{k}" title="{e(", ".join(g.get("members", [])))}">{e(r[k])}</td>')
+            elif k == "purpose":
+                notes = "".join(f'<span class="orig">{e(n)}</span>' for n in r.get("note_lines", []))
+                row.append(f'<td class="purpose">{e(cells[k])}{notes}</td>')
+            else:
+                row.append(f'<td class="{k.replace(" ", "-")}">{e(cells[k])}</td>')
+        cls = ' class="flagged"' if r["action"] == "drop" else ""
+        out.append(f'<tr id="plan-{e(r["id"])}"{cls}>' + "".join(row) + "</tr>")
+    out.append("</tbody></table>")
+    return out
 
 
 # --------------------------------------------------------------------------- map
@@ -520,7 +579,8 @@ def flag_groups(convs: list[dict]) -> list[dict]:
     return list(groups.values())
 
 
-def render_html(data: dict, catalog: dict, svg: str, ports_dir: str | None, out_dir: str, svg_all: str = "") -> str:
+def render_html(data: dict, catalog: dict, svg: str, ports_dir: str | None, out_dir: str, svg_all: str = "",
+                plan: dict | None = None) -> str:
     convs = data["conversations"]
     original = data.get("language") == "original"
     flagged = [(i, f) for i, c in enumerate(convs) for f in c.get("flag_details", [])]
@@ -629,6 +689,7 @@ def render_html(data: dict, catalog: dict, svg: str, ports_dir: str | None, out_
     out.append("</tbody></table>")
     if not convs:
         out.append('<p id="no-conversations">No TCP or UDP conversations in this capture.</p>')
+    out += plan_section(plan, cap)
     out.append('<p class="muted">Written by ciscouc tools/report from <code>tshark -q -2 -z ciscouc,conv</code>.</p>')
     out.append(f"<script>{SCRIPT}</script></body></html>")
     return "\n".join(out) + "\n"
@@ -641,7 +702,7 @@ def write_report(data: dict, out_path: str, ports_dir: str | None = None, catalo
     svg = render_svg(dot_source(data, catalog)) if m["uc_edges"] else ""
     svg_all = render_svg(dot_source(data, catalog, other=True, prefix="all-"), "map-all") if m["other_count"] else ""
     out_dir = os.path.dirname(os.path.abspath(out_path))
-    text = render_html(data, catalog, svg, ports_dir, out_dir, svg_all)
+    text = render_html(data, catalog, svg, ports_dir, out_dir, svg_all, plan_rules(data))
     with open(out_path, "w", encoding="utf-8") as f:
         f.write(text)
 
