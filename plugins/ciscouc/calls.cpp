@@ -108,17 +108,28 @@ void observe_calls(packet_info *pinfo, proto_tree *tree, Transport t, const Conv
         each_pdu(tree, proto_skinny, [&](const guint8 *d, size_t n) { calls.sccp(p, d, n); });
     }
     each_pdu(tree, proto_sip, [&](const guint8 *d, size_t n) { calls.sip(p, d, n); });
-    each_pdu(tree, proto_mgcp, [&](const guint8 *d, size_t n) { calls.mgcp(p, d, n); });
-    each_pdu(tree, proto_q931, [&](const guint8 *d, size_t n) { calls.q931(p, d, n); });
-    if (t == kUdp && calls.wants_udp()) {
+    // The UDP payload, when the frame is UDP.
+    const guint8 *udp = nullptr;
+    size_t udp_len = 0;
+    if (t == kUdp) {
         field_info *u = last(tree, proto_udp), *l = last(tree, hf_udp_length);
-        if (!u || !l || !u->ds_tvb) return;
-        const guint32 len = fvalue_get_uinteger(CISCOUC_FVALUE(l));
-        if (len <= 8) return;
-        const gint avail = tvb_captured_length_remaining(u->ds_tvb, u->start + 8);
-        const gint n = std::min(static_cast<gint>(len - 8), avail);
-        if (n > 0) calls.udp(p, tvb_get_ptr(u->ds_tvb, u->start + 8, n), static_cast<size_t>(n));
+        const guint32 len = u && l && u->ds_tvb ? fvalue_get_uinteger(CISCOUC_FVALUE(l)) : 0;
+        const gint avail = len > 8 ? tvb_captured_length_remaining(u->ds_tvb, u->start + 8) : 0;
+        const gint n = std::min(static_cast<gint>(len > 8 ? len - 8 : 0), avail);
+        if (n > 0) {
+            udp = tvb_get_ptr(u->ds_tvb, u->start + 8, n);
+            udp_len = static_cast<size_t>(n);
+        }
     }
+    // MGCP over UDP: the whole datagram, as the scanner reads it (RFC 3435
+    // section 3.5: one datagram carries a message, or several piggybacked);
+    // the MGCP items' extent differs between Wireshark versions (4.6 leaves
+    // the SDP out of them).
+    GPtrArray *mgcp = items(tree, proto_mgcp);
+    if (udp && mgcp && mgcp->len) calls.mgcp(p, udp, udp_len);
+    else each_pdu(tree, proto_mgcp, [&](const guint8 *d, size_t n) { calls.mgcp(p, d, n); });
+    each_pdu(tree, proto_q931, [&](const guint8 *d, size_t n) { calls.q931(p, d, n); });
+    if (udp && calls.wants_udp()) calls.udp(p, udp, udp_len);
 }
 
 }  // namespace epan
