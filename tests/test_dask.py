@@ -130,7 +130,10 @@ def test_dask_stores_what_one_machine_stores(cluster, sites, reference, tmp_path
     assert "10 capture(s): 0 stored in" in p.stderr and "10 already there" in p.stderr, p.stderr
 
 
-def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(cluster, sites, reference, open_tmp, tmp_path):
+@pytest.mark.parametrize("batch", [None, "3"], ids=["one-a-task", "batches-of-3"])
+def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(cluster, sites, reference, open_tmp, tmp_path, batch):
+    """w3 is SIGKILLed while it scans: its task (one capture, or a batch of three, some
+    maybe scanned but not yet sent) runs again on another worker."""
     mark = os.path.join(open_tmp, "w3-scans")
     open(mark, "w").close()
     os.chmod(mark, 0o666)
@@ -140,10 +143,10 @@ def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(cluster, sites, 
     slow = storelib.slow_scanner(open_tmp, 0.4)
     url = str(tmp_path / "dask.sqlite")
     p = subprocess.Popen(["/usr/bin/python3", storelib.ANNOTATE, "--quiet", "--verbose", "--db", url, "--scanner", slow,
-                          "--dask", cluster.address, sites], env=storelib.env(), stdout=subprocess.PIPE,
+                          "--dask", cluster.address, *(["--dask-batch", batch] if batch else []), sites], env=storelib.env(), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        busy = storelib.wait_for("w3 scanning a capture", lambda: open(mark).read().split(), timeout=60)
+        busy = storelib.wait_for("w3 scanning a capture", lambda: open(mark).read().strip(), timeout=60)
         storelib.kill_group(cluster.procs.pop("w3"))  # SIGKILL, mid-task
         _, err = p.communicate(timeout=90)
     finally:
@@ -156,8 +159,11 @@ def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(cluster, sites, 
         by = dict(s.query("SELECT path, worker FROM captures"))
     finally:
         s.close()
-    lost = busy[-1]  # the capture w3 was scanning when it died: scanned again elsewhere
-    assert by[lost] in set(cluster.workers().values()) and by[lost] != w3
+    if batch:
+        assert f"in 4 task(s)" in err, err  # 10 captures, 3 a task
+    # The captures w3 began (the one it was scanning when it died): scanned again elsewhere.
+    began = [line.split()[-1] for line in busy.splitlines()]
+    assert began and all(by[c] in set(cluster.workers().values()) and by[c] != w3 for c in began)
 
 
 def test_an_unreachable_scheduler(tmp_path):

@@ -302,6 +302,8 @@ def main(argv=None) -> int:
     ap.add_argument("--dask", metavar="tcp://SCHEDULER:8786", help="scan the captures on this Dask cluster (tools/ucdask.py)")
     ap.add_argument("--dask-timeout", type=float, default=30, metavar="SECONDS",
                     help="how long to wait for the scheduler and a first worker (default 30)")
+    ap.add_argument("--dask-batch", type=int, metavar="N",
+                    help="with --engine scan, at most N small captures a Dask task (default: automatic)")
     ap.add_argument("--html", metavar="DIR", help="also write one HTML report per capture into DIR")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--language", choices=sorted(ucstats.LANGUAGE_PREF), default="english",
@@ -337,6 +339,9 @@ def main(argv=None) -> int:
         if args.verbose or not verbose:
             print(f"annotate: {msg}", file=sys.stderr)
 
+    if args.dask_batch is not None and args.dask_batch < 1:
+        log(f"--dask-batch {args.dask_batch}: give a number of captures, 1 or more")
+        return 2
     if args.dask and args.html:
         log("--html writes the pages where annotate runs: not with --dask")
         return 2
@@ -410,7 +415,7 @@ def run(args, prefs: list[str], engine: str, scan, store, log) -> int:
     if args.dask:
         captures: list[str] = []
         failed = 0
-        results = ucdask.results(args.dask, args.paths, job, known, args.dask_timeout, log)
+        results = ucdask.results(args.dask, args.paths, job, known, args.dask_timeout, log, args.dask_batch)
     else:
         captures, problems = find_captures(args.paths, log if args.verbose else None)
         pages = page_names(captures)

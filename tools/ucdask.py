@@ -49,14 +49,17 @@ def list_captures(paths: list[str]) -> tuple[list[tuple[str, int]], list[tuple[s
     return sized, problems
 
 
-def plan_batches(sizes: dict[str, int], workers: int, one_each: bool) -> list[list[str]]:
+def plan_batches(sizes: dict[str, int], workers: int, one_each: bool, most: int | None = None) -> list[list[str]]:
     """The captures (path -> size) in tasks, biggest first: one capture a task when
     one_each, else consecutive captures (by size, descending) up to BATCH_BYTES and
-    BATCH_CAPTURES, and no more than len/(TASKS_PER_WORKER * workers) a task."""
+    `most` captures (default: BATCH_CAPTURES, and no more than
+    len/(TASKS_PER_WORKER * workers))."""
     order = sorted(sizes, key=lambda c: (-sizes[c], c))
     if one_each:
         return [[c] for c in order]
-    most = max(1, min(BATCH_CAPTURES, len(order) // max(1, TASKS_PER_WORKER * workers)))
+    if most is None:
+        most = min(BATCH_CAPTURES, len(order) // max(1, TASKS_PER_WORKER * workers))
+    most = max(1, most)
     batches: list[list[str]] = []
     total = 0
     for c in order:
@@ -95,9 +98,10 @@ def task_error(e: BaseException) -> str:
     return text
 
 
-def results(address: str, paths: list[str], job: dict, known: dict, timeout: float, log):
+def results(address: str, paths: list[str], job: dict, known: dict, timeout: float, log, batch: int | None = None):
     """annotate.scan_capture's results from the Dask cluster at address, as their tasks
-    complete (one dict per capture), then a "missing" one for each path no worker sees."""
+    complete (one dict per capture), after a "missing" one for each path no worker sees.
+    batch: at most this many captures a task (plan_batches)."""
     try:
         import dask
         from distributed import Client, as_completed
@@ -137,7 +141,7 @@ def results(address: str, paths: list[str], job: dict, known: dict, timeout: flo
             groups.setdefault(tuple(ws), {})[c] = sizes[c]
         futures = {}
         for ws, group in groups.items():
-            batches = plan_batches(group, len(ws), one_each=job.get("scan") is None)
+            batches = plan_batches(group, len(ws), one_each=job.get("scan") is None, most=batch)
             fs = client.map(here.scan_batch, batches, job=job, known={c: known[c] for c in group if c in known},
                             workers=list(ws), allow_other_workers=False, pure=False, key="ciscouc-scan")
             futures.update(zip(fs, batches))
