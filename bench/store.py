@@ -1,7 +1,7 @@
 """Results-store and Dask benchmarks (issue 27's goals), never a timed test.
 
   /usr/bin/python3 -m bench.store [--captures ../shared/captures] [--copies 20] [--fleet 1000]
-                                  [--no-dask] [--runs 3]
+                                  [--no-dask] [--engine scan|tshark] [--runs 3]
 
 1. ingest: the captures are scanned once (not timed); their results are then
    stored in a fresh SQLite store, --copies times over (each copy a capture of
@@ -9,9 +9,12 @@
    captures, conversations, hosts, host_roles or flags.        [>= 50,000 rows/s]
 2. fleet: a store of --fleet captures (the results again, in 20 sites); the
    median time of every query of the fleet page (ucstore.fleet_data).      [< 1 s]
-3. dask: tools/annotate --dask over the captures with one worker, then two
-   (one thread each, a scheduler on 127.0.0.1), into a fresh store each run,
-   alternating: captures/s and the ratio two/one.                       [>= 1.7]
+3. dask: tools/annotate --dask [--engine E] over the captures with one worker,
+   then two (one thread each, a scheduler on 127.0.0.1), into a fresh store each
+   run, alternating: each run's seconds, the medians, captures/s and the ratio
+   of the medians one/two.                                              [>= 1.7]
+   --engine tshark: the workers run tshark with the plugin of the build
+   ($CISCOUC_BUILD/plugins or build/plugins; as nobody when root).
 """
 from __future__ import annotations
 
@@ -88,7 +91,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def dask_run(captures: str, workers: int, folder: str) -> tuple[float, int]:
+def plugin_dir() -> str:
+    return os.path.join(os.environ.get("CISCOUC_BUILD") or os.path.join(ROOT, "build"), "plugins")
+
+
+def dask_run(captures: str, workers: int, folder: str, engine: str = "scan") -> tuple[float, int]:
     """Seconds for annotate --dask over captures with this many one-thread workers."""
     address = f"tcp://127.0.0.1:{free_port()}"
     env = dict(os.environ, PYTHONPATH=TOOLS)
@@ -108,8 +115,10 @@ def dask_run(captures: str, workers: int, folder: str) -> tuple[float, int]:
             c.wait_for_workers(workers, timeout=60)
         url = os.path.join(folder, f"dask-{workers}-{time.monotonic_ns()}.sqlite")
         t = time.perf_counter()
+        engine_args = ["--engine", engine] + (["--plugin-dir", plugin_dir()] if engine == "tshark" else [])
         p = subprocess.run([sys.executable, os.path.join(TOOLS, "annotate"), "--quiet", "--db", url, "--dask", address,
-                            captures], capture_output=True, text=True, env=dict(os.environ), timeout=1800)
+                            *engine_args, captures], capture_output=True, text=True, env=dict(os.environ),
+                           timeout=3600)
         elapsed = time.perf_counter() - t
         if p.returncode not in (0, 1):
             raise SystemExit(f"bench.store: annotate --dask failed: {p.stderr[-2000:]}")
@@ -134,6 +143,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fleet", type=int, default=1000, help="captures in the fleet-query store (default 1000)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-dask", action="store_true")
+    ap.add_argument("--engine", choices=["scan", "tshark"], default="scan", help="the Dask part's engine (default scan)")
     a = ap.parse_args(argv)
     if not os.path.isdir(a.captures):
         print(f"bench.store: {a.captures}: no such folder", file=sys.stderr)
@@ -156,13 +166,23 @@ def main(argv=None) -> int:
               f"[goal < 1 s] {'PASS' if q < 1 else 'MISS'}")
         if not a.no_dask:
             one, two = [], []
+            if a.engine == "tshark" and not os.path.isdir(plugin_dir()):
+                print(f"bench.store: {plugin_dir()}: no such folder (build the plugin)", file=sys.stderr)
+                return 2
             for _ in range(a.runs):
-                one.append(dask_run(a.captures, 1, folder))
-                two.append(dask_run(a.captures, 2, folder))
+                one.append(dask_run(a.captures, 1, folder, a.engine))
+                two.append(dask_run(a.captures, 2, folder, a.engine))
             t1, t2 = statistics.median(x[0] for x in one), statistics.median(x[0] for x in two)
             n = one[0][1]
-            print(f"dask: {n} captures, one worker {t1:.2f} s ({n / t1:.1f} captures/s), two workers {t2:.2f} s "
-                  f"({n / t2:.1f} captures/s): ratio {t1 / t2:.2f} [goal >= 1.7] {'PASS' if t1 / t2 >= 1.7 else 'MISS'}")
+            if any(x[1] != n for x in one + two):
+                print(f"bench.store: the runs stored different numbers of captures: {[x[1] for x in one + two]}",
+                      file=sys.stderr)
+                return 1
+            print(f"dask --engine {a.engine}: runs, one worker {' '.join(f'{x[0]:.2f}' for x in one)} s, "
+                  f"two workers {' '.join(f'{x[0]:.2f}' for x in two)} s")
+            print(f"dask --engine {a.engine}: {n} captures, one worker {t1:.2f} s ({n / t1:.1f} captures/s), "
+                  f"two workers {t2:.2f} s ({n / t2:.1f} captures/s) (medians of {a.runs}): ratio {t1 / t2:.2f} "
+                  f"[goal >= 1.7] {'PASS' if t1 / t2 >= 1.7 else 'MISS'}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

@@ -13,7 +13,8 @@ import tempfile
 import pytest
 
 import storelib
-from conftest import ROOT
+import ucdask
+from conftest import ROOT, plugin_dir
 from storelib import annotate
 
 # Version-independent: tools, stores, kernel or the scanner alone (conftest tiers).
@@ -94,6 +95,16 @@ def reference(sites):
     shutil.rmtree(d, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def tshark_reference(sites):
+    """The store one machine writes for the same captures with tshark and the plugin."""
+    d = tempfile.mkdtemp(prefix="ciscouc-dask-tref-")
+    url = os.path.join(d, "local.sqlite")
+    annotate("--db", url, "--engine", "tshark", "--plugin-dir", plugin_dir(), sites)
+    yield storelib.snapshot(url)
+    shutil.rmtree(d, ignore_errors=True)
+
+
 @pytest.fixture
 def open_tmp():
     """A temporary folder the workers (nobody) can reach (pytest's tmp_path is in a 0700 folder)."""
@@ -119,7 +130,10 @@ def test_dask_stores_what_one_machine_stores(cluster, sites, reference, tmp_path
     assert "10 capture(s): 0 stored in" in p.stderr and "10 already there" in p.stderr, p.stderr
 
 
-def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(cluster, sites, reference, open_tmp, tmp_path):
+@pytest.mark.parametrize("batch", [None, "3"], ids=["one-a-task", "batches-of-3"])
+def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(cluster, sites, reference, open_tmp, tmp_path, batch):
+    """w3 is SIGKILLed while it scans: its task (one capture, or a batch of three, some
+    maybe scanned but not yet sent) runs again on another worker."""
     mark = os.path.join(open_tmp, "w3-scans")
     open(mark, "w").close()
     os.chmod(mark, 0o666)
@@ -129,10 +143,10 @@ def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(cluster, sites, 
     slow = storelib.slow_scanner(open_tmp, 0.4)
     url = str(tmp_path / "dask.sqlite")
     p = subprocess.Popen(["/usr/bin/python3", storelib.ANNOTATE, "--quiet", "--verbose", "--db", url, "--scanner", slow,
-                          "--dask", cluster.address, sites], env=storelib.env(), stdout=subprocess.PIPE,
+                          "--dask", cluster.address, *(["--dask-batch", batch] if batch else []), sites], env=storelib.env(), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        busy = storelib.wait_for("w3 scanning a capture", lambda: open(mark).read().split(), timeout=60)
+        busy = storelib.wait_for("w3 scanning a capture", lambda: open(mark).read().strip(), timeout=60)
         storelib.kill_group(cluster.procs.pop("w3"))  # SIGKILL, mid-task
         _, err = p.communicate(timeout=90)
     finally:
@@ -145,8 +159,11 @@ def test_a_killed_worker_loses_nothing_and_stores_nothing_twice(cluster, sites, 
         by = dict(s.query("SELECT path, worker FROM captures"))
     finally:
         s.close()
-    lost = busy[-1]  # the capture w3 was scanning when it died: scanned again elsewhere
-    assert by[lost] in set(cluster.workers().values()) and by[lost] != w3
+    if batch:
+        assert f"in 4 task(s)" in err, err  # 10 captures, 3 a task
+    # The captures w3 began (the one it was scanning when it died): scanned again elsewhere.
+    began = [line.split()[-1] for line in busy.splitlines()]
+    assert began and all(by[c] in set(cluster.workers().values()) and by[c] != w3 for c in began)
 
 
 def test_an_unreachable_scheduler(tmp_path):
@@ -176,3 +193,47 @@ def test_a_capture_unreadable_on_a_worker(cluster, open_tmp, tmp_path):
     assert any(l.startswith(f"annotate: {open_tmp}/nowhere: missing: no such file or folder on any Dask worker")
                for l in err), err
     assert storelib.whole_captures(url) == [os.path.join(folder, "good.pcap")]
+
+
+def test_dask_with_tshark_stores_what_one_machine_stores(cluster, sites, tshark_reference, tmp_path):
+    """--engine tshark: each worker runs tshark with the plugin from --plugin-dir (the
+    workers run as nobody here; a root worker runs tshark as nobody, ucstats.tshark_command)."""
+    url = str(tmp_path / "dask.sqlite")
+    p = annotate("--db", url, "--dask", cluster.address, "--engine", "tshark", "--plugin-dir", plugin_dir(), sites)
+    assert p.returncode == 1, p.stderr  # the empty capture
+    assert "empty.pcap: empty on Dask worker tcp://127.0.0.1:" in p.stderr
+    assert tshark_reference["conversations"] and storelib.snapshot(url) == tshark_reference
+    s = storelib.ucstore.open_store(url)
+    try:
+        engines = {e for (e,) in s.query("SELECT engine FROM captures")}
+        workers = {w for (w,) in s.query("SELECT worker FROM captures")}
+    finally:
+        s.close()
+    assert engines == {"tshark"} and workers and workers <= set(cluster.workers().values())
+
+
+def test_dask_with_tshark_and_no_plugin_folder_on_the_workers(cluster, tmp_path):
+    """Near miss: a --plugin-dir the workers do not have fails each capture, naming the
+    folder, and stores nothing (a rerun with the right folder scans them)."""
+    url = str(tmp_path / "r.sqlite")
+    nowhere = str(tmp_path / "no-plugins")
+    p = annotate("--db", url, "--dask", cluster.address, "--engine", "tshark", "--plugin-dir", nowhere,
+                 os.path.join(storelib.TEACHING, "imp-xmpp.pcap"))
+    assert p.returncode == 1
+    assert f"imp-xmpp.pcap: failed on Dask worker tcp://127.0.0.1:" in p.stderr
+    assert f": --plugin-dir {nowhere}: no such folder" in p.stderr, p.stderr
+    assert storelib.snapshot(url)["captures"] == []
+
+
+def test_small_captures_travel_in_batches():
+    """ucdask.plan_batches: the scan engine's small captures share tasks, biggest first;
+    a big one, and every capture with tshark, is a task of its own."""
+    big = ucdask.BATCH_BYTES
+    sizes = {f"/c/{i:03d}.pcap": 1000 for i in range(100)} | {"/c/big.pcap": big, "/c/half.pcap": big // 2}
+    batches = ucdask.plan_batches(sizes, workers=2, one_each=False)
+    assert sorted(c for b in batches for c in b) == sorted(sizes)  # each capture once
+    assert batches[0] == ["/c/big.pcap"]  # as big as a batch may be: alone (near miss: half shares)
+    assert batches[1][0] == "/c/half.pcap" and len(batches[1]) == 12  # 102 // (4 tasks a worker * 2)
+    assert all(sum(sizes[c] for c in b) <= big for b in batches)
+    assert len(batches) >= ucdask.TASKS_PER_WORKER * 2
+    assert ucdask.plan_batches(sizes, workers=2, one_each=True) == [[c] for c in sorted(sizes, key=lambda c: -sizes[c])]

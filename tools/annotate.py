@@ -51,9 +51,12 @@ file (results.sqlite, the default with --import) or postgresql://... . One
 transaction per capture: a batch killed at any point keeps whole captures,
 and a rerun skips every capture already stored (same content), unless
 --replace. --import FILE.jsonl stores annotate's JSON Lines (or a sensor's).
---dask ADDRESS sends one task per capture to a Dask distributed scheduler; the
-workers (PYTHONPATH=<ciscouc>/tools dask worker ADDRESS) list and scan the
-captures they can read, and the results reach the store from here.
+--dask ADDRESS sends the captures to a Dask distributed scheduler (small ones
+several to a task with the scan engine, one a task with tshark); the workers
+(PYTHONPATH=<ciscouc>/tools dask worker ADDRESS) list and scan the captures
+they can read, with their own ciscouc-scan, or their tshark and the plugin
+(--plugin-dir: a folder on the workers), and the results reach the store from
+here, one transaction per capture (tools/ucdask.py).
 
 On a terminal, a progress line (files done/total, packets per second) is kept
 up to date on stderr; it is left out when stderr is not a terminal.
@@ -76,6 +79,7 @@ import sys
 import time
 import urllib.parse
 
+import ucdask
 import ucfacts
 import ucstats
 import ucstore
@@ -212,10 +216,6 @@ def write_index(html_dir: str, captures: list[str], done: dict[str, dict], pages
     return out
 
 
-class AnnotateError(Exception):
-    """A problem that stops the batch, in words for the user."""
-
-
 def this_worker() -> str:
     """The Dask worker running this task ("" outside Dask)."""
     d = sys.modules.get("distributed")
@@ -244,12 +244,17 @@ def scan_capture(path: str, job: dict, known: str | None = None, page: str | Non
     base.update(sha256=sha, size=size)
     if known == sha:
         return {**base, "status": "skipped"}
+    # What this host lacks is no fact about the capture: such a result has no hash, so it
+    # is not stored and a rerun on a host that has it scans the capture.
     scan = job.get("scan")
     if scan is not None and not scan[0]:
         scanner = ucstats.default_scanner()
         if scanner is None:
-            return {**base, "message": "ciscouc-scan is not built on this host (cmake --build build, or --scanner)"}
+            return {**base, "sha256": "", "message": "ciscouc-scan is not built on this host (cmake --build build, "
+                                                     "or --scanner)"}
         scan = (scanner, scan[1])
+    if scan is None and job["plugin_dir"] and not os.path.isdir(job["plugin_dir"]):
+        return {**base, "sha256": "", "message": f"--plugin-dir {job['plugin_dir']}: no such folder"}
     _, r = annotate_one(path, job["prefs"], job["plugin_dir"], job["html_dir"], page, job["language"], scan)
     return {**base, **r}
 
@@ -264,60 +269,6 @@ def local_results(captures: list[str], job: dict, known: dict, pages: dict, jobs
         finally:
             for f in futures:
                 f.cancel()
-
-
-def dask_results(address: str, paths: list[str], job: dict, known: dict, timeout: float, log):
-    """scan_capture's results from a Dask cluster, one task per capture. The workers list
-    the paths (each sees its own files or a shared mount); a capture goes to the workers
-    that listed it, and a worker lost mid-task has its captures run again on another."""
-    try:
-        import dask
-        from distributed import Client, as_completed
-    except ImportError:
-        raise AnnotateError("--dask needs Dask distributed (Debian: apt-get install python3-distributed)") from None
-    import annotate as here  # tasks refer to this module by name: the workers import it (PYTHONPATH)
-    with dask.config.set({"distributed.comm.timeouts.connect": f"{timeout}s"}):
-        try:
-            client = Client(address, timeout=f"{timeout}s", set_as_default=False)
-        except Exception as e:  # OSError, TimeoutError, ValueError (a malformed address)
-            raise AnnotateError(f"cannot reach the Dask scheduler at {address}: {ucstore.one_line(e)}") from None
-    try:
-        try:
-            client.wait_for_workers(1, timeout=timeout)
-        except Exception:
-            raise AnnotateError(f"no Dask worker joined the scheduler at {address} within {timeout:g} s "
-                                f"(start one: dask worker {address})") from None
-        try:
-            listing = client.run(here.find_captures, [os.path.abspath(p) for p in paths])
-        except Exception as e:
-            raise AnnotateError(f"the Dask workers of {address} could not list the captures: {task_error(e)}") from None
-        seen: dict[str, list[str]] = {}
-        for worker, (found, _) in sorted(listing.items()):
-            for c in found:
-                seen.setdefault(c, []).append(worker)
-        for p in paths:
-            a = os.path.abspath(p)
-            if not any(c == a or c.startswith(a.rstrip(os.sep) + os.sep) for c in seen):
-                yield {"path": p, "worker": "", "sha256": "", "status": "missing", "conversations": [], "hosts": None,
-                       "message": f"no such file or folder on any Dask worker of {address} ({', '.join(sorted(listing))})"}
-        futures = {client.submit(here.scan_capture, c, job, known.get(c), None, workers=ws, allow_other_workers=False,
-                                 pure=False): c for c, ws in seen.items()}
-        log(f"{len(futures)} capture(s) sent to {len(listing)} Dask worker(s) at {address}", verbose=True)
-        for fut in as_completed(futures, loop=client.loop):
-            try:
-                yield fut.result()
-            except Exception as e:  # KilledWorker (lost too often), a task that raised
-                yield {"path": futures[fut], "worker": "", "sha256": "", "status": "failed", "conversations": [],
-                       "hosts": None, "message": f"the Dask task failed: {task_error(e)}"}
-    finally:
-        client.close()
-
-
-def task_error(e: Exception) -> str:
-    text = ucstore.one_line(e)
-    if "No module named" in text:
-        text += " (start the workers with PYTHONPATH=<ciscouc>/tools; docs/batch.md)"
-    return text
 
 
 def import_jsonl(store: ucstore.Store, files: list[str], replace: bool, log) -> int:
@@ -348,9 +299,11 @@ def main(argv=None) -> int:
     ap.add_argument("--replace", action="store_true", help="store again captures the store already holds")
     ap.add_argument("--import", dest="imports", action="append", default=[], metavar="FILE.jsonl",
                     help="store annotate's JSON Lines file (default store: results.sqlite)")
-    ap.add_argument("--dask", metavar="tcp://SCHEDULER:8786", help="run one task per capture on this Dask cluster")
+    ap.add_argument("--dask", metavar="tcp://SCHEDULER:8786", help="scan the captures on this Dask cluster (tools/ucdask.py)")
     ap.add_argument("--dask-timeout", type=float, default=30, metavar="SECONDS",
                     help="how long to wait for the scheduler and a first worker (default 30)")
+    ap.add_argument("--dask-batch", type=int, metavar="N",
+                    help="with --engine scan, at most N small captures a Dask task (default: automatic)")
     ap.add_argument("--html", metavar="DIR", help="also write one HTML report per capture into DIR")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--language", choices=sorted(ucstats.LANGUAGE_PREF), default="english",
@@ -386,6 +339,9 @@ def main(argv=None) -> int:
         if args.verbose or not verbose:
             print(f"annotate: {msg}", file=sys.stderr)
 
+    if args.dask_batch is not None and args.dask_batch < 1:
+        log(f"--dask-batch {args.dask_batch}: give a number of captures, 1 or more")
+        return 2
     if args.dask and args.html:
         log("--html writes the pages where annotate runs: not with --dask")
         return 2
@@ -420,7 +376,7 @@ def main(argv=None) -> int:
     except ucstore.StoreError as e:
         log(f"{e}; stopped (the captures stored before are whole; run again to go on)")
         return 1
-    except AnnotateError as e:
+    except ucdask.DaskError as e:
         log(str(e))
         return 2
     except OSError as e:  # an output that cannot be written
@@ -452,13 +408,14 @@ def run(args, prefs: list[str], engine: str, scan, store, log) -> int:
     status = import_jsonl(store, args.imports, args.replace, log) if args.imports else 0
     if not args.paths:
         return status
-    job = {"prefs": prefs, "plugin_dir": args.plugin_dir, "html_dir": args.html, "language": args.language,
+    plugin_dir = os.path.abspath(args.plugin_dir) if args.plugin_dir else None  # the workers' cwd differs
+    job = {"prefs": prefs, "plugin_dir": plugin_dir, "html_dir": args.html, "language": args.language,
            "scan": scan}
     known = store.stored_paths() if store and not args.replace else {}
     if args.dask:
         captures: list[str] = []
         failed = 0
-        results = dask_results(args.dask, args.paths, job, known, args.dask_timeout, log)
+        results = ucdask.results(args.dask, args.paths, job, known, args.dask_timeout, log, args.dask_batch)
     else:
         captures, problems = find_captures(args.paths, log if args.verbose else None)
         pages = page_names(captures)
