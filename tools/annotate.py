@@ -77,6 +77,7 @@ import time
 import urllib.parse
 
 import ucfacts
+import ucoptions
 import ucstats
 import ucstore
 
@@ -355,9 +356,8 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--language", choices=sorted(ucstats.LANGUAGE_PREF), default="english",
                     help="language of purposes: english, or original (the guide's own: Korean, Japanese)")
-    ap.add_argument("--pref", dest="prefs", action="append", default=[], metavar="NAME:VALUE",
-                    help="a Wireshark preference, e.g. ciscouc.edition:cucm-current")
-    ap.add_argument("-o", dest="old_prefs", action="append", default=[], metavar="NAME:VALUE",
+    ucoptions.add_pref(ap)
+    ap.add_argument("-o", dest="old_prefs", action="append", default=[], type=ucoptions.pref, metavar="NAME:VALUE",
                     help="deprecated: the same as --pref")
     ap.add_argument("--engine", choices=["scan", "tshark"],
                     help="scan: the native ciscouc-scan (default when built and no --plugin-dir or --html); "
