@@ -60,7 +60,7 @@ up to date on stderr; it is left out when stderr is not a terminal.
 
 Across hosts: --dask, or GNU parallel (docs/batch.md has both recipes):
   find /data -type f | parallel --sshloginfile hosts \\
-      tools/annotate.py --quiet --jsonl {#}.jsonl {}
+      tools/annotate --quiet --jsonl {#}.jsonl {}
 """
 from __future__ import annotations
 
