@@ -6,7 +6,9 @@
   catalog conflicts [--markdown]   disagreements between editions and guides
   catalog stats                    entries per document and table
 
-Options: --catalog DIR (default: the catalog/ folder next to this tool).
+Options: --catalog DIR (default: the catalog/ folder next to this tool);
+-o/--output FILE after lookup, conflicts or stats writes there instead of
+standard output (nothing is written on a usage error).
 Exit status: 0 success, 1 validation failed or nothing found, 2 usage error.
 
 Run as tools/catalog (or python3 -m codegen.cli from the repository root).
@@ -14,12 +16,15 @@ Lookup prints a port's rows in the order the plugin lists them
 (codegen/ranking.py).
 """
 import argparse
+import contextlib
+import io
 import os
 import sys
 
 from codegen import catalog as cc
 from codegen import conflicts as ciscouc_conflicts
 from codegen import ranking
+from tools import ucoptions
 
 
 def cmd_validate(args) -> int:
@@ -144,22 +149,39 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="catalog", description=__doc__.splitlines()[0])
     p.add_argument("--catalog", default=os.path.normpath(cc.CATALOG_DIR), help="catalog folder")
     sub = p.add_subparsers(dest="cmd", required=True)
+    OUT = "write the result to this file instead of standard output"
     v = sub.add_parser("validate", help="check the catalog")
     v.add_argument("files", nargs="*")
     v.set_defaults(fn=cmd_validate)
     lk = sub.add_parser("lookup", help="documented purposes of a port")
     lk.add_argument("query", nargs="?", help="PORT, PORT/tcp or PORT/udp")
     lk.add_argument("--proto", type=int, help="IP protocol number instead of a port")
+    ucoptions.add_output(lk, OUT, metavar="FILE")
     lk.set_defaults(fn=cmd_lookup)
     cf = sub.add_parser("conflicts", help="disagreements between editions")
     cf.add_argument("--markdown", action="store_true")
+    ucoptions.add_output(cf, OUT, metavar="FILE")
     cf.set_defaults(fn=cmd_conflicts)
     st = sub.add_parser("stats", help="entries per table")
+    ucoptions.add_output(st, OUT, metavar="FILE")
     st.set_defaults(fn=cmd_stats)
     args = p.parse_args(argv)
     if args.cmd == "lookup" and args.query is None and args.proto is None:
         p.error("lookup needs PORT[/tcp|/udp] or --proto N")
-    return args.fn(args)
+    output = getattr(args, "output", None)
+    if not output:
+        return args.fn(args)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        status = args.fn(args)
+    if status != 2:  # the result (also "not documented", status 1); a usage error writes nothing
+        try:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(buf.getvalue())
+        except OSError as e:
+            print(f"catalog: {e.filename or output}: {e.strerror}", file=sys.stderr)
+            return 1
+    return status
 
 
 if __name__ == "__main__":

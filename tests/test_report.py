@@ -248,6 +248,38 @@ def test_original_language(dot, chromium, tshark, workdir):
     assert "Cisco Unified Communications Manager TCP and UDP Port Usage (Japanese edition)" in text
 
 
+def test_catalog_links_work_after_the_page_moves(dot, tshark, tmp_path):
+    """The single page's catalog links go to the port reference rendered as HTML
+    in ports/ beside it (tools/ucports.py, as annotate --html does), relative:
+    the folder moved whole, every link still opens its catalog row."""
+    capture = os.path.join(ROOT, "captures", "sccp-phone-call.pcap")
+    (tmp_path / "site").mkdir()
+    run_report(tshark, capture, str(tmp_path / "site" / "sccp.html"))
+    shutil.move(tmp_path / "site", tmp_path / "moved")
+    with open(tmp_path / "moved" / "sccp.html", encoding="utf-8") as f:
+        page = f.read()
+    hrefs = [html.unescape(h) for h in re.findall(r'href="([^"#][^"]*)"', page)]
+    links = re.findall(r'<a href="(ports/[a-z]+\.html)#([^"]+)">', page)
+    assert links and len(links) == len(hrefs), hrefs  # every outside link is one of these: no .md, no build/
+    for target, entry in links:
+        with open(tmp_path / "moved" / target, encoding="utf-8") as f:
+            assert f'<tr id="{entry}">' in f.read(), (target, entry)
+    # Near miss: no reference to render: the page says so on stderr and links nothing.
+    empty = tmp_path / "no-reference"
+    empty.mkdir()
+    (tmp_path / "bare").mkdir()
+    p = run_report(tshark, capture, str(tmp_path / "bare" / "sccp.html"), "--port-reference", str(empty))
+    assert f"report: {empty}: no port reference" in p.stderr and p.stdout == ""
+    assert sorted(os.listdir(tmp_path / "bare")) == ["sccp.html"]
+    with open(tmp_path / "bare" / "sccp.html", encoding="utf-8") as f:
+        assert not re.findall(r'href="[^"#]', f.read())
+    # Near miss: a folder that does not exist is named, and nothing is written.
+    p = subprocess.run([sys.executable, REPORT, capture, "-o", str(tmp_path / "typo" / "sccp.html")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and f"report: {tmp_path / 'typo'}: no such folder" in p.stderr
+    assert not os.path.exists(tmp_path / "typo")
+
+
 def hostile_data() -> dict:
     bad = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">&amp;"\''
     conv = {"client": "10.0.0.1:5000", "server": "10.0.0.2:5060", "transport": "udp", "listener_port": "5060",

@@ -63,7 +63,7 @@ up to date on stderr; it is left out when stderr is not a terminal.
 
 Across hosts: --dask, or GNU parallel (docs/batch.md has both recipes):
   find /data -type f | parallel --sshloginfile hosts \\
-      tools/annotate.py --quiet --jsonl {#}.jsonl {}
+      tools/annotate --quiet --jsonl {#}.jsonl {}
 """
 from __future__ import annotations
 
@@ -81,6 +81,7 @@ import urllib.parse
 
 import ucdask
 import ucfacts
+import ucoptions
 import ucstats
 import ucstore
 
@@ -308,9 +309,8 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--language", choices=sorted(ucstats.LANGUAGE_PREF), default="english",
                     help="language of purposes: english, or original (the guide's own: Korean, Japanese)")
-    ap.add_argument("--pref", dest="prefs", action="append", default=[], metavar="NAME:VALUE",
-                    help="a Wireshark preference, e.g. ciscouc.edition:cucm-current")
-    ap.add_argument("-o", dest="old_prefs", action="append", default=[], metavar="NAME:VALUE",
+    ucoptions.add_pref(ap)
+    ap.add_argument("-o", dest="old_prefs", action="append", default=[], type=ucoptions.pref, metavar="NAME:VALUE",
                     help="deprecated: the same as --pref")
     ap.add_argument("--engine", choices=["scan", "tshark"],
                     help="scan: the native ciscouc-scan (default when built and no --plugin-dir or --html); "

@@ -32,7 +32,7 @@ import tempfile
 
 from codegen import catalog as cc
 from codegen import roles as cr
-from tools import ucstats
+from tools import ucoptions, ucstats
 
 OBSERVED = "observed"
 DOCUMENTED = "documented, not observed"
@@ -862,14 +862,13 @@ def main(argv=None) -> int:
                                  "failed or --check found flows the ruleset drops, 2 usage or input errors.")
     ap.add_argument("captures", nargs="+", metavar="CAPTURE")
     ap.add_argument("--format", choices=FORMATS, default="table")
-    ap.add_argument("-o", "--output", help="write here instead of standard output (--format capirca: a folder)")
+    ucoptions.add_output(ap, "write here instead of standard output (--format capirca: a folder)", takes_prefs=True)
     ap.add_argument("--engine", choices=["scan", "tshark"], default="scan",
                     help="scan: the native ciscouc-scan (default); tshark: tshark and the plugin")
     ap.add_argument("--scanner", help="the ciscouc-scan binary (default: $CISCOUC_BUILD/scanner or build/scanner)")
     ap.add_argument("--plugin-dir", help="--engine tshark: load the plugin from this folder")
-    ap.add_argument("--pref", dest="prefs", action="append", default=[], metavar="NAME:VALUE",
-                    help="a Wireshark preference, e.g. ciscouc.edition:cucm-current (also picks the release whose "
-                         "rows are planned)")
+    ucoptions.add_pref(ap, "a Wireshark preference, e.g. ciscouc.edition:cucm-current (also picks the release "
+                           "whose rows are planned)")
     ap.add_argument("--roles", metavar="FILE", help="ADDRESS_OR_PREFIX ROLE lines for hosts the captures do not reveal")
     ap.add_argument("--observed-only", action="store_true",
                     help="leave out flows the guides document for the roles present that no capture shows")

@@ -360,6 +360,10 @@ def scan_stats(path: str, scanner: str, args: list[str]) -> dict:
         out["status"] = "ok" if rows else "no conversations"
     elif p.returncode == 2:  # cut short: the conversations read so far
         out["status"], out["message"] = "truncated", err
+    elif p.returncode == 64:  # a bad option (scanner/main.cpp): its error line, not the usage text after it
+        lines = p.stderr.strip().splitlines()
+        end = next((i for i, l in enumerate(lines) if l.startswith("usage:")), len(lines))
+        out["status"], out["message"] = "failed", " ".join(l.strip() for l in lines[:end]) or err
     else:
         out["message"] = err or f"ciscouc-scan exited with status {p.returncode}"
         out["status"] = failure_status(out["message"], bool(rows))
