@@ -1,5 +1,6 @@
 // ciscouc core: calls (see calls.h).
 #include "calls.h"
+#include "text.h"
 
 #include <arpa/inet.h>
 
@@ -38,23 +39,6 @@ std::string key_of(const NetAddr &a, uint16_t port) {
     k += static_cast<char>(port >> 8);
     k += static_cast<char>(port & 0xff);
     return k;
-}
-
-bool next_line(std::string_view text, size_t *pos, std::string_view *line) {
-    if (*pos >= text.size()) return false;
-    size_t end = text.find('\n', *pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view l = text.substr(*pos, end - *pos);
-    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-    *line = l;
-    *pos = end < text.size() ? end + 1 : text.size();
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 // "Name: value" (case-insensitive name, RFC 3261 section 7.3.1), also the compact form.
@@ -331,13 +315,7 @@ void CallTable::sdp(size_t call, const CallPacket &p, const char *body, size_t l
         } else if (line[0] == 'm') {
             // m=audio 20480 RTP/AVP 0 101
             std::string_view f[4];
-            size_t k = 0, q = 0;
-            while (k < 4 && q < v.size()) {
-                size_t e = v.find(' ', q);
-                if (e == std::string_view::npos) e = v.size();
-                f[k++] = v.substr(q, e - q);
-                q = e + 1;
-            }
+            const size_t k = split_words(v, f, 4);
             M m{static_cast<uint16_t>(to_uint(f[1])), k >= 4 ? static_cast<int>(to_uint(f[3])) : -1, NetAddr(),
                 f[2].find("RTP") != std::string_view::npos};
             ms.push_back(m);
@@ -583,13 +561,7 @@ void CallTable::mgcp(const CallPacket &p, const uint8_t *msg, size_t len) {
     if (!next_line(text, &pos, &line)) return;
     // verb SP transaction-id SP endpoint SP "MGCP" SP version, or code SP transaction-id (RFC 3435 section 3.2, 3.3)
     std::string_view f[3];
-    size_t k = 0, q = 0;
-    while (k < 3 && q < line.size()) {
-        size_t e = line.find(' ', q);
-        if (e == std::string_view::npos) e = line.size();
-        f[k++] = line.substr(q, e - q);
-        q = e + 1;
-    }
+    const size_t k = split_words(line, f, 3);
     if (k < 2) return;
     const bool response = f[0].size() == 3 && f[0][0] >= '0' && f[0][0] <= '9';
     std::string_view call_id, v;
@@ -614,7 +586,7 @@ void CallTable::mgcp(const CallPacket &p, const uint8_t *msg, size_t len) {
         if (code >= 400 && !c.final_seen) {
             c.final_seen = true;
             c.outcome = "failed";
-            c.cause = "MGCP " + std::string(f[0]) + (q < line.size() ? "" : "");
+            c.cause = "MGCP " + std::string(f[0]);
         }
     } else {
         if (call_id.empty()) return;
@@ -1013,15 +985,9 @@ void CallTable::diagnose(const HostTable &hosts, const Prefs &prefs, const std::
 
 namespace {
 
-const char kRule[] = "================================================================================\n";
-
 template <size_t N>
 void write_cells(FILE *out, const std::string (&cells)[N]) {
-    for (size_t i = 0; i < N; ++i) {
-        if (i) fputc('\t', out);
-        for (char ch : cells[i]) fputc(ch == '\t' || ch == '\n' || ch == '\r' ? ' ' : ch, out);
-    }
-    fputc('\n', out);
+    write_row(out, cells, N);
 }
 
 template <typename Column, size_t N>
@@ -1053,11 +1019,7 @@ std::string leg_text(const CallLeg &l) {
 
 template <size_t N>
 void header(FILE *out, const char *title, size_t count, const char *const *titles) {
-    fputs(kRule, out);
-    fprintf(out, "%s: %zu\n", title, count);
-    std::string t[N];
-    for (size_t i = 0; i < N; ++i) t[i] = titles[i];
-    write_cells(out, t);
+    write_table_header(out, title, count, titles, N);
 }
 
 }  // namespace
@@ -1125,7 +1087,7 @@ void write_calls(FILE *out, const CallTable &t) {
             cell(v, MediaColumn::kColSetUp) = "frame " + std::to_string(s.setup_frame);
             write_cells(out, v);
         }
-    fputs(kRule, out);
+    write_table_end(out);
 }
 
 }  // namespace ciscouc

@@ -11,14 +11,9 @@ namespace {
 
 const char kRule[] = "================================================================================\n";
 
-// The cells, tab-separated, then the end of the line.
 template <size_t N>
 void write_cells(FILE *out, const std::string (&cells)[N]) {
-    for (size_t i = 0; i < N; ++i) {
-        if (i) fputc('\t', out);
-        fputs(cells[i].c_str(), out);
-    }
-    fputc('\n', out);
+    write_row(out, cells, N);
 }
 
 template <typename Column>
@@ -34,16 +29,30 @@ std::string seconds(double s) {
 
 }  // namespace
 
+void write_row(FILE *out, const std::string *cells, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        if (i) fputc('\t', out);
+        for (char ch : cells[i]) fputc(ch == '\t' || ch == '\n' || ch == '\r' ? ' ' : ch, out);
+    }
+    fputc('\n', out);
+}
+
+void write_table_header(FILE *out, const char *title, size_t count, const char *const *titles, size_t n) {
+    fputs(kRule, out);
+    fprintf(out, "%s: %zu\n", title, count);
+    for (size_t i = 0; i < n; ++i) {
+        if (i) fputc('\t', out);
+        fputs(titles[i], out);
+    }
+    fputc('\n', out);
+}
+
 std::string endpoint_text(const std::string &address, bool ipv6, unsigned port) {
     return (ipv6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
 }
 
 void write_conversations_header(FILE *out, size_t count) {
-    fputs(kRule, out);
-    fprintf(out, "%s: %zu\n", kConvTableTitle, count);
-    std::string titles[kConvColumnCount];
-    for (size_t i = 0; i < kConvColumnCount; ++i) titles[i] = kConvColumnTitles[i];
-    write_cells(out, titles);
+    write_table_header(out, kConvTableTitle, count, kConvColumnTitles, kConvColumnCount);
 }
 
 void write_conversation(FILE *out, const ConvRow &r, bool original_language) {
@@ -104,11 +113,7 @@ void host_cells(const HostTable::Host &h, unsigned conversations, std::string v[
 void write_table_end(FILE *out) { fputs(kRule, out); }
 
 void write_hosts(FILE *out, const HostTable &hosts, const std::function<unsigned(const std::string &)> &conversations) {
-    fputs(kRule, out);
-    fprintf(out, "%s: %zu\n", kHostTableTitle, hosts.hosts().size());
-    std::string titles[kHostColumnCount];
-    for (size_t i = 0; i < kHostColumnCount; ++i) titles[i] = kHostColumnTitles[i];
-    write_cells(out, titles);
+    write_table_header(out, kHostTableTitle, hosts.hosts().size(), kHostColumnTitles, kHostColumnCount);
     for (const HostTable::Host &h : hosts.hosts()) {
         std::string v[kHostColumnCount];
         host_cells(h, conversations(h.address), v);

@@ -54,6 +54,12 @@ struct ConvRow {
     const HostTable::Host *client_host = nullptr, *server_host = nullptr;
 };
 
+// Every table's parts (the conversation, hosts and call tables): one row,
+// its cells tab-separated (a tab or line break inside a cell becomes a space);
+// the opening lines (a rule, "TITLE: count", the column titles).
+void write_row(FILE *out, const std::string *cells, size_t n);
+void write_table_header(FILE *out, const char *title, size_t count, const char *const *titles, size_t n);
+
 // The table's opening lines (rule, "TITLE: count", the column titles).
 void write_conversations_header(FILE *out, size_t count);
 // One row's cells, in column order (kConvColumnKeys): what write_conversation

@@ -1,5 +1,6 @@
 // ciscouc-scan: bounded payload parsers (see payload.h).
 #include "payload.h"
+#include "text.h"
 
 #include <arpa/inet.h>
 
@@ -16,18 +17,6 @@ std::string_view view(const uint8_t *data, size_t len) {
     return std::string_view(reinterpret_cast<const char *>(data), len);
 }
 
-// The next line of `text` from `*pos` (CRLF or LF ends it); false at the end.
-bool next_line(std::string_view text, size_t *pos, std::string_view *line) {
-    if (*pos >= text.size()) return false;
-    size_t end = text.find('\n', *pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view l = text.substr(*pos, end - *pos);
-    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-    *line = l;
-    *pos = end < text.size() ? end + 1 : text.size();
-    return true;
-}
-
 bool iequals_prefix(std::string_view s, std::string_view prefix) {
     if (s.size() < prefix.size()) return false;
     for (size_t i = 0; i < prefix.size(); ++i) {
@@ -37,12 +26,6 @@ bool iequals_prefix(std::string_view s, std::string_view prefix) {
         if (a != b) return false;
     }
     return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 // "Name: value" when the line's header name is `name` (case-insensitive).
